@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs one data-driven integration case: a real gcsim, the real gcmsg binary.
 
-Usage: run_case.py --gcsim PATH --gcmsg PATH --log-dir DIR CASE.json
+Usage: run_case.py --gcsim PATH --gcmsg PATH --log-dir DIR [--wrapper CMD] CASE.json
 
 A case file:
 
@@ -35,6 +35,7 @@ import fnmatch
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -164,14 +165,14 @@ def run_gcmsg(args, step, sim, saved, workdir):
         env[k] = v
     for k in step.get("unset_env", []):
         env.pop(k, None)
-    argv = [args.gcmsg] + substitute(step["gcmsg"], saved)
+    argv = shlex.split(args.wrapper) + [args.gcmsg] + substitute(step["gcmsg"], saved)
     try:
         proc = subprocess.run(argv, env=env, capture_output=True, timeout=STEP_TIMEOUT,
                               stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise CaseFailure(f"gcmsg did not finish within {STEP_TIMEOUT} s")
     out, err = proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
-    shown = " ".join(argv[1:])
+    shown = " ".join(substitute(step["gcmsg"], saved))
     context = f"\n  command: gcmsg {shown}\n  exit: {proc.returncode}\n  stdout: {out}\n  stderr: {err}"
     if "exit" in step and proc.returncode != step["exit"]:
         raise CaseFailure(f"expected exit {step['exit']}{context}")
@@ -257,11 +258,15 @@ def main():
     ap.add_argument("--gcsim", required=True)
     ap.add_argument("--gcmsg", required=True)
     ap.add_argument("--log-dir", required=True)
+    ap.add_argument("--wrapper", default="",
+                    help="command prefix for gcmsg, e.g. valgrind (its error exit code then fails the step)")
     ap.add_argument("case")
     args = ap.parse_args()
     with open(args.case, encoding="utf-8") as f:
         case = json.load(f)
     name = os.path.splitext(os.path.basename(args.case))[0]
+    if args.wrapper:
+        name += "-wrapped"
     os.makedirs(args.log_dir, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix=f"gcmsg-{name}-")
     sim = None
