@@ -1,0 +1,90 @@
+/*
+ * gcmsg/config.h - layered configuration: profile file, environment, flags.
+ *
+ * Precedence: values set with gcmsg_config_set (flags) > environment >
+ * profile in the config file. Credentials are taken as one group: the highest
+ * layer that sets any of access_token, client_id or client_secret provides all
+ * three, so a flag --access-token is never mixed with a client secret from the
+ * file.
+ */
+#ifndef GCMSG_CONFIG_H
+#define GCMSG_CONFIG_H
+
+#include "common.h"
+#include "client.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gcmsg_config gcmsg_config;
+
+typedef enum gcmsg_config_key {
+	GCMSG_CONFIG_REGION = 0,
+	GCMSG_CONFIG_CLIENT_ID,
+	GCMSG_CONFIG_CLIENT_SECRET,
+	GCMSG_CONFIG_ACCESS_TOKEN,
+	GCMSG_CONFIG_API_URL,
+	GCMSG_CONFIG_LOGIN_URL,
+	GCMSG_CONFIG_CACERT,
+	GCMSG_CONFIG_KEY_COUNT
+} gcmsg_config_key;
+
+/** Where a value came from. */
+typedef enum gcmsg_config_layer {
+	GCMSG_CONFIG_LAYER_NONE = 0,
+	GCMSG_CONFIG_LAYER_FILE,
+	GCMSG_CONFIG_LAYER_ENV,
+	GCMSG_CONFIG_LAYER_FLAG
+} gcmsg_config_layer;
+
+GCMSG_EXTERN(int) gcmsg_config_new(gcmsg_config **out);
+/** Free; secret values are zeroed first. NULL is allowed. */
+GCMSG_EXTERN(void) gcmsg_config_free(gcmsg_config *cfg);
+GCMSG_EXTERN(const gcmsg_error *) gcmsg_config_last_error(const gcmsg_config *cfg);
+
+/**
+ * The default config file path: $GCMSG_CONFIG, else $HOME/.gcmsg/config.toml.
+ * Returns a newly allocated string (free with free()) or NULL when neither
+ * variable is set.
+ */
+GCMSG_EXTERN(char *) gcmsg_config_default_path(void);
+
+/**
+ * Read profile `profile` (NULL: "DEFAULT") from the TOML file at `path` (NULL:
+ * the default path). A missing file is not an error unless `profile` was
+ * named explicitly or `path` was given. Keys: region (or environment),
+ * client_id (or client_credentials), client_secret, access_token, api_url,
+ * login_url, cacert. Errors (GCMSG_ECONFIG) name the file and line; a file
+ * holding a secret that group or others can read is refused, with the fix
+ * `chmod 600 <path>`.
+ */
+GCMSG_EXTERN(int) gcmsg_config_load_file(gcmsg_config *cfg, const char *path, const char *profile);
+
+/**
+ * Overlay the environment: GENESYSCLOUD_REGION, GENESYSCLOUD_OAUTHCLIENT_ID,
+ * GENESYSCLOUD_OAUTHCLIENT_SECRET, GENESYSCLOUD_ACCESS_TOKEN, GCMSG_API_URL,
+ * GCMSG_LOGIN_URL. Empty variables are ignored.
+ */
+GCMSG_EXTERN(int) gcmsg_config_load_env(gcmsg_config *cfg);
+
+/** Overlay one value at the flag layer (value is copied; NULL is ignored). */
+GCMSG_EXTERN(int) gcmsg_config_set(gcmsg_config *cfg, gcmsg_config_key key, const char *value);
+
+/** The effective value (borrowed) or NULL. */
+GCMSG_EXTERN(const char *) gcmsg_config_get(const gcmsg_config *cfg, gcmsg_config_key key);
+
+/** The layer the effective value came from. */
+GCMSG_EXTERN(gcmsg_config_layer) gcmsg_config_source(const gcmsg_config *cfg, gcmsg_config_key key);
+
+/**
+ * Fill the string fields of client options with borrowed pointers to the
+ * effective values (they live as long as `cfg`). Other fields are untouched.
+ */
+GCMSG_EXTERN(int) gcmsg_config_apply(const gcmsg_config *cfg, gcmsg_client_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * gcmsg/send.h - send a text (and optionally a typing indicator) along a
+ * resolved route. POSTs are never retried, except once after renewing an
+ * expired client-credentials token (401).
+ */
+#ifndef GCMSG_SEND_H
+#define GCMSG_SEND_H
+
+#include "common.h"
+#include "client.h"
+#include "route.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gcmsg_send_result gcmsg_send_result;
+
+#define GCMSG_SEND_OPTIONS_VERSION 1
+
+typedef struct gcmsg_send_options {
+	unsigned int version;  /**< GCMSG_SEND_OPTIONS_VERSION */
+	const char *text;      /**< the message text, UTF-8, required */
+	int typing;            /**< send a typing indicator first */
+	unsigned int delay_ms; /**< wait between the typing indicator and the text */
+	int dry_run;           /**< build the requests, send nothing */
+} gcmsg_send_options;
+
+#define GCMSG_SEND_OPTIONS_INIT { GCMSG_SEND_OPTIONS_VERSION, NULL, 0, 0, 0 }
+
+/**
+ * Send. A refused route returns gcmsg_route_refusal_code(route) with the
+ * rule, explanation and fix in the client's last error. A server error keeps
+ * its code, message, messageParams (e.g. the missing permissions of a 403) and
+ * correlation id. On GCMSG_OK, *out holds the result.
+ */
+GCMSG_EXTERN(int) gcmsg_send(gcmsg_send_result **out, gcmsg_client *client,
+                             const gcmsg_route *route, const gcmsg_send_options *opts);
+GCMSG_EXTERN(void) gcmsg_send_result_free(gcmsg_send_result *result);
+
+GCMSG_EXTERN(int) gcmsg_send_result_dry_run(const gcmsg_send_result *result);
+/** The id the server gave the message (NULL for a dry run or when absent). */
+GCMSG_EXTERN(const char *) gcmsg_send_result_message_id(const gcmsg_send_result *result);
+GCMSG_EXTERN(long) gcmsg_send_result_http_status(const gcmsg_send_result *result);
+GCMSG_EXTERN(const char *) gcmsg_send_result_correlation_id(const gcmsg_send_result *result);
+/** Warning ids and sentences (the route's, plus any from the send). */
+GCMSG_EXTERN(size_t) gcmsg_send_result_warning_count(const gcmsg_send_result *result);
+GCMSG_EXTERN(const char *) gcmsg_send_result_warning_id(const gcmsg_send_result *result, size_t i);
+GCMSG_EXTERN(const char *) gcmsg_send_result_warning_text(const gcmsg_send_result *result, size_t i);
+
+/**
+ * The requests made (or, for a dry run, that would be made), in order: the
+ * typing indicator first when asked, then the message. Headers are
+ * "Name: value" strings with Authorization shown as "Bearer <redacted>".
+ * The body is NULL for a request without one.
+ */
+GCMSG_EXTERN(size_t) gcmsg_send_result_request_count(const gcmsg_send_result *result);
+GCMSG_EXTERN(const char *) gcmsg_send_result_request_method(const gcmsg_send_result *result, size_t i);
+GCMSG_EXTERN(const char *) gcmsg_send_result_request_url(const gcmsg_send_result *result, size_t i);
+GCMSG_EXTERN(size_t) gcmsg_send_result_request_header_count(const gcmsg_send_result *result, size_t i);
+GCMSG_EXTERN(const char *) gcmsg_send_result_request_header(const gcmsg_send_result *result, size_t i,
+                                                            size_t j);
+GCMSG_EXTERN(const char *) gcmsg_send_result_request_body(const gcmsg_send_result *result, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

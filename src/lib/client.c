@@ -1,0 +1,281 @@
+/* client.c - client handle, configuration checks, the API call helper. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+const char *gcmsg_version(void)
+{
+	return GCMSG_VERSION;
+}
+
+int gcmsg_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? GCMSG_OK : GCMSG_ERROR;
+}
+
+void gcmsg_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+static int url_ok(const char *u)
+{
+	return strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0;
+}
+
+/* copy without trailing slashes */
+static char *base_url(const char *u)
+{
+	char *p = gcmsg__strdup(u);
+	size_t n;
+
+	if (!p)
+		return NULL;
+	n = strlen(p);
+	while (n > 0 && p[n - 1] == '/')
+		p[--n] = '\0';
+	return p;
+}
+
+static int client_configure(gcmsg_client *c, const gcmsg_client_options *o)
+{
+	gcmsg_region_info info;
+	int have_token = o->access_token && *o->access_token;
+
+	if (!have_token && !(o->client_id && *o->client_id && o->client_secret && *o->client_secret)) {
+		if (o->client_id && *o->client_id)
+			gcmsg__err_set(&c->err, GCMSG_ECONFIG, "no client secret for OAuth client '%s'",
+			               o->client_id);
+		else if (o->client_secret && *o->client_secret)
+			gcmsg__err_set(&c->err, GCMSG_ECONFIG, "a client secret was given without a client id");
+		else
+			gcmsg__err_set(&c->err, GCMSG_ECONFIG, "no credentials configured");
+		gcmsg__err_set_fix(&c->err,
+		                   "give client credentials (--client-id and --client-secret, or "
+		                   "GENESYSCLOUD_OAUTHCLIENT_ID/_SECRET, or a profile) or a user token "
+		                   "(--access-token or GENESYSCLOUD_ACCESS_TOKEN)");
+		return GCMSG_ECONFIG;
+	}
+	if ((o->api_url && !url_ok(o->api_url)) || (o->login_url && !url_ok(o->login_url))) {
+		gcmsg__err_set(&c->err, GCMSG_ECONFIG, "API and login URLs must start with https:// (or http:// for a local emulator): '%s'",
+		               o->api_url && !url_ok(o->api_url) ? o->api_url : o->login_url);
+		return GCMSG_ECONFIG;
+	}
+	if (!o->api_url) {
+		const char *region = o->region && *o->region ? o->region : "us_east_1";
+		if (gcmsg_region_resolve(&info, region) != GCMSG_OK) {
+			gcmsg__err_set(&c->err, GCMSG_ECONFIG, "unknown region '%s'", region);
+			gcmsg__err_set_fix(&c->err, "give a region key such as eu-central-1 or eu_central_1, "
+			                            "or a domain such as mypurecloud.de");
+			return GCMSG_ECONFIG;
+		}
+		c->api_url = base_url(info.api_url);
+		c->login_url = base_url(o->login_url ? o->login_url : info.login_url);
+	} else {
+		c->api_url = base_url(o->api_url);
+		/*
+		 * No login URL with an API URL override: never fall back to a real region
+		 * (that would send the secret elsewhere). https://api.X -> https://login.X,
+		 * otherwise the same base URL (gcsim serves both).
+		 */
+		if (o->login_url)
+			c->login_url = base_url(o->login_url);
+		else if (strncmp(o->api_url, "https://api.", 12) == 0)
+			c->login_url = gcmsg__asprintf("https://login.%s", o->api_url + 12);
+		else
+			c->login_url = gcmsg__strdup(o->api_url);
+		if (c->login_url) {
+			size_t n = strlen(c->login_url);
+			while (n > 0 && c->login_url[n - 1] == '/')
+				c->login_url[--n] = '\0';
+		}
+	}
+	if (!c->api_url || !c->login_url)
+		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+	if (have_token) {
+		c->token = gcmsg__strdup(o->access_token);
+		c->token_passthrough = 1;
+		if (!c->token)
+			return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+	} else {
+		c->client_id = gcmsg__strdup(o->client_id);
+		c->client_secret = gcmsg__strdup(o->client_secret);
+		if (!c->client_id || !c->client_secret)
+			return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+	}
+	if (o->cacert && *o->cacert) {
+		c->cacert = gcmsg__strdup(o->cacert);
+		if (!c->cacert)
+			return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+	}
+	c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000;
+	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
+	c->log = o->log;
+	c->log_payload = o->log_payload;
+	c->curl = curl_easy_init();
+	if (!c->curl)
+		return gcmsg__err_set(&c->err, GCMSG_ERROR, "cannot initialise libcurl");
+	c->configured = 1;
+	return GCMSG_OK;
+}
+
+int gcmsg_client_new(gcmsg_client **out, const gcmsg_client_options *opts)
+{
+	gcmsg_client *c;
+
+	if (!out)
+		return GCMSG_EUSAGE;
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return GCMSG_ERROR;
+	gcmsg__err_init(&c->err);
+	*out = c;
+	if (!opts)
+		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "no client options given");
+	if (opts->version != GCMSG_CLIENT_OPTIONS_VERSION)
+		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "unknown gcmsg_client_options version %u",
+		                      opts->version);
+	return client_configure(c, opts);
+}
+
+void gcmsg_client_free(gcmsg_client *c)
+{
+	if (!c)
+		return;
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	gcmsg__err_clear(&c->err);
+	free(c->api_url);
+	free(c->login_url);
+	free(c->client_id);
+	gcmsg__free_secret(c->client_secret);
+	gcmsg__free_secret(c->token);
+	free(c->cacert);
+	gcmsg__identity_free(c->identity);
+	free(c);
+}
+
+const gcmsg_error *gcmsg_client_last_error(const gcmsg_client *c)
+{
+	return c ? &c->err.pub : NULL;
+}
+
+const char *gcmsg_client_api_url(const gcmsg_client *c)
+{
+	return c ? c->api_url : NULL;
+}
+
+char *gcmsg__json_body(const json_t *body)
+{
+	return json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+static int renewable_401(gcmsg_client *c, const gcmsg__http_resp *r)
+{
+	json_t *root;
+	const char *code;
+	int yes = 0;
+
+	(void)c;
+	root = json_loadb(gcmsg__buf_cstr(&r->body), r->body.len, 0, NULL);
+	code = gcmsg__json_str(root, "code");
+	if (code && (strcmp(code, "credentials.expired") == 0 || strcmp(code, "bad.credentials") == 0))
+		yes = 1;
+	json_decref(root);
+	return yes;
+}
+
+int gcmsg__api(gcmsg_client *c, const char *method, const char *path, const json_t *body,
+               unsigned flags, json_t **out, gcmsg__http_resp *resp_out)
+{
+	gcmsg__http_resp local, *r = resp_out ? resp_out : &local;
+	gcmsg__http_req req;
+	char *url = NULL, *text = NULL;
+	const char *token;
+	int rc, attempt;
+
+	if (out)
+		*out = NULL;
+	if (!c || !c->configured)
+		return c ? c->err.pub.code : GCMSG_EUSAGE;
+	if (!resp_out)
+		gcmsg__http_resp_init(&local);
+	url = gcmsg__asprintf("%s%s", c->api_url, path);
+	if (body)
+		text = gcmsg__json_body(body);
+	if (!url || (body && !text)) {
+		rc = gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+		goto done;
+	}
+	for (attempt = 0;; attempt++) {
+		rc = gcmsg__auth_token(c, &token);
+		if (rc < 0)
+			goto done;
+		memset(&req, 0, sizeof(req));
+		req.method = method;
+		req.url = url;
+		req.bearer = token;
+		if (body) {
+			req.content_type = "application/json";
+			req.body = text;
+			req.body_len = strlen(text);
+		}
+		rc = gcmsg__http_perform(c, &req, r);
+		if (rc < 0)
+			goto done;
+		if (r->status == 401 && !(flags & GCMSG__API_NO_RENEW) && attempt == 0 &&
+		    !c->token_passthrough && renewable_401(c, r)) {
+			gcmsg__log(c, "token refused (401): renewing it once and retrying");
+			gcmsg__auth_invalidate(c);
+			continue;
+		}
+		break;
+	}
+	if (r->status >= 200 && r->status < 300) {
+		if (out && r->body.len) {
+			json_error_t jerr;
+			*out = json_loadb(r->body.ptr, r->body.len, 0, &jerr);
+			if (!*out) {
+				rc = gcmsg__err_set(&c->err, GCMSG_EREMOTE,
+				                    "the answer to %s %s is not JSON: line %d column %d: %s",
+				                    method, path, jerr.line, jerr.column, jerr.text);
+				c->err.pub.http_status = r->status;
+				goto done;
+			}
+		}
+		rc = GCMSG_OK;
+		goto done;
+	}
+	if (flags & GCMSG__API_NO_ERROR) {
+		rc = GCMSG_OK;
+		goto done;
+	}
+	rc = gcmsg__err_from_http(&c->err, r->status, r->body.ptr, r->body.len, r->correlation_id,
+	                          r->retry_after);
+	{
+		char *what = gcmsg__asprintf("%s %s answered %ld", method, path, r->status);
+		free(c->err.explanation);
+		c->err.explanation = what;
+		c->err.pub.explanation = what;
+	}
+	if (r->status == 401) {
+		if (c->token_passthrough)
+			gcmsg__err_set_fix(&c->err, "the access token was refused; gcmsg cannot renew a token it "
+			                            "did not obtain: get a new one (log in again), or use client "
+			                            "credentials");
+		else
+			gcmsg__err_set_fix(&c->err, "the token was refused even after renewing it: check the "
+			                            "OAuth client and its organization");
+	} else if (r->status == 429) {
+		gcmsg__err_set_fix(&c->err, "wait and try again (Retry-After: %ld s)",
+		                   r->retry_after >= 0 ? r->retry_after : 3L);
+	}
+done:
+	free(url);
+	free(text);
+	if (!resp_out)
+		gcmsg__http_resp_dispose(&local);
+	return rc;
+}

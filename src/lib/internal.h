@@ -1,0 +1,164 @@
+/* internal.h - private structures and helpers shared by the library's files. */
+#ifndef GCMSG_INTERNAL_H
+#define GCMSG_INTERNAL_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "gcmsg/gcmsg.h"
+#include "buf.h"
+
+#define GCMSG__BODY_CAP ((size_t)4 * 1024 * 1024) /* HTTP bodies */
+#define GCMSG__HEADER_CAP ((size_t)8 * 1024)      /* one header value */
+
+#if defined(__GNUC__)
+#define GCMSG__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define GCMSG__PRINTF(a, b)
+#endif
+
+/* ---- strings (util.c) ---- */
+char *gcmsg__strdup(const char *s);                         /* NULL-safe */
+char *gcmsg__asprintf(const char *fmt, ...) GCMSG__PRINTF(1, 2); /* NULL on OOM */
+void gcmsg__free_secret(char *s);                            /* zero, then free */
+/* Percent-encode one path segment (RFC 3986 unreserved kept). */
+char *gcmsg__path_escape(const char *segment);
+/* Borrowed string member of a JSON object, or NULL when absent or not a string. */
+const char *gcmsg__json_str(const json_t *obj, const char *key);
+void gcmsg__free_strv(char **v, size_t n);
+
+/* ---- error detail (error.c) ---- */
+typedef struct gcmsg__err {
+	gcmsg_error pub;
+	char *genesys_code, *message, *correlation_id, *details, *explanation, *fix, *rule;
+	char **keys, **values;
+	size_t nparams;
+} gcmsg__err;
+
+void gcmsg__err_init(gcmsg__err *e);
+void gcmsg__err_clear(gcmsg__err *e);
+/* Set code and explanation (printf); returns code. Clears what was there. */
+int gcmsg__err_set(gcmsg__err *e, int code, const char *fmt, ...) GCMSG__PRINTF(3, 4);
+void gcmsg__err_set_fix(gcmsg__err *e, const char *fmt, ...) GCMSG__PRINTF(2, 3);
+void gcmsg__err_set_rule(gcmsg__err *e, const char *rule);
+/* 401 EAUTH, 403 EPERM, 404 ENOTFOUND, 429 ERATELIMIT, other >= 400 EREMOTE, 2xx OK. */
+int gcmsg__status_to_code(long status);
+/*
+ * Fill from an HTTP answer: status, ErrorBody fields (code, message,
+ * messageParams, contextId, details[]), correlation id (header wins), and
+ * retry-after. Clears what was there first; returns the mapped code.
+ * A body that is not an ErrorBody is tolerated (message stays NULL).
+ */
+int gcmsg__err_from_http(gcmsg__err *e, long status, const char *body, size_t len,
+                         const char *correlation_header, long retry_after);
+
+/* ---- identity (identity.c) ---- */
+struct gcmsg_identity {
+	gcmsg_caller_kind kind;
+	char *user_id, *user_name, *client_id, *client_name, *org_id, *org_name;
+	int perms_known;
+	char **perms;
+	size_t nperms;
+};
+/* For tests and whoami: perms may be NULL (unknown) */
+gcmsg_identity *gcmsg__identity_new(gcmsg_caller_kind kind, const char *user_id, const char *user_name,
+                                    const char *client_id, const char *const *perms, size_t nperms,
+                                    int perms_known);
+void gcmsg__identity_free(gcmsg_identity *id);
+
+/* ---- conversation (conversation.c) ---- */
+struct gcmsg_participant {
+	char *id, *purpose, *name, *user_id, *queue_id, *address;
+	gcmsg_media media;
+	char *comm_id, *state, *platform, *from_address, *to_address, *provider;
+	char **attr_keys, **attr_values;
+	size_t nattrs;
+};
+
+struct gcmsg_conversation {
+	char *id, *platform, *start_time, *end_time, *state;
+	gcmsg_media media;
+	gcmsg_participant *parts;
+	size_t nparts;
+};
+
+/* Parse a Conversation document. On failure returns GCMSG_EREMOTE and a reason in err. */
+int gcmsg__conversation_parse(gcmsg_conversation **out, const json_t *root, char *err, size_t errlen);
+/* Merge ChatConversation participants' provider into the parsed conversation. */
+void gcmsg__conversation_merge_chat(gcmsg_conversation *conv, const json_t *chat_conversation);
+
+/* ---- route (route.c) ---- */
+/*
+ * The pure decision: (conversation, identity) -> route. Takes ownership of
+ * conv (freed with the route, or on failure). GCMSG_ERROR on out of memory.
+ */
+int gcmsg__route_decide(gcmsg_route **out, gcmsg_conversation *conv, const gcmsg_identity *identity);
+/* Permission match with `*` wildcards per segment ("conversation:*:*"). */
+int gcmsg__permission_matches(const char *granted, const char *wanted);
+
+/* ---- HTTP (http.c) ---- */
+typedef struct gcmsg__http_resp {
+	long status;
+	gcmsg_buf body;
+	char correlation_id[128];
+	char rl_count[32], rl_allowed[32], rl_reset[32];
+	long retry_after;
+} gcmsg__http_resp;
+
+typedef struct gcmsg__http_req {
+	const char *method;     /* "GET", "POST" */
+	const char *url;
+	const char *bearer;     /* token for Authorization: Bearer, or NULL */
+	const char *basic_user; /* HTTP Basic credentials, or NULL */
+	const char *basic_pass;
+	const char *content_type;
+	const char *body;       /* NULL: no body */
+	size_t body_len;
+} gcmsg__http_req;
+
+void gcmsg__http_resp_init(gcmsg__http_resp *r);
+void gcmsg__http_resp_dispose(gcmsg__http_resp *r);
+/* GCMSG_OK when an answer arrived (any status); GCMSG_EREMOTE on a network failure. */
+int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http_resp *resp);
+void gcmsg__log(gcmsg_client *c, const char *fmt, ...) GCMSG__PRINTF(2, 3);
+
+/* ---- client (client.c) ---- */
+struct gcmsg_client {
+	gcmsg__err err;
+	char *api_url, *login_url, *client_id, *client_secret, *cacert;
+	long connect_timeout_ms, timeout_ms;
+	gcmsg_log_cb log;
+	void *log_payload;
+	CURL *curl;
+	char curl_errbuf[CURL_ERROR_SIZE];
+	int configured;
+	/* token (auth.c) */
+	char *token;
+	int token_passthrough;
+	double token_expires_at; /* monotonic seconds; 0 = unknown/never */
+	long token_lifetime;
+	gcmsg_identity *identity;
+};
+
+#define GCMSG__API_NO_RENEW 1u   /* a 401 is an answer, not a reason to renew */
+#define GCMSG__API_NO_ERROR 2u   /* a non-2xx answer is returned as GCMSG_OK with resp->status */
+
+/*
+ * One API call: method, path (+ query) under api_url, optional JSON body
+ * (borrowed), bearer token, the single renewal + retry on a 401, status
+ * mapping. *out receives the parsed JSON answer of a 2xx (NULL when empty).
+ * resp (optional) receives the status and headers of the final answer.
+ */
+int gcmsg__api(gcmsg_client *c, const char *method, const char *path, const json_t *body,
+               unsigned flags, json_t **out, gcmsg__http_resp *resp);
+/* Serialize as the library sends it (compact, keys in insertion order). */
+char *gcmsg__json_body(const json_t *body);
+
+/* ---- auth (auth.c) ---- */
+int gcmsg__auth_token(gcmsg_client *c, const char **token);
+void gcmsg__auth_invalidate(gcmsg_client *c);
+double gcmsg__now(void);
+
+/* ---- region (region.c) used by client.c ---- */
+
+#endif

@@ -1,0 +1,289 @@
+/*
+ * send.c - send a text along a resolved route.
+ *   agent messaging: POST .../messages/{cid}/communications/{comm}/messages {"textBody": T}
+ *                    typing: POST .../typing {"typing":{"type":"On"}}
+ *   agentless:       POST /api/v2/conversations/messages/agentless
+ *                    {"fromAddress","toAddress","toAddressMessengerType","textBody",
+ *                     "useExistingActiveConversation":true}
+ *   legacy chat:     POST .../chats/{cid}/communications/{comm}/messages
+ *                    {"body": T, "bodyType": "standard"}; typing: POST .../typing, no body
+ * POSTs are not retried (a message sent twice reaches the customer twice).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define MAX_REQ 2
+#define MAX_HDR 4
+
+typedef struct send_req {
+	char *method, *url, *body;
+	char *headers[MAX_HDR];
+	size_t nheaders;
+} send_req;
+
+struct gcmsg_send_result {
+	int dry_run;
+	char *message_id, *correlation_id;
+	long http_status;
+	send_req reqs[MAX_REQ];
+	size_t nreqs;
+	char **warn_ids, **warn_texts;
+	size_t nwarn;
+};
+
+void gcmsg_send_result_free(gcmsg_send_result *r)
+{
+	size_t i, j;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->nreqs; i++) {
+		free(r->reqs[i].method);
+		free(r->reqs[i].url);
+		free(r->reqs[i].body);
+		for (j = 0; j < r->reqs[i].nheaders; j++)
+			free(r->reqs[i].headers[j]);
+	}
+	free(r->message_id);
+	free(r->correlation_id);
+	gcmsg__free_strv(r->warn_ids, r->nwarn);
+	gcmsg__free_strv(r->warn_texts, r->nwarn);
+	free(r);
+}
+
+static int add_warning(gcmsg_send_result *r, const char *id, const char *text)
+{
+	char **ids = realloc(r->warn_ids, (r->nwarn + 1) * sizeof(char *)), **texts;
+
+	if (!ids)
+		return -1;
+	r->warn_ids = ids;
+	texts = realloc(r->warn_texts, (r->nwarn + 1) * sizeof(char *));
+	if (!texts)
+		return -1;
+	r->warn_texts = texts;
+	ids[r->nwarn] = gcmsg__strdup(id);
+	texts[r->nwarn] = gcmsg__strdup(text);
+	r->nwarn++;
+	return ids[r->nwarn - 1] && texts[r->nwarn - 1] ? 0 : -1;
+}
+
+static int record(gcmsg_send_result *res, gcmsg_client *c, const char *path, const json_t *body)
+{
+	send_req *q = &res->reqs[res->nreqs++];
+
+	q->method = gcmsg__strdup("POST");
+	q->url = gcmsg__asprintf("%s%s", c->api_url, path);
+	q->body = body ? gcmsg__json_body(body) : NULL;
+	q->headers[q->nheaders++] = gcmsg__strdup("Authorization: Bearer <redacted>");
+	q->headers[q->nheaders++] = gcmsg__strdup("Accept: application/json");
+	q->headers[q->nheaders++] = gcmsg__strdup("User-Agent: gcmsg/" GCMSG_VERSION);
+	if (body)
+		q->headers[q->nheaders++] = gcmsg__strdup("Content-Type: application/json");
+	if (!q->method || !q->url || (body && !q->body))
+		return -1;
+	for (size_t j = 0; j < q->nheaders; j++)
+		if (!q->headers[j])
+			return -1;
+	return 0;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static char *typing_path(const gcmsg_route *route)
+{
+	const char *p = gcmsg_route_path(route);
+	size_t n = strlen(p), suffix = strlen("/messages");
+
+	/* .../communications/{comm}/messages -> .../communications/{comm}/typing */
+	if (n < suffix)
+		return NULL;
+	return gcmsg__asprintf("%.*s/typing", (int)(n - suffix), p);
+}
+
+/* Read the message id of a send answer. */
+static char *message_id_of(gcmsg_route_type kind, const json_t *answer)
+{
+	const char *id = NULL;
+
+	if (kind == GCMSG_ROUTE_AGENTLESS) {
+		/* SendAgentlessOutboundMessageResponse: the message is message.id, else the top id */
+		id = gcmsg__json_str(json_object_get(answer, "message"), "id");
+	}
+	if (!id)
+		id = gcmsg__json_str(answer, "id");
+	return gcmsg__strdup(id);
+}
+
+int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *route,
+               const gcmsg_send_options *opts)
+{
+	gcmsg_send_result *res = NULL;
+	json_t *body = NULL, *typing = NULL, *answer = NULL;
+	json_t *text = NULL;
+	char *tpath = NULL;
+	gcmsg__http_resp r;
+	gcmsg_route_type kind;
+	int rc = GCMSG_OK;
+	size_t i;
+
+	if (!out || !c)
+		return GCMSG_EUSAGE;
+	*out = NULL;
+	if (!route || !opts)
+		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "gcmsg_send needs a route and options");
+	if (opts->version != GCMSG_SEND_OPTIONS_VERSION)
+		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "unknown gcmsg_send_options version %u",
+		                      opts->version);
+	if (!opts->text || !*opts->text)
+		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "the text is empty");
+	kind = gcmsg_route_kind(route);
+	if (kind == GCMSG_ROUTE_NONE) {
+		rc = gcmsg__err_set(&c->err, gcmsg_route_refusal_code(route), "%s",
+		                    gcmsg_route_explanation(route));
+		gcmsg__err_set_rule(&c->err, gcmsg_route_rule(route));
+		if (gcmsg_route_fix(route))
+			gcmsg__err_set_fix(&c->err, "%s", gcmsg_route_fix(route));
+		return rc;
+	}
+	text = json_string(opts->text);
+	if (!text)
+		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "the text is not valid UTF-8");
+
+	res = calloc(1, sizeof(*res));
+	if (!res) {
+		json_decref(text);
+		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+	}
+	res->dry_run = opts->dry_run != 0;
+	for (i = 0; i < gcmsg_route_warning_count(route); i++)
+		if (add_warning(res, gcmsg_route_warning_id(route, i), gcmsg_route_warning_text(route, i)) < 0)
+			goto oom;
+
+	switch (kind) {
+	case GCMSG_ROUTE_AGENT_MESSAGING:
+		body = json_pack("{s:O}", "textBody", text);
+		if (opts->typing)
+			typing = json_pack("{s:{s:s}}", "typing", "type", "On");
+		if (!body || (opts->typing && !typing))
+			goto oom;
+		break;
+	case GCMSG_ROUTE_AGENTLESS:
+		body = json_pack("{s:s, s:s, s:s, s:O, s:b}", "fromAddress", gcmsg_route_from_address(route),
+		                 "toAddress", gcmsg_route_to_address(route), "toAddressMessengerType",
+		                 gcmsg_route_messenger_type(route), "textBody", text,
+		                 "useExistingActiveConversation", 1);
+		if (!body)
+			goto oom;
+		if (opts->typing &&
+		    add_warning(res, "typing.unsupported",
+		                "the agentless route has no typing indicator; the text was sent without one") < 0)
+			goto oom;
+		break;
+	case GCMSG_ROUTE_LEGACY_CHAT:
+		body = json_pack("{s:O, s:s}", "body", text, "bodyType", "standard");
+		if (!body)
+			goto oom;
+		break;
+	default:
+		break;
+	}
+	if (opts->typing && kind != GCMSG_ROUTE_AGENTLESS) {
+		tpath = typing_path(route);
+		if (!tpath || record(res, c, tpath, typing) < 0)
+			goto oom;
+	}
+	if (record(res, c, gcmsg_route_path(route), body) < 0)
+		goto oom;
+
+	if (res->dry_run)
+		goto done;
+
+	gcmsg__http_resp_init(&r);
+	if (tpath) {
+		rc = gcmsg__api(c, "POST", tpath, typing, 0, NULL, &r);
+		if (rc < 0) {
+			free(c->err.explanation);
+			c->err.explanation = gcmsg__asprintf("the typing indicator was refused (POST %s answered "
+			                                     "%ld); the text was not sent",
+			                                     tpath, r.status);
+			c->err.pub.explanation = c->err.explanation;
+			gcmsg__http_resp_dispose(&r);
+			goto fail;
+		}
+		if (opts->delay_ms)
+			sleep_ms(opts->delay_ms);
+	} else if (opts->delay_ms) {
+		sleep_ms(opts->delay_ms);
+	}
+	rc = gcmsg__api(c, "POST", gcmsg_route_path(route), body, 0, &answer, &r);
+	if (rc < 0) {
+		if (r.status == 403 && c->err.nparams > 0 && !c->err.fix) {
+			gcmsg_buf b = GCMSG_BUF_INIT(GCMSG__HEADER_CAP);
+			for (i = 0; i < c->err.nparams; i++)
+				gcmsg__buf_printf(&b, "%s%s", i ? ", " : "", c->err.values[i]);
+			gcmsg__err_set_fix(&c->err, "grant the caller's role the permissions the server named: %s",
+			                   gcmsg__buf_cstr(&b));
+			gcmsg__buf_dispose(&b);
+		} else if (r.status == 400 && !c->err.fix) {
+			gcmsg__err_set_fix(&c->err, "nothing was delivered; check the text against the channel's "
+			                            "limits (SMS 765, other messaging 2000 characters)");
+		}
+		gcmsg__http_resp_dispose(&r);
+		goto fail;
+	}
+	res->http_status = r.status;
+	res->correlation_id = r.correlation_id[0] ? gcmsg__strdup(r.correlation_id) : NULL;
+	res->message_id = message_id_of(kind, answer);
+	gcmsg__http_resp_dispose(&r);
+	goto done;
+
+oom:
+	rc = gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+fail:
+	gcmsg_send_result_free(res);
+	res = NULL;
+done:
+	json_decref(text);
+	json_decref(body);
+	json_decref(typing);
+	json_decref(answer);
+	free(tpath);
+	if (res) {
+		*out = res;
+		rc = GCMSG_OK;
+	}
+	return rc;
+}
+
+int gcmsg_send_result_dry_run(const gcmsg_send_result *r) { return r ? r->dry_run : 0; }
+const char *gcmsg_send_result_message_id(const gcmsg_send_result *r) { return r ? r->message_id : NULL; }
+long gcmsg_send_result_http_status(const gcmsg_send_result *r) { return r ? r->http_status : 0; }
+const char *gcmsg_send_result_correlation_id(const gcmsg_send_result *r) { return r ? r->correlation_id : NULL; }
+size_t gcmsg_send_result_warning_count(const gcmsg_send_result *r) { return r ? r->nwarn : 0; }
+const char *gcmsg_send_result_warning_id(const gcmsg_send_result *r, size_t i) { return r && i < r->nwarn ? r->warn_ids[i] : NULL; }
+const char *gcmsg_send_result_warning_text(const gcmsg_send_result *r, size_t i) { return r && i < r->nwarn ? r->warn_texts[i] : NULL; }
+size_t gcmsg_send_result_request_count(const gcmsg_send_result *r) { return r ? r->nreqs : 0; }
+const char *gcmsg_send_result_request_method(const gcmsg_send_result *r, size_t i) { return r && i < r->nreqs ? r->reqs[i].method : NULL; }
+const char *gcmsg_send_result_request_url(const gcmsg_send_result *r, size_t i) { return r && i < r->nreqs ? r->reqs[i].url : NULL; }
+size_t gcmsg_send_result_request_header_count(const gcmsg_send_result *r, size_t i) { return r && i < r->nreqs ? r->reqs[i].nheaders : 0; }
+
+const char *gcmsg_send_result_request_header(const gcmsg_send_result *r, size_t i, size_t j)
+{
+	return r && i < r->nreqs && j < r->reqs[i].nheaders ? r->reqs[i].headers[j] : NULL;
+}
+
+const char *gcmsg_send_result_request_body(const gcmsg_send_result *r, size_t i)
+{
+	return r && i < r->nreqs ? r->reqs[i].body : NULL;
+}
