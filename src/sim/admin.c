@@ -1,0 +1,203 @@
+#include "admin.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+#include "faults.h"
+#include "render.h"
+#include "routes.h"
+#include "scenario.h"
+
+#define MAX_CUSTOMER_TEXT 20000
+#define MAX_USER_TOKEN_LIFETIME (48 * 3600)
+
+static int is(sim_ctx *c, const char *method, size_t nsegs, const char *const *segs) {
+  if (strcmp(c->method, method) != 0 || c->nsegs != nsegs) return 0;
+  for (size_t i = 0; i < nsegs; i++)
+    if (segs[i] && strcmp(c->segs[i], segs[i]) != 0) return 0;
+  return 1;
+}
+
+/* Body for admin calls: an object, or nothing when optional. */
+static int admin_body(sim_ctx *c, int required) {
+  if (c->body_malformed) return sim_admin_error(c, 400, "$", "the body is not valid JSON");
+  if (c->body == NULL) return required ? sim_admin_error(c, 400, "$", "a JSON object body is required") : 0;
+  if (!json_is_object(c->body)) return sim_admin_error(c, 400, "$", "the body must be a JSON object");
+  return 0;
+}
+
+static int only_keys(sim_ctx *c, const char *const *keys) {
+  const char *key;
+  json_t *v;
+  if (c->body == NULL) return 0;
+  json_object_foreach(c->body, key, v) {
+    int ok = 0;
+    for (size_t i = 0; keys[i]; i++) ok |= strcmp(key, keys[i]) == 0;
+    if (!ok) {
+      char p[300];
+      snprintf(p, sizeof p, "$.%s", key);
+      return sim_admin_error(c, 400, p, "unknown key '%s'", key);
+    }
+  }
+  return 0;
+}
+
+static json_t *conversation_or_404(sim_ctx *c, const char *id) {
+  json_t *conv = sim_find_conversation(c->st, id);
+  if (conv == NULL) sim_admin_error(c, 404, c->path, "no conversation with id '%s'", id);
+  return conv;
+}
+
+static int ok(sim_ctx *c, int status, json_t *body) {
+  if (body == NULL) return sim_admin_error(c, 500, "$", "out of memory");
+  c->status = status;
+  c->resp = body;
+  return 0;
+}
+
+static int health(sim_ctx *c) { return ok(c, 200, json_pack("{s:b, s:s}", "ok", 1, "baseUrl", c->st->base_url)); }
+
+static int load_scenario(sim_ctx *c) {
+  if (admin_body(c, 1)) return -1;
+  sim_verr err;
+  json_t *norm = sim_scenario_normalize(c->body, &c->st->rng, &err);
+  if (norm == NULL) return sim_admin_error(c, 400, err.path, "%s", err.message);
+  sim_state_load(c->st, norm);
+  return ok(c, 200, json_pack("{s:b}", "loaded", 1));
+}
+
+static int reset(sim_ctx *c) {
+  sim_state_reset(c->st);
+  return ok(c, 200, json_pack("{s:b}", "reset", 1));
+}
+
+static int create_conversation(sim_ctx *c) {
+  if (admin_body(c, 1)) return -1;
+  sim_verr err;
+  json_t *conv = sim_conversation_normalize(c->body, "$", c->st->org, &c->st->rng, 1, &err);
+  if (conv == NULL) return sim_admin_error(c, 400, err.path, "%s", err.message);
+  if (sim_add_conversation(c->st, conv) != 0)
+    return sim_admin_error(c, 400, "$", "gcsim holds at most %d conversations", SIM_MAX_CONVERSATIONS);
+  return ok(c, 201, sim_render_conversation(c->st, conv));
+}
+
+static int end_conversation(sim_ctx *c) {
+  json_t *conv = conversation_or_404(c, c->segs[3]);
+  if (conv == NULL) return -1;
+  if (sim_conv_is_connected(conv)) {
+    char now[40];
+    sim_now_iso(c->st, now, sizeof now);
+    json_object_set_new(conv, "state", json_string("disconnected"));
+    json_object_set_new(conv, "endTime", json_string(now));
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(conv, "participants"), i, p) json_object_set_new(p, "state", json_string("disconnected"));
+  }
+  return ok(c, 200, sim_render_conversation(c->st, conv));
+}
+
+static int customer_message(sim_ctx *c) {
+  static const char *const keys[] = {"text", NULL};
+  json_t *conv = conversation_or_404(c, c->segs[3]);
+  if (conv == NULL || admin_body(c, 1) || only_keys(c, keys)) return -1;
+  const char *text = sim_jstr(c->body, "text");
+  if (text == NULL || *text == '\0') return sim_admin_error(c, 400, "$.text", "'text' must be a non-empty string");
+  if (strlen(text) > MAX_CUSTOMER_TEXT) return sim_admin_error(c, 400, "$.text", "'text' is longer than %d bytes", MAX_CUSTOMER_TEXT);
+  if (!sim_conv_is_connected(conv))
+    return sim_admin_error(c, 400, c->path, "conversation '%s' is disconnected", sim_jstr(conv, "id"));
+  json_t *cust = sim_conv_customer(conv);
+  if (cust == NULL) return sim_admin_error(c, 400, c->path, "conversation '%s' has no customer participant", sim_jstr(conv, "id"));
+  char id[40];
+  sim_new_uuid(c->st, id, sizeof id);
+  json_t *entry = sim_entry_new(c, id, "inbound", "customer", 0);
+  if (entry == NULL) return sim_admin_error(c, 500, "$", "out of memory");
+  sim_entry_sender_participant(c, entry, cust);
+  json_object_set_new(entry, "text", json_string(text));
+  if (!sim_conv_is_message(conv)) json_object_set_new(entry, "bodyType", json_string("standard"));
+  json_t *answer = json_deep_copy(entry);
+  sim_transcript_append(c->st, sim_jstr(conv, "id"), entry);
+  return ok(c, 201, answer);
+}
+
+static int transcript(sim_ctx *c) {
+  json_t *conv = conversation_or_404(c, c->segs[3]);
+  if (conv == NULL) return -1;
+  json_t *t = sim_transcript(c->st, sim_jstr(conv, "id"));
+  return ok(c, 200, json_pack("{s:s, s:O}", "conversationId", sim_jstr(conv, "id"), "entries", t ? t : json_array()));
+}
+
+static int user_token(sim_ctx *c) {
+  static const char *const keys[] = {"expiresIn", NULL};
+  const char *uid = c->segs[3];
+  if (sim_find_user(c->st, uid) == NULL) return sim_admin_error(c, 404, c->path, "no user with id '%s'", uid);
+  if (admin_body(c, 0) || only_keys(c, keys)) return -1;
+  long lifetime = 86400;
+  json_t *e = json_object_get(c->body, "expiresIn");
+  if (e) {
+    if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > MAX_USER_TOKEN_LIFETIME)
+      return sim_admin_error(c, 400, "$.expiresIn", "expiresIn must be an integer from 1 to %d seconds", MAX_USER_TOKEN_LIFETIME);
+    lifetime = (long)json_integer_value(e);
+  }
+  sim_token *t = sim_issue_token(c->st, SIM_TOKEN_USER, uid, lifetime);
+  if (t == NULL) return sim_admin_error(c, 400, "$", "gcsim holds too many tokens");
+  return ok(c, 201, json_pack("{s:s, s:s, s:I}", "access_token", t->value, "token_type", "bearer", "expires_in",
+                              (json_int_t)lifetime));
+}
+
+static int clock_advance(sim_ctx *c) {
+  static const char *const keys[] = {"seconds", NULL};
+  if (admin_body(c, 1) || only_keys(c, keys)) return -1;
+  json_t *s = json_object_get(c->body, "seconds");
+  if (!json_is_number(s) || json_number_value(s) < 0 || json_number_value(s) > 10.0 * 365 * 86400 ||
+      isnan(json_number_value(s)))
+    return sim_admin_error(c, 400, "$.seconds", "seconds must be a number from 0 to 315360000");
+  c->st->clock_offset_ms += (int64_t)llround(json_number_value(s) * 1000.0);
+  char now[40];
+  sim_now_iso(c->st, now, sizeof now);
+  return ok(c, 200, json_pack("{s:s}", "now", now));
+}
+
+static int install_fault(sim_ctx *c) {
+  if (admin_body(c, 1) || sim_fault_install(c, c->body)) return -1;
+  return ok(c, 201, json_pack("{s:b, s:o}", "installed", 1, "faults", sim_faults_json(c->st)));
+}
+
+static int clear_faults(sim_ctx *c) {
+  size_t n = sim_faults_clear(c->st);
+  return ok(c, 200, json_pack("{s:I}", "cleared", (json_int_t)n));
+}
+
+static int requests(sim_ctx *c) {
+  c->log_resp_body = 0; /* the log must not nest itself */
+  return ok(c, 200, json_pack("{s:O}", "entries", c->st->requests));
+}
+
+int sim_admin(sim_ctx *c) {
+  static const char *const HEALTH[] = {"sim", "v1", "health"};
+  static const char *const SCENARIO[] = {"sim", "v1", "scenario"};
+  static const char *const RESET[] = {"sim", "v1", "reset"};
+  static const char *const CONVS[] = {"sim", "v1", "conversations"};
+  static const char *const CONV_END[] = {"sim", "v1", "conversations", NULL, "end"};
+  static const char *const CONV_CUST[] = {"sim", "v1", "conversations", NULL, "customer-messages"};
+  static const char *const CONV_TRANSCRIPT[] = {"sim", "v1", "conversations", NULL, "transcript"};
+  static const char *const USER_TOKEN[] = {"sim", "v1", "users", NULL, "token"};
+  static const char *const CLOCK[] = {"sim", "v1", "clock", "advance"};
+  static const char *const FAULTS[] = {"sim", "v1", "faults"};
+  static const char *const REQUESTS[] = {"sim", "v1", "requests"};
+  if (is(c, "GET", 3, HEALTH)) return health(c);
+  if (is(c, "POST", 3, SCENARIO)) return load_scenario(c);
+  if (is(c, "POST", 3, RESET)) return reset(c);
+  if (is(c, "POST", 3, CONVS)) return create_conversation(c);
+  if (is(c, "POST", 5, CONV_END)) return end_conversation(c);
+  if (is(c, "POST", 5, CONV_CUST)) return customer_message(c);
+  if (is(c, "GET", 5, CONV_TRANSCRIPT)) return transcript(c);
+  if (is(c, "POST", 5, USER_TOKEN)) return user_token(c);
+  if (is(c, "POST", 4, CLOCK)) return clock_advance(c);
+  if (is(c, "POST", 3, FAULTS)) return install_fault(c);
+  if (is(c, "DELETE", 3, FAULTS)) return clear_faults(c);
+  if (is(c, "GET", 3, FAULTS)) return ok(c, 200, json_pack("{s:o}", "faults", sim_faults_json(c->st)));
+  if (is(c, "GET", 3, REQUESTS)) return requests(c);
+  return sim_admin_error(c, 404, c->path, "no admin operation %s %s", c->method, c->path);
+}

@@ -1,0 +1,39 @@
+/* One request as the handlers see it. The dispatcher fills it, holds the state lock while a
+ * handler runs, then turns status/resp into the HTTP answer and a request-log entry. */
+#ifndef GCSIM_CONTEXT_H
+#define GCSIM_CONTEXT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "state.h"
+
+#define SIM_MAX_SEGMENTS 16
+#define SIM_MAX_BODY (1024 * 1024)
+
+typedef struct sim_ctx {
+  sim_state *st;
+  const char *method;
+  const char *path;   /* as received (still percent-encoded) */
+  const char *query;  /* after '?', or "" */
+  char *segs[SIM_MAX_SEGMENTS]; /* percent-decoded path segments */
+  size_t nsegs;
+  const char *authorization; /* the Authorization header or NULL; never logged */
+  const char *raw_body;
+  size_t raw_len;
+  json_t *body;        /* parsed JSON body, or NULL */
+  int body_malformed;  /* a body was sent but is not JSON */
+  sim_token *tok;      /* the caller's token once authenticated */
+  char corr[40];       /* ININ-Correlation-Id */
+  const char *operation; /* spec operationId, NULL outside /api/v2 */
+  int status;
+  json_t *resp;        /* response body (owned) or NULL for an empty body */
+  json_t *log_body;    /* requestBody for the log when it differs from body (owned) */
+  int log_resp_body;   /* 0: log responseBody as null (e.g. GET /sim/v1/requests) */
+  long retry_after;    /* Retry-After seconds, -1 for none */
+  int rl_set;
+  long rl_count, rl_allowed, rl_reset;
+} sim_ctx;
+
+#endif

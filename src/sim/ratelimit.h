@@ -1,0 +1,13 @@
+/* Per-token requests-per-minute windows on gcsim's clock, with the inin-ratelimit-* headers. */
+#ifndef GCSIM_RATELIMIT_H
+#define GCSIM_RATELIMIT_H
+
+#include "context.h"
+
+/* Counts this request against c->tok's window and fills c->rl_*. Answers 429
+ * too.many.requests.retry.after (Retry-After, ErrorBody limit) above the limit. 0 when allowed. */
+int sim_rate_check(sim_ctx *c);
+/* Header values for a request without a valid token (count 0, a full window). */
+void sim_rate_unauthenticated(sim_ctx *c);
+
+#endif

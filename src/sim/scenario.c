@@ -1,0 +1,604 @@
+#include "scenario.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_ITEMS 10000
+#define MAX_PERMISSIONS 500
+#define MAX_ID_LEN 256
+#define MAX_TEXT_LEN 4096
+
+static int fail(sim_verr *err, const char *path, const char *fmt, ...) {
+  va_list ap;
+  snprintf(err->path, sizeof err->path, "%s", path);
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+static void subpath(char *out, size_t len, const char *base, const char *key) {
+  snprintf(out, len, "%s.%s", base, key);
+}
+
+static void indexpath(char *out, size_t len, const char *base, size_t i) {
+  snprintf(out, len, "%s[%zu]", base, i);
+}
+
+/* Unknown keys are errors: a mistyped key must not silently do nothing. */
+static int check_keys(const json_t *obj, const char *path, const char *const *allowed, sim_verr *err) {
+  const char *key;
+  json_t *v;
+  if (!json_is_object(obj)) return fail(err, path, "expected an object");
+  json_object_foreach((json_t *)obj, key, v) {
+    int ok = 0;
+    for (size_t i = 0; allowed[i]; i++)
+      if (strcmp(key, allowed[i]) == 0) ok = 1;
+    if (!ok) {
+      char p[256];
+      char list[256] = "";
+      for (size_t i = 0; allowed[i]; i++) {
+        if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
+        strncat(list, allowed[i], sizeof list - strlen(list) - 1);
+      }
+      subpath(p, sizeof p, path, key);
+      return fail(err, p, "unknown key '%s' (allowed: %s)", key, list);
+    }
+  }
+  return 0;
+}
+
+/* A string member: required or optional; *out is NULL when absent. */
+static int get_str(const json_t *obj, const char *key, const char *path, int required, size_t max_len,
+                   const char **out, sim_verr *err) {
+  char p[256];
+  json_t *v = json_object_get(obj, key);
+  subpath(p, sizeof p, path, key);
+  *out = NULL;
+  if (v == NULL) return required ? fail(err, p, "required key '%s' is missing", key) : 0;
+  if (!json_is_string(v)) return fail(err, p, "expected a string");
+  if (json_string_length(v) == 0) return fail(err, p, "must not be empty");
+  if (json_string_length(v) > max_len) return fail(err, p, "longer than %zu bytes", max_len);
+  if (sim_utf8_count(json_string_value(v)) < 0 || strlen(json_string_value(v)) != json_string_length(v))
+    return fail(err, p, "not valid UTF-8 text");
+  *out = json_string_value(v);
+  return 0;
+}
+
+static int get_enum(const json_t *obj, const char *key, const char *path, const char *const *values,
+                    const char *dflt, const char **out, sim_verr *err) {
+  if (get_str(obj, key, path, dflt == NULL, MAX_ID_LEN, out, err)) return -1;
+  if (*out == NULL) {
+    *out = dflt;
+    return 0;
+  }
+  char list[256] = "";
+  for (size_t i = 0; values[i]; i++) {
+    if (strcmp(*out, values[i]) == 0) return 0;
+    if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
+    strncat(list, values[i], sizeof list - strlen(list) - 1);
+  }
+  char p[256];
+  subpath(p, sizeof p, path, key);
+  return fail(err, p, "'%s' is not one of: %s", *out, list);
+}
+
+static int get_time(const json_t *obj, const char *key, const char *path, int64_t *out, int *present,
+                    sim_verr *err) {
+  const char *s;
+  *present = 0;
+  if (get_str(obj, key, path, 0, 64, &s, err)) return -1;
+  if (s == NULL) return 0;
+  if (sim_parse_time(s, out) != 0) {
+    char p[256];
+    subpath(p, sizeof p, path, key);
+    return fail(err, p, "'%s' is not an ISO-8601 date-time such as 2026-11-21T09:00:00Z", s);
+  }
+  *present = 1;
+  return 0;
+}
+
+static int get_positive_int(const json_t *obj, const char *key, const char *path, long long lo, long long hi,
+                            long long dflt, long long *out, sim_verr *err) {
+  char p[256];
+  json_t *v = json_object_get(obj, key);
+  subpath(p, sizeof p, path, key);
+  if (v == NULL) {
+    *out = dflt;
+    return 0;
+  }
+  if (!json_is_integer(v)) return fail(err, p, "expected an integer");
+  *out = json_integer_value(v);
+  if (*out < lo || *out > hi) return fail(err, p, "must be between %lld and %lld", lo, hi);
+  return 0;
+}
+
+/* An array of strings (validated, copied); permissions get a shape check. */
+static json_t *get_str_array(const json_t *obj, const char *key, const char *path, int permissions,
+                             sim_verr *err) {
+  char p[256], ip[280];
+  json_t *v = json_object_get(obj, key);
+  subpath(p, sizeof p, path, key);
+  json_t *out = json_array();
+  if (out == NULL) {
+    fail(err, p, "out of memory");
+    return NULL;
+  }
+  if (v == NULL) return out;
+  if (!json_is_array(v)) {
+    json_decref(out);
+    fail(err, p, "expected an array of strings");
+    return NULL;
+  }
+  if (json_array_size(v) > MAX_PERMISSIONS) {
+    json_decref(out);
+    fail(err, p, "more than %d items", MAX_PERMISSIONS);
+    return NULL;
+  }
+  size_t i;
+  json_t *item;
+  json_array_foreach(v, i, item) {
+    indexpath(ip, sizeof ip, p, i);
+    const char *s = json_string_value(item);
+    if (s == NULL || *s == '\0' || strlen(s) > MAX_ID_LEN) {
+      json_decref(out);
+      fail(err, ip, "expected a non-empty string");
+      return NULL;
+    }
+    if (permissions) {
+      int colons = 0;
+      for (const char *c = s; *c; c++) colons += (*c == ':');
+      if (colons != 2 || s[0] == ':' || s[strlen(s) - 1] == ':' || strstr(s, "::")) {
+        json_decref(out);
+        fail(err, ip, "'%s' is not a permission of the form domain:entity:action", s);
+        return NULL;
+      }
+    }
+    json_array_append(out, item);
+  }
+  return out;
+}
+
+static int id_taken(const json_t *arr, const char *id) {
+  size_t i;
+  json_t *v;
+  json_array_foreach((json_t *)arr, i, v) {
+    const char *vid = sim_jstr(v, "id");
+    if (vid && strcmp(vid, id) == 0) return 1;
+  }
+  return 0;
+}
+
+static int comm_id_taken(const json_t *convs, const char *id) {
+  size_t i, j;
+  json_t *c, *p;
+  json_array_foreach((json_t *)convs, i, c) {
+    json_array_foreach(json_object_get(c, "participants"), j, p) {
+      const char *cid = sim_jstr(json_object_get(p, "communication"), "id");
+      if (cid && strcmp(cid, id) == 0) return 1;
+    }
+  }
+  return 0;
+}
+
+static const char *const CONV_KEYS[] = {"id",       "description", "media",     "platform",     "provider",
+                                        "state",    "direction",   "startTime", "endTime",      "name",
+                                        "participants", NULL};
+static const char *const PART_KEYS[] = {"id",      "purpose", "name",       "address",       "state",
+                                        "userId",  "queueId", "attributes", "communication", NULL};
+static const char *const COMM_KEYS[] = {"id", "fromAddress", "toAddress", NULL};
+static const char *const MEDIA[] = {"message", "chat", NULL};
+static const char *const PLATFORMS[] = {"webmessaging", "sms",  "whatsapp", "open",     "facebook", "apple",
+                                        "instagram",    "line", "telegram", "twitter", "kakao",    NULL};
+static const char *const CONV_STATES[] = {"connected", "disconnected", NULL};
+static const char *const PART_STATES[] = {"connected", "disconnected", "alerting", NULL};
+static const char *const DIRECTIONS[] = {"inbound", "outbound", NULL};
+static const char *const PURPOSES[] = {"customer", "external", "agent", "acd", "workflow", "user", "ivr", "api",
+                                       "station",  "dialer.system", "campaign", "voicemail", NULL};
+
+static json_t *normalize_participant(const json_t *in, const char *path, const char *conv_state,
+                                     const json_t *org, const json_t *other_convs, json_t *seen_comms,
+                                     json_t *seen_parts, sim_rng *rng, sim_verr *err) {
+  const char *id, *purpose, *name, *address, *state, *user_id, *queue_id, *comm_id, *from, *to;
+  char p[256], cp[256], gen[40], gen2[40];
+  if (check_keys(in, path, PART_KEYS, err)) return NULL;
+  if (get_str(in, "id", path, 0, MAX_ID_LEN, &id, err) || get_enum(in, "purpose", path, PURPOSES, NULL, &purpose, err) ||
+      get_str(in, "name", path, 0, MAX_TEXT_LEN, &name, err) ||
+      get_str(in, "address", path, 0, MAX_ID_LEN, &address, err) ||
+      get_enum(in, "state", path, PART_STATES, conv_state, &state, err) ||
+      get_str(in, "userId", path, 0, MAX_ID_LEN, &user_id, err) ||
+      get_str(in, "queueId", path, 0, MAX_ID_LEN, &queue_id, err))
+    return NULL;
+  if (strcmp(conv_state, "disconnected") == 0 && strcmp(state, "disconnected") != 0) {
+    subpath(p, sizeof p, path, "state");
+    fail(err, p, "a participant of a disconnected conversation must be disconnected");
+    return NULL;
+  }
+  if (id == NULL) {
+    sim_rng_uuid(rng, gen, sizeof gen);
+    id = gen;
+  }
+  if (json_object_get(seen_parts, id)) {
+    subpath(p, sizeof p, path, "id");
+    fail(err, p, "participant id '%s' is used twice in this conversation", id);
+    return NULL;
+  }
+  if (user_id && !id_taken(json_object_get(org, "users"), user_id)) {
+    subpath(p, sizeof p, path, "userId");
+    fail(err, p, "no user with id '%s' in users", user_id);
+    return NULL;
+  }
+  if (queue_id && !id_taken(json_object_get(org, "queues"), queue_id)) {
+    subpath(p, sizeof p, path, "queueId");
+    fail(err, p, "no queue with id '%s' in queues", queue_id);
+    return NULL;
+  }
+  if (strcmp(purpose, "agent") == 0 && user_id == NULL) {
+    subpath(p, sizeof p, path, "userId");
+    fail(err, p, "an agent participant needs a userId");
+    return NULL;
+  }
+  json_t *attrs = json_object_get(in, "attributes");
+  subpath(p, sizeof p, path, "attributes");
+  if (attrs != NULL) {
+    const char *k;
+    json_t *v;
+    if (!json_is_object(attrs)) {
+      fail(err, p, "expected an object of strings");
+      return NULL;
+    }
+    if (json_object_size(attrs) > 200) {
+      fail(err, p, "more than 200 attributes");
+      return NULL;
+    }
+    json_object_foreach(attrs, k, v) {
+      if (!json_is_string(v)) {
+        char ap[300];
+        snprintf(ap, sizeof ap, "%s.%s", p, k);
+        fail(err, ap, "attribute values must be strings");
+        return NULL;
+      }
+    }
+  }
+  json_t *comm = json_object_get(in, "communication");
+  subpath(cp, sizeof cp, path, "communication");
+  if (comm == NULL) {
+    fail(err, cp, "required key 'communication' is missing");
+    return NULL;
+  }
+  if (check_keys(comm, cp, COMM_KEYS, err) || get_str(comm, "id", cp, 0, MAX_ID_LEN, &comm_id, err) ||
+      get_str(comm, "fromAddress", cp, 0, MAX_ID_LEN, &from, err) ||
+      get_str(comm, "toAddress", cp, 0, MAX_ID_LEN, &to, err))
+    return NULL;
+  if (comm_id == NULL) {
+    sim_rng_uuid(rng, gen2, sizeof gen2);
+    comm_id = gen2;
+  }
+  if (json_object_get(seen_comms, comm_id) || comm_id_taken(other_convs, comm_id)) {
+    subpath(p, sizeof p, cp, "id");
+    fail(err, p, "communication id '%s' is used twice", comm_id);
+    return NULL;
+  }
+  json_t *out = json_pack("{s:s, s:s, s:s}", "id", id, "purpose", purpose, "state", state);
+  json_t *ocomm = json_pack("{s:s}", "id", comm_id);
+  if (out == NULL || ocomm == NULL) {
+    json_decref(out);
+    json_decref(ocomm);
+    fail(err, path, "out of memory");
+    return NULL;
+  }
+  if (from) json_object_set_new(ocomm, "fromAddress", json_string(from));
+  if (to) json_object_set_new(ocomm, "toAddress", json_string(to));
+  json_object_set_new(out, "communication", ocomm);
+  if (name) json_object_set_new(out, "name", json_string(name));
+  if (address) json_object_set_new(out, "address", json_string(address));
+  if (user_id) json_object_set_new(out, "userId", json_string(user_id));
+  if (queue_id) json_object_set_new(out, "queueId", json_string(queue_id));
+  if (attrs) json_object_set_new(out, "attributes", json_deep_copy(attrs));
+  json_object_set_new(seen_comms, comm_id, json_true());
+  json_object_set_new(seen_parts, id, json_true());
+  return out;
+}
+
+json_t *sim_conversation_normalize(const json_t *in, const char *path, const json_t *org, sim_rng *rng,
+                                   int id_optional, sim_verr *err) {
+  const char *id, *desc, *media, *platform, *provider, *state, *direction, *name;
+  int64_t start_ms = 0, end_ms = 0;
+  int has_start, has_end;
+  char p[256], gen[40], tbuf[40];
+  const json_t *convs = json_object_get(org, "conversations");
+  if (check_keys(in, path, CONV_KEYS, err)) return NULL;
+  if (get_str(in, "id", path, !id_optional, MAX_ID_LEN, &id, err) ||
+      get_str(in, "description", path, 0, MAX_TEXT_LEN, &desc, err) ||
+      get_enum(in, "media", path, MEDIA, NULL, &media, err) ||
+      get_str(in, "platform", path, 0, MAX_ID_LEN, &platform, err) ||
+      get_str(in, "provider", path, 0, MAX_ID_LEN, &provider, err) ||
+      get_enum(in, "state", path, CONV_STATES, "connected", &state, err) ||
+      get_enum(in, "direction", path, DIRECTIONS, "inbound", &direction, err) ||
+      get_str(in, "name", path, 0, MAX_TEXT_LEN, &name, err) ||
+      get_time(in, "startTime", path, &start_ms, &has_start, err) ||
+      get_time(in, "endTime", path, &end_ms, &has_end, err))
+    return NULL;
+  if (id == NULL) {
+    sim_rng_uuid(rng, gen, sizeof gen);
+    id = gen;
+  }
+  if (id_taken(convs, id)) {
+    subpath(p, sizeof p, path, "id");
+    fail(err, p, "conversation id '%s' is used twice", id);
+    return NULL;
+  }
+  if (strcmp(media, "message") == 0) {
+    if (platform == NULL) {
+      subpath(p, sizeof p, path, "platform");
+      fail(err, p, "required key 'platform' is missing (messaging conversations need one)");
+      return NULL;
+    }
+    if (get_enum(in, "platform", path, PLATFORMS, NULL, &platform, err)) return NULL;
+    if (provider) {
+      subpath(p, sizeof p, path, "provider");
+      fail(err, p, "'provider' is only for chat conversations (third-party chats)");
+      return NULL;
+    }
+  } else if (platform) {
+    subpath(p, sizeof p, path, "platform");
+    fail(err, p, "'platform' is only for messaging conversations");
+    return NULL;
+  }
+  if (!has_start) start_ms = sim_real_now_ms();
+  if (has_end && strcmp(state, "connected") == 0) {
+    subpath(p, sizeof p, path, "endTime");
+    fail(err, p, "a connected conversation has no endTime");
+    return NULL;
+  }
+  if (!has_end) end_ms = start_ms;
+  if (end_ms < start_ms) {
+    subpath(p, sizeof p, path, "endTime");
+    fail(err, p, "endTime is before startTime");
+    return NULL;
+  }
+  json_t *parts_in = json_object_get(in, "participants");
+  subpath(p, sizeof p, path, "participants");
+  if (!json_is_array(parts_in) || json_array_size(parts_in) == 0) {
+    fail(err, p, parts_in ? "expected a non-empty array" : "required key 'participants' is missing");
+    return NULL;
+  }
+  if (json_array_size(parts_in) > 100) {
+    fail(err, p, "more than 100 participants");
+    return NULL;
+  }
+  json_t *out = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "media", media, "state", state, "direction", direction);
+  json_t *parts = json_array(), *seen_comms = json_object(), *seen_parts = json_object();
+  if (out == NULL || parts == NULL || seen_comms == NULL || seen_parts == NULL) {
+    fail(err, path, "out of memory");
+    goto error;
+  }
+  size_t i;
+  json_t *pin;
+  json_array_foreach(parts_in, i, pin) {
+    char pp[280];
+    indexpath(pp, sizeof pp, p, i);
+    json_t *norm = normalize_participant(pin, pp, state, org, convs, seen_comms, seen_parts, rng, err);
+    if (norm == NULL) goto error;
+    json_array_append_new(parts, norm);
+  }
+  json_decref(seen_comms);
+  json_decref(seen_parts);
+  seen_comms = seen_parts = NULL;
+  json_object_set_new(out, "participants", parts);
+  parts = NULL;
+  if (platform) json_object_set_new(out, "platform", json_string(platform));
+  if (provider) json_object_set_new(out, "provider", json_string(provider));
+  if (desc) json_object_set_new(out, "description", json_string(desc));
+  if (name) json_object_set_new(out, "name", json_string(name));
+  sim_format_time(start_ms, tbuf, sizeof tbuf);
+  json_object_set_new(out, "startTime", json_string(tbuf));
+  if (strcmp(state, "disconnected") == 0) {
+    sim_format_time(end_ms, tbuf, sizeof tbuf);
+    json_object_set_new(out, "endTime", json_string(tbuf));
+  }
+  return out;
+error:
+  json_decref(out);
+  json_decref(parts);
+  json_decref(seen_comms);
+  json_decref(seen_parts);
+  return NULL;
+}
+
+static const char *const TOP_KEYS[] = {"description", "org", "limits", "clients", "users", "queues", "conversations", NULL};
+static const char *const ORG_KEYS[] = {"id", "name", NULL};
+static const char *const LIMIT_KEYS[] = {"requestsPerMinutePerToken", NULL};
+static const char *const CLIENT_KEYS[] = {"id",          "secret", "name", "grants", "tokenLifetimeSeconds",
+                                          "permissions", "description", NULL};
+static const char *const USER_KEYS[] = {"id", "name", "email", "permissions", NULL};
+static const char *const QUEUE_KEYS[] = {"id", "name", NULL};
+static const char *const GRANTS[] = {"client-credentials", "code", "token", "saml2-bearer", "password", NULL};
+
+static const json_t *array_member(const json_t *doc, const char *key, sim_verr *err) {
+  json_t *v = json_object_get(doc, key);
+  if (v != NULL && !json_is_array(v)) {
+    char p[64];
+    snprintf(p, sizeof p, "$.%s", key);
+    fail(err, p, "expected an array");
+    return NULL;
+  }
+  if (v != NULL && json_array_size(v) > MAX_ITEMS) {
+    char p[64];
+    snprintf(p, sizeof p, "$.%s", key);
+    fail(err, p, "more than %d items", MAX_ITEMS);
+    return NULL;
+  }
+  return v;
+}
+
+static int normalize_clients(const json_t *in, json_t *out, sim_verr *err) {
+  size_t i;
+  json_t *c;
+  json_array_foreach((json_t *)in, i, c) {
+    char path[64];
+    const char *id, *secret, *name, *desc;
+    long long lifetime;
+    snprintf(path, sizeof path, "$.clients[%zu]", i);
+    if (check_keys(c, path, CLIENT_KEYS, err) || get_str(c, "id", path, 1, MAX_ID_LEN, &id, err) ||
+        get_str(c, "secret", path, 1, MAX_ID_LEN, &secret, err) || get_str(c, "name", path, 0, MAX_TEXT_LEN, &name, err) ||
+        get_str(c, "description", path, 0, MAX_TEXT_LEN, &desc, err) ||
+        get_positive_int(c, "tokenLifetimeSeconds", path, 1, 172800, 86400, &lifetime, err))
+      return -1;
+    if (id_taken(out, id)) {
+      char p[80];
+      subpath(p, sizeof p, path, "id");
+      return fail(err, p, "client id '%s' is used twice", id);
+    }
+    json_t *grants = get_str_array(c, "grants", path, 0, err);
+    if (grants == NULL) return -1;
+    if (json_array_size(grants) == 0) json_array_append_new(grants, json_string("client-credentials"));
+    size_t g;
+    json_t *gv;
+    json_array_foreach(grants, g, gv) {
+      int ok = 0;
+      for (size_t k = 0; GRANTS[k]; k++) ok |= strcmp(json_string_value(gv), GRANTS[k]) == 0;
+      if (!ok) {
+        char p[96];
+        snprintf(p, sizeof p, "%s.grants[%zu]", path, g);
+        json_decref(grants);
+        return fail(err, p, "'%s' is not a grant (client-credentials, code, token, saml2-bearer, password)",
+                    json_string_value(gv));
+      }
+    }
+    json_t *perms = get_str_array(c, "permissions", path, 1, err);
+    if (perms == NULL) {
+      json_decref(grants);
+      return -1;
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:o}", "id", id, "secret", secret, "name", name ? name : id,
+                          "grants", grants, "tokenLifetimeSeconds", (json_int_t)lifetime, "permissions", perms);
+    if (o == NULL || json_array_append_new(out, o)) return fail(err, path, "out of memory");
+  }
+  return 0;
+}
+
+static int normalize_users(const json_t *in, json_t *out, sim_verr *err) {
+  size_t i;
+  json_t *u;
+  json_array_foreach((json_t *)in, i, u) {
+    char path[64];
+    const char *id, *name, *email;
+    snprintf(path, sizeof path, "$.users[%zu]", i);
+    if (check_keys(u, path, USER_KEYS, err) || get_str(u, "id", path, 1, MAX_ID_LEN, &id, err) ||
+        get_str(u, "name", path, 1, MAX_TEXT_LEN, &name, err) || get_str(u, "email", path, 0, MAX_ID_LEN, &email, err))
+      return -1;
+    if (id_taken(out, id)) {
+      char p[80];
+      subpath(p, sizeof p, path, "id");
+      return fail(err, p, "user id '%s' is used twice", id);
+    }
+    json_t *perms = get_str_array(u, "permissions", path, 1, err);
+    if (perms == NULL) return -1;
+    json_t *o = json_pack("{s:s, s:s, s:o}", "id", id, "name", name, "permissions", perms);
+    if (o == NULL) return fail(err, path, "out of memory");
+    if (email) json_object_set_new(o, "email", json_string(email));
+    if (json_array_append_new(out, o)) return fail(err, path, "out of memory");
+  }
+  return 0;
+}
+
+static int normalize_queues(const json_t *in, json_t *out, sim_verr *err) {
+  size_t i;
+  json_t *q;
+  json_array_foreach((json_t *)in, i, q) {
+    char path[64];
+    const char *id, *name;
+    snprintf(path, sizeof path, "$.queues[%zu]", i);
+    if (check_keys(q, path, QUEUE_KEYS, err) || get_str(q, "id", path, 1, MAX_ID_LEN, &id, err) ||
+        get_str(q, "name", path, 0, MAX_TEXT_LEN, &name, err))
+      return -1;
+    if (id_taken(out, id)) {
+      char p[80];
+      subpath(p, sizeof p, path, "id");
+      return fail(err, p, "queue id '%s' is used twice", id);
+    }
+    json_t *o = json_pack("{s:s, s:s}", "id", id, "name", name ? name : id);
+    if (o == NULL || json_array_append_new(out, o)) return fail(err, path, "out of memory");
+  }
+  return 0;
+}
+
+json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
+  const char *org_id, *org_name, *desc;
+  long long rpm;
+  memset(err, 0, sizeof *err);
+  if (check_keys(doc, "$", TOP_KEYS, err)) return NULL;
+  if (get_str(doc, "description", "$", 0, MAX_TEXT_LEN, &desc, err)) return NULL;
+  json_t *org_in = json_object_get(doc, "org");
+  json_t *limits_in = json_object_get(doc, "limits");
+  json_t *empty = json_object();
+  if (empty == NULL) {
+    fail(err, "$", "out of memory");
+    return NULL;
+  }
+  if ((org_in && check_keys(org_in, "$.org", ORG_KEYS, err)) ||
+      get_str(org_in ? org_in : empty, "id", "$.org", 0, MAX_ID_LEN, &org_id, err) ||
+      get_str(org_in ? org_in : empty, "name", "$.org", 0, MAX_TEXT_LEN, &org_name, err) ||
+      (limits_in && check_keys(limits_in, "$.limits", LIMIT_KEYS, err)) ||
+      get_positive_int(limits_in ? limits_in : empty, "requestsPerMinutePerToken", "$.limits", 1, 1000000, 300, &rpm,
+                       err)) {
+    json_decref(empty);
+    return NULL;
+  }
+  json_decref(empty);
+  const json_t *clients = array_member(doc, "clients", err);
+  if (clients == NULL && err->message[0]) return NULL;
+  const json_t *users = array_member(doc, "users", err);
+  if (users == NULL && err->message[0]) return NULL;
+  const json_t *queues = array_member(doc, "queues", err);
+  if (queues == NULL && err->message[0]) return NULL;
+  const json_t *convs = array_member(doc, "conversations", err);
+  if (convs == NULL && err->message[0]) return NULL;
+
+  json_t *out = json_pack("{s:{s:s, s:s}, s:{s:I}, s:[], s:[], s:[], s:[]}", "org", "id",
+                          org_id ? org_id : "00000000-0000-4000-8000-00000000000a", "name",
+                          org_name ? org_name : "gcsim org", "limits", "requestsPerMinutePerToken", (json_int_t)rpm,
+                          "clients", "users", "queues", "conversations");
+  if (out == NULL) {
+    fail(err, "$", "out of memory");
+    return NULL;
+  }
+  if ((clients && normalize_clients(clients, json_object_get(out, "clients"), err)) ||
+      (users && normalize_users(users, json_object_get(out, "users"), err)) ||
+      (queues && normalize_queues(queues, json_object_get(out, "queues"), err))) {
+    json_decref(out);
+    return NULL;
+  }
+  size_t i;
+  json_t *c;
+  json_array_foreach((json_t *)convs, i, c) {
+    char path[64];
+    snprintf(path, sizeof path, "$.conversations[%zu]", i);
+    json_t *norm = sim_conversation_normalize(c, path, out, rng, 0, err);
+    if (norm == NULL || json_array_append_new(json_object_get(out, "conversations"), norm)) {
+      json_decref(out);
+      return NULL;
+    }
+  }
+  return out;
+}
+
+json_t *sim_scenario_load_file(const char *file, sim_rng *rng, sim_verr *err) {
+  json_error_t jerr;
+  memset(err, 0, sizeof *err);
+  json_t *doc = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+  if (doc == NULL) {
+    snprintf(err->path, sizeof err->path, "$");
+    if (jerr.line > 0)
+      snprintf(err->message, sizeof err->message, "not valid JSON at line %d, column %d: %s", jerr.line, jerr.column,
+               jerr.text);
+    else
+      snprintf(err->message, sizeof err->message, "%s", jerr.text);
+    return NULL;
+  }
+  json_t *norm = sim_scenario_normalize(doc, rng, err);
+  json_decref(doc);
+  return norm;
+}

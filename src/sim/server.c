@@ -1,0 +1,186 @@
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "admin.h"
+#include "auth.h"
+#include "errors.h"
+#include "faults.h"
+#include "oauth.h"
+#include "ratelimit.h"
+#include "reqlog.h"
+#include "routes.h"
+
+static int split_path(sim_ctx *c) {
+  const char *p = c->path;
+  if (*p != '/') return -1;
+  p++;
+  while (*p) {
+    const char *end = strchr(p, '/');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (c->nsegs >= SIM_MAX_SEGMENTS) return -1;
+    c->segs[c->nsegs] = sim_url_decode(p, len, 0);
+    if (c->segs[c->nsegs] == NULL) return -1;
+    c->nsegs++;
+    if (end == NULL) break;
+    p = end + 1;
+  }
+  return 0;
+}
+
+static int route_matches(const sim_route *r, const sim_ctx *c) {
+  const char *p = r->pattern + 1;
+  size_t i = 0;
+  while (*p) {
+    const char *end = strchr(p, '/');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (i >= c->nsegs) return 0;
+    if (!(len == 1 && *p == '*') && (strlen(c->segs[i]) != len || strncmp(c->segs[i], p, len) != 0)) return 0;
+    if (len == 1 && *p == '*' && c->segs[i][0] == '\0') return 0;
+    i++;
+    if (end == NULL) break;
+    p = end + 1;
+  }
+  return i == c->nsegs;
+}
+
+static const sim_route *find_route(const sim_ctx *c, int *path_known) {
+  *path_known = 0;
+  for (const sim_route *r = SIM_API_ROUTES; r->method; r++) {
+    if (!route_matches(r, c)) continue;
+    *path_known = 1;
+    if (strcmp(r->method, c->method) == 0) return r;
+  }
+  return NULL;
+}
+
+static void api(sim_ctx *c) {
+  int path_known;
+  const sim_route *r = find_route(c, &path_known);
+  if (r) c->operation = r->operation;
+  if (sim_fault_apply(c)) {
+    sim_rate_unauthenticated(c);
+    return;
+  }
+  if (r == NULL) {
+    sim_rate_unauthenticated(c);
+    sim_error(c, 404, "not.found", "No resource %s %s in this API (gcsim serves a subset of Genesys Cloud).", c->method,
+              c->path);
+    return;
+  }
+  if (sim_authenticate(c)) {
+    sim_rate_unauthenticated(c);
+    return;
+  }
+  if (sim_rate_check(c) || sim_require_permissions(c, r->perm_mode, r->perms)) return;
+  r->handler(c);
+}
+
+static void handle(sim_ctx *c) {
+  if (c->nsegs >= 2 && strcmp(c->segs[0], "sim") == 0 && strcmp(c->segs[1], "v1") == 0) {
+    sim_admin(c);
+    return;
+  }
+  if (c->nsegs >= 2 && strcmp(c->segs[0], "api") == 0 && strcmp(c->segs[1], "v2") == 0) {
+    api(c);
+    return;
+  }
+  if (sim_fault_apply(c)) return;
+  if (c->nsegs == 2 && strcmp(c->segs[0], "oauth") == 0 && strcmp(c->segs[1], "token") == 0) {
+    sim_oauth_token(c);
+    return;
+  }
+  sim_error(c, 404, "not.found", "No resource %s %s.", c->method, c->path);
+}
+
+static json_t *logged_headers(const struct _u_request *req) {
+  json_t *h = json_object();
+  const char **keys = u_map_enum_keys(req->map_header);
+  for (size_t i = 0; h && keys && keys[i]; i++) {
+    const char *v = u_map_get(req->map_header, keys[i]);
+    if (v == NULL) continue;
+    if (strcasecmp(keys[i], "Authorization") == 0 || strcasecmp(keys[i], "Cookie") == 0 ||
+        strcasecmp(keys[i], "Proxy-Authorization") == 0) {
+      char red[64];
+      sim_redact_authorization(v, red, sizeof red);
+      json_object_set_new(h, keys[i], json_string(red));
+    } else {
+      json_t *s = json_string(v);
+      json_object_set_new(h, keys[i], s ? s : json_string("<not UTF-8>"));
+    }
+  }
+  return h ? h : json_object();
+}
+
+static void set_long_header(struct _u_response *res, const char *name, long v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%ld", v);
+  ulfius_add_header_to_response(res, name, buf);
+}
+
+int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *user_data) {
+  sim_ctx c;
+  memset(&c, 0, sizeof c);
+  c.st = user_data;
+  c.method = req->http_verb;
+  c.path = req->url_path ? req->url_path : "/";
+  const char *q = req->http_url ? strchr(req->http_url, '?') : NULL;
+  c.query = q ? q + 1 : "";
+  c.authorization = u_map_get_case(req->map_header, "Authorization");
+  c.raw_body = req->binary_body;
+  c.raw_len = req->binary_body_length;
+  c.retry_after = -1;
+  c.log_resp_body = 1;
+  c.status = 500;
+
+  int path_ok = split_path(&c) == 0;
+  int is_oauth = c.nsegs == 2 && strcmp(c.segs[0], "oauth") == 0;
+  int too_large = c.raw_len > SIM_MAX_BODY;
+  if (c.raw_len > 0 && !is_oauth && !too_large) {
+    size_t i = 0;
+    while (i < c.raw_len && strchr(" \t\r\n", c.raw_body[i])) i++;
+    if (i < c.raw_len) {
+      c.body = json_loadb(c.raw_body, c.raw_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+      c.body_malformed = c.body == NULL;
+    }
+  }
+
+  sim_state *st = c.st;
+  sim_state_lock(st);
+  sim_new_uuid(st, c.corr, sizeof c.corr);
+  if (!path_ok)
+    sim_error(&c, 404, "not.found", "No resource at this path.");
+  else if (too_large)
+    sim_error(&c, 413, "request.entity.too.large", "The request body is larger than %d bytes.", SIM_MAX_BODY);
+  else
+    handle(&c);
+
+  ulfius_add_header_to_response(res, "ININ-Correlation-Id", c.corr);
+  if (c.rl_set) {
+    set_long_header(res, "inin-ratelimit-count", c.rl_count);
+    set_long_header(res, "inin-ratelimit-allowed", c.rl_allowed);
+    set_long_header(res, "inin-ratelimit-reset", c.rl_reset);
+  }
+  if (c.retry_after >= 0) set_long_header(res, "Retry-After", c.retry_after);
+  char *text = c.resp ? json_dumps(c.resp, JSON_COMPACT) : NULL;
+  if (text) {
+    ulfius_add_header_to_response(res, "Content-Type", "application/json");
+    ulfius_set_string_body_response(res, (unsigned)c.status, text);
+  } else {
+    ulfius_set_empty_body_response(res, (unsigned)c.status);
+  }
+  if (!st->quiet)
+    fprintf(stderr, "gcsim: %s %s -> %d (%s)\n", c.method, c.path, c.status, c.corr);
+  sim_reqlog_record(&c, logged_headers(req));
+  sim_state_unlock(st);
+
+  free(text);
+  json_decref(c.body);
+  json_decref(c.resp);
+  json_decref(c.log_body);
+  for (size_t i = 0; i < c.nsegs; i++) free(c.segs[i]);
+  return U_CALLBACK_COMPLETE;
+}

@@ -1,0 +1,182 @@
+#include "state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void clear_tokens(sim_state *st) {
+  for (size_t i = 0; i < st->ntokens; i++) {
+    free(st->tokens[i].principal);
+    memset(st->tokens[i].value, 0, sizeof st->tokens[i].value);
+  }
+  free(st->tokens);
+  st->tokens = NULL;
+  st->ntokens = 0;
+}
+
+static void clear_faults(sim_state *st) {
+  for (size_t i = 0; i < st->nfaults; i++) {
+    free(st->faults[i].method);
+    free(st->faults[i].path);
+    free(st->faults[i].code);
+    free(st->faults[i].message);
+  }
+  st->nfaults = 0;
+}
+
+int sim_state_init(sim_state *st, json_t *normalized_scenario, uint64_t seed) {
+  memset(st, 0, sizeof *st);
+  if (pthread_mutex_init(&st->lock, NULL) != 0) return -1;
+  sim_rng_seed(&st->rng, seed);
+  st->transcripts = json_object();
+  st->requests = json_array();
+  if (st->transcripts == NULL || st->requests == NULL) return -1;
+  st->initial = json_deep_copy(normalized_scenario);
+  st->org = json_deep_copy(normalized_scenario);
+  if (st->initial == NULL || st->org == NULL) return -1;
+  return 0;
+}
+
+void sim_state_free(sim_state *st) {
+  clear_tokens(st);
+  clear_faults(st);
+  json_decref(st->initial);
+  json_decref(st->org);
+  json_decref(st->transcripts);
+  json_decref(st->requests);
+  if (st->request_log) fclose(st->request_log);
+  pthread_mutex_destroy(&st->lock);
+}
+
+void sim_state_lock(sim_state *st) { pthread_mutex_lock(&st->lock); }
+void sim_state_unlock(sim_state *st) { pthread_mutex_unlock(&st->lock); }
+
+void sim_state_load(sim_state *st, json_t *normalized_scenario) {
+  json_t *org = json_deep_copy(normalized_scenario);
+  if (org == NULL) {
+    json_decref(normalized_scenario);
+    return;
+  }
+  json_decref(st->initial);
+  st->initial = normalized_scenario;
+  json_decref(st->org);
+  st->org = org;
+  json_object_clear(st->transcripts);
+  clear_tokens(st);
+}
+
+void sim_state_reset(sim_state *st) {
+  json_t *org = json_deep_copy(st->initial);
+  if (org != NULL) {
+    json_decref(st->org);
+    st->org = org;
+  }
+  json_object_clear(st->transcripts);
+  json_array_clear(st->requests);
+  st->request_seq = 0;
+  clear_tokens(st);
+  clear_faults(st);
+  st->clock_offset_ms = 0;
+}
+
+int64_t sim_now_ms(const sim_state *st) { return sim_real_now_ms() + st->clock_offset_ms; }
+
+void sim_now_iso(const sim_state *st, char *buf, size_t len) { sim_format_time(sim_now_ms(st), buf, len); }
+
+void sim_new_uuid(sim_state *st, char *buf, size_t len) { sim_rng_uuid(&st->rng, buf, len); }
+
+static json_t *find_by_id(json_t *arr, const char *id) {
+  size_t i;
+  json_t *v;
+  if (id == NULL) return NULL;
+  json_array_foreach(arr, i, v) {
+    const char *vid = sim_jstr(v, "id");
+    if (vid && strcmp(vid, id) == 0) return v;
+  }
+  return NULL;
+}
+
+json_t *sim_find_client(const sim_state *st, const char *id) { return find_by_id(json_object_get(st->org, "clients"), id); }
+json_t *sim_find_user(const sim_state *st, const char *id) { return find_by_id(json_object_get(st->org, "users"), id); }
+json_t *sim_find_queue(const sim_state *st, const char *id) { return find_by_id(json_object_get(st->org, "queues"), id); }
+json_t *sim_find_conversation(const sim_state *st, const char *id) {
+  return find_by_id(json_object_get(st->org, "conversations"), id);
+}
+
+json_t *sim_find_participant_by_comm(json_t *conv, const char *comm_id) {
+  size_t i;
+  json_t *p;
+  if (comm_id == NULL) return NULL;
+  json_array_foreach(json_object_get(conv, "participants"), i, p) {
+    const char *cid = sim_jstr(json_object_get(p, "communication"), "id");
+    if (cid && strcmp(cid, comm_id) == 0) return p;
+  }
+  return NULL;
+}
+
+long sim_rate_limit(const sim_state *st) {
+  return (long)json_integer_value(json_object_get(json_object_get(st->org, "limits"), "requestsPerMinutePerToken"));
+}
+
+json_t *sim_transcript(sim_state *st, const char *conv_id) {
+  json_t *t = json_object_get(st->transcripts, conv_id);
+  if (t) return t;
+  t = json_array();
+  if (t == NULL || json_object_set_new(st->transcripts, conv_id, t) != 0) return NULL;
+  return t;
+}
+
+int sim_transcript_append(sim_state *st, const char *conv_id, json_t *entry) {
+  json_t *t = sim_transcript(st, conv_id);
+  if (t == NULL) {
+    json_decref(entry);
+    return -1;
+  }
+  while (json_array_size(t) >= SIM_MAX_TRANSCRIPT) json_array_remove(t, 0);
+  return json_array_append_new(t, entry);
+}
+
+static void purge_expired_tokens(sim_state *st) {
+  int64_t now = sim_now_ms(st);
+  size_t o = 0;
+  for (size_t i = 0; i < st->ntokens; i++) {
+    if (st->tokens[i].expires_ms + 3600 * 1000 < now) {
+      free(st->tokens[i].principal);
+      continue;
+    }
+    st->tokens[o++] = st->tokens[i];
+  }
+  st->ntokens = o;
+}
+
+sim_token *sim_issue_token(sim_state *st, sim_token_kind kind, const char *principal, long lifetime_s) {
+  if (st->ntokens >= SIM_MAX_TOKENS) purge_expired_tokens(st);
+  if (st->ntokens >= SIM_MAX_TOKENS) return NULL;
+  sim_token *grown = realloc(st->tokens, (st->ntokens + 1) * sizeof *grown);
+  if (grown == NULL) return NULL;
+  st->tokens = grown;
+  sim_token *t = &st->tokens[st->ntokens];
+  memset(t, 0, sizeof *t);
+  t->principal = strdup(principal);
+  if (t->principal == NULL) return NULL;
+  sim_rng_token(&st->rng, t->value, sizeof t->value);
+  t->kind = kind;
+  t->issued_ms = sim_now_ms(st);
+  t->expires_ms = t->issued_ms + (int64_t)lifetime_s * 1000;
+  st->ntokens++;
+  return t;
+}
+
+sim_token *sim_find_token(sim_state *st, const char *value) {
+  for (size_t i = 0; i < st->ntokens; i++)
+    if (sim_secret_equal(st->tokens[i].value, value)) return &st->tokens[i];
+  return NULL;
+}
+
+int sim_add_conversation(sim_state *st, json_t *conv) {
+  json_t *convs = json_object_get(st->org, "conversations");
+  if (json_array_size(convs) >= SIM_MAX_CONVERSATIONS) {
+    json_decref(conv);
+    return -1;
+  }
+  return json_array_append_new(convs, conv);
+}

@@ -1,0 +1,433 @@
+#!/usr/bin/env python3
+"""Smoke test of gcsim: start it on a free loopback port with the demo scenario and exercise
+OAuth, token checks, the conversation GETs, every send route, refusals, the admin API, clock,
+rate limiting, faults and the request log's redaction; then stop it with SIGTERM.
+
+Usage: smoke.py PATH/TO/gcsim PATH/TO/scenarios/demo.json
+Standard library only. Exit 0 on success, 1 on the first failure (with the reason).
+"""
+import base64
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+START_TIMEOUT = 20
+HTTP_TIMEOUT = 20
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+C = lambda n: f"00000000-0000-4000-8000-0000000000c{n}"
+ALICE, BOB, CAROL = (f"00000000-0000-4000-8000-0000000000a{n}" for n in (1, 2, 3))
+COMM = lambda conv, k: f"00000000-0000-4000-8000-000000000e{conv}{k}"
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what, detail=None):
+    if not cond:
+        raise Failure(what + ("" if detail is None else f": {json.dumps(detail)[:1500]}"))
+
+
+class Answer:
+    def __init__(self, status, headers, raw):
+        self.status, self.headers, self.raw = status, headers, raw
+        try:
+            self.json = json.loads(raw) if raw else None
+        except ValueError:
+            self.json = None
+
+    def header(self, name):
+        return self.headers.get(name)
+
+
+class Sim:
+    def __init__(self, gcsim, scenario, workdir, extra=()):
+        self.port_file = os.path.join(workdir, "port")
+        self.log_file = os.path.join(workdir, "requests.jsonl")
+        self.stderr = open(os.path.join(workdir, "stderr"), "w+")
+        self.proc = subprocess.Popen(
+            [gcsim, "--listen", "127.0.0.1:0", "--scenario", scenario, "--port-file", self.port_file,
+             "--request-log", self.log_file, "--seed", "7", *extra],
+            stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        deadline = time.monotonic() + START_TIMEOUT
+        port = None
+        while time.monotonic() < deadline:  # bounded wait for the port file
+            if self.proc.poll() is not None:
+                raise Failure(f"gcsim exited {self.proc.returncode} at start: {self.stderr_text()}")
+            try:
+                with open(self.port_file) as f:
+                    text = f.read().strip()
+                if text:
+                    port = int(text)
+                    break
+            except (FileNotFoundError, ValueError):
+                pass
+            time.sleep(0.02)
+        if port is None:
+            self.stop()
+            raise Failure("gcsim did not write its port file in time")
+        self.base = f"http://127.0.0.1:{port}"
+        first = self.proc.stdout.readline().strip()
+        check(first == self.base, "first stdout line is the base URL", first)
+
+    def stderr_text(self):
+        self.stderr.flush()
+        self.stderr.seek(0)
+        return self.stderr.read()[-3000:]
+
+    def call(self, method, path, body=None, token=None, headers=None, raw=None):
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        h = {"Content-Type": "application/json"} if data is not None and raw is None else {}
+        if token:
+            h["Authorization"] = "Bearer " + token
+        h.update(headers or {})
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=h)
+        try:
+            with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as r:
+                return Answer(r.status, r.headers, r.read())
+        except urllib.error.HTTPError as e:
+            return Answer(e.code, e.headers, e.read())
+
+    def token(self, client_id, secret):
+        basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        return self.call("POST", "/oauth/token", raw=b"grant_type=client_credentials",
+                         headers={"Authorization": "Basic " + basic,
+                                  "Content-Type": "application/x-www-form-urlencoded"})
+
+    def user_token(self, user, expires=None):
+        a = self.call("POST", f"/sim/v1/users/{user}/token", {} if expires is None else {"expiresIn": expires})
+        check(a.status == 201, "admin user token 201", a.json)
+        return a.json["access_token"]
+
+    def transcript(self, conv):
+        a = self.call("GET", f"/sim/v1/conversations/{conv}/transcript")
+        check(a.status == 200, "transcript 200", a.json)
+        return a.json["entries"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise Failure("gcsim did not stop within 15 s of SIGTERM")
+        self.proc.stdout.close()
+        self.stderr.close()
+        return self.proc.returncode
+
+
+def expect_error(a, status, code, what):
+    check(a.status == status, f"{what}: status {status}", {"got": a.status, "body": a.json})
+    check(a.json and a.json.get("code") == code, f"{what}: code {code}", a.json)
+    corr = a.header("ININ-Correlation-Id")
+    check(corr and UUID.match(corr), f"{what}: ININ-Correlation-Id is a UUID", corr)
+    check(a.json.get("contextId") == corr and a.json.get("status") == status, f"{what}: contextId/status", a.json)
+
+
+def bad_scenarios(gcsim, scenario, workdir):
+    with open(scenario) as f:
+        doc = json.load(f)
+    doc["conversations"][0]["participants"][0]["purpse"] = "customer"
+    bad = os.path.join(workdir, "bad.json")
+    with open(bad, "w") as f:
+        json.dump(doc, f)
+    p = subprocess.run([gcsim, "--scenario", bad], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2, "bad scenario exits 2", p.returncode)
+    lines = p.stderr.strip().splitlines()
+    check(len(lines) == 1 and "$.conversations[0].participants[0].purpse" in lines[0] and "unknown key" in lines[0],
+          "bad scenario: one line naming the JSON path", p.stderr)
+    with open(bad, "w") as f:
+        f.write("{ not json")
+    p = subprocess.run([gcsim, "--scenario", bad], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, "malformed scenario exits 2, one line", p.stderr)
+    p = subprocess.run([gcsim, "--scenario", os.path.join(workdir, "absent.json")], capture_output=True, text=True,
+                       timeout=30)
+    check(p.returncode == 2, "missing scenario exits 2", p.stderr)
+    p = subprocess.run([gcsim, "--no-such-flag"], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2 and "--no-such-flag" in p.stderr, "unknown flag exits 2 naming it", p.stderr)
+    p = subprocess.run([gcsim, "--help"], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 0 and "--scenario" in p.stdout, "--help", p.stdout)
+
+
+def run(sim, scenario_doc):
+    a = sim.call("GET", "/sim/v1/health")
+    check(a.status == 200 and a.json == {"ok": True, "baseUrl": sim.base}, "health", a.json)
+
+    # OAuth
+    a = sim.token("demo-service", "demo-service-secret")
+    check(a.status == 200 and a.json["token_type"] == "bearer" and a.json["expires_in"] == 86400, "token", a.json)
+    service = a.json["access_token"]
+    a = sim.token("demo-service", "wrong")
+    check(a.status == 401 and a.json["error"] == "invalid_client" and "error_description" in a.json, "bad secret", a.json)
+    a = sim.call("POST", "/oauth/token", raw=b"grant_type=password",
+                 headers={"Authorization": "Basic " + base64.b64encode(b"demo-service:demo-service-secret").decode()})
+    check(a.status == 400 and a.json["error"] == "unsupported_grant_type", "unsupported grant", a.json)
+    readonly = sim.token("demo-readonly", "demo-readonly-secret").json["access_token"]
+
+    # Tokens
+    a = sim.call("GET", "/api/v2/tokens/me", token=service)
+    check(a.status == 200 and a.json["OAuthClient"]["id"] == "demo-service", "tokens/me", a.json)
+    for h in ("inin-ratelimit-count", "inin-ratelimit-allowed", "inin-ratelimit-reset"):
+        check(a.header(h) is not None, f"header {h}", dict(a.headers))
+    check(a.header("inin-ratelimit-allowed") == "300", "allowed 300", a.header("inin-ratelimit-allowed"))
+    expect_error(sim.call("GET", "/api/v2/tokens/me"), 401, "authentication.required", "no token")
+    expect_error(sim.call("GET", "/api/v2/tokens/me", token="nope"), 401, "bad.credentials", "unknown token")
+    a = sim.call("GET", "/api/v2/users/me", token=service)
+    expect_error(a, 400, "bad.request", "users/me with client credentials")
+    check("requires a user context" in a.json["message"], "users/me message", a.json)
+
+    alice = sim.user_token(ALICE)
+    a = sim.call("GET", "/api/v2/users/me?expand=authorization", token=alice)
+    check(a.status == 200 and a.json["name"] == "Alice Agent" and
+          "conversation:message:create" in a.json["authorization"]["permissions"], "users/me expand", a.json)
+
+    # Conversation GETs
+    a = sim.call("GET", f"/api/v2/conversations/{C(1)}", token=service)
+    check(a.status == 200 and len(a.json["participants"]) == 3, "GET conversation", a.json)
+    agent = a.json["participants"][2]
+    check(agent["userId"] == ALICE and agent["messages"][0]["id"] == COMM(1, 3), "agent messages[0].id", agent)
+    check(a.json["participants"][0]["attributes"]["CustomerName"] == "Jane", "attributes", a.json)
+    a = sim.call("GET", f"/api/v2/conversations/messages/{C(1)}", token=service)
+    check(a.status == 200 and a.json["participants"][0]["peer"] == COMM(1, 3), "customer peer = agent comm", a.json)
+    expect_error(sim.call("GET", f"/api/v2/conversations/messages/{C(6)}", token=service), 404, "not.found",
+                 "messages GET of a chat")
+    a = sim.call("GET", f"/api/v2/conversations/chats/{C(7)}", token=service)
+    check(a.status == 200 and a.json["participants"][0]["provider"] == "Acme Live Chat", "third-party provider", a.json)
+    a = sim.call("GET", f"/api/v2/conversations/{C(7)}", token=service)
+    check(a.json["participants"][0]["chats"][0]["provider"] == "Acme Live Chat", "chats[].provider", a.json)
+    expect_error(sim.call("GET", f"/api/v2/conversations/chats/{C(1)}", token=service), 404, "not.found",
+                 "chats GET of messaging")
+    expect_error(sim.call("GET", "/api/v2/conversations/unknown-id", token=service), 404, "not.found", "unknown conv")
+    a = sim.call("GET", f"/api/v2/conversations/{C(8)}", token=service)
+    check(a.status == 200 and a.json.get("endTime") and
+          a.json["participants"][0]["messages"][0]["state"] == "disconnected", "ended conversation", a.json)
+
+    # Agent messaging
+    send = f"/api/v2/conversations/messages/{C(1)}/communications/{COMM(1, 3)}"
+    a = sim.call("POST", send + "/typing", {"typing": {"type": "On"}}, token=alice)
+    check(a.status == 200, "typing 200", a.raw)
+    a = sim.call("POST", send + "/messages", {"textBody": "Hello Jane"}, token=alice)
+    check(a.status == 200 and a.json["textBody"] == "Hello Jane" and a.json["status"] == "sent" and
+          a.json["direction"] == "outbound" and a.json["messengerType"] == "webmessaging", "agent send", a.json)
+    entries = sim.transcript(C(1))
+    check(len(entries) == 2 and entries[0]["typing"] is True and "text" not in entries[0], "typing entry", entries)
+    e = entries[1]
+    check(e["route"] == "agent-messaging" and e["text"] == "Hello Jane" and e["id"] == a.json["id"] and
+          e["sender"]["userId"] == ALICE and e["sender"]["communicationId"] == COMM(1, 3) and not e["typing"],
+          "agent transcript entry", e)
+    expect_error(sim.call("POST", send + "/typing", {"typing": {"type": "Off"}}, token=alice), 400, "invalid.value",
+                 "typing enum")
+    a = sim.call("POST", send + "/messages", {"textBody": "x", "mediaIds": ["m1"]}, token=alice)
+    expect_error(a, 400, "bad.request", "two body kinds")
+    a = sim.call("POST", send + "/messages", {"textBody": "x", "toAddress": "y"}, token=alice)
+    expect_error(a, 400, "invalid.property", "unknown property")
+    check(a.json["details"][0]["fieldName"] == "toAddress", "details fieldName", a.json)
+    expect_error(sim.call("POST", send + "/messages", {}, token=alice), 400, "bad.request", "textBody required")
+    expect_error(sim.call("POST", send + "/messages", raw=b"{nope", token=alice,
+                          headers={"Content-Type": "application/json"}), 400, "bad.request", "malformed JSON")
+    a = sim.call("POST", send + "/messages", {"textBody": "\u00e9" * 2001}, token=alice)
+    expect_error(a, 400, "invalid.value", "webmessaging 2000 code points")
+    check(a.json["details"][0]["fieldName"] == "textBody", "length detail", a.json)
+    check(sim.call("POST", send + "/messages", {"textBody": "\u00e9" * 2000}, token=alice).status == 200,
+          "2000 code points accepted")
+    sms = f"/api/v2/conversations/messages/{C(2)}/communications/{COMM(2, 3)}/messages"
+    expect_error(sim.call("POST", sms, {"textBody": "x" * 766}, token=alice), 400, "invalid.value", "sms 765")
+    expect_error(sim.call("POST", send + "/messages", {"textBody": "hi"}, token=service), 400, "bad.request",
+                 "client credentials on the agent route")
+    carol = sim.user_token(CAROL)
+    expect_error(sim.call("POST", send + "/messages", {"textBody": "hi"}, token=carol), 400, "bad.request",
+                 "not the owner of the communication")
+    expect_error(sim.call("POST", f"/api/v2/conversations/messages/{C(1)}/communications/nope/messages",
+                          {"textBody": "hi"}, token=alice), 404, "not.found", "unknown communication")
+    bob = sim.user_token(BOB)
+    a = sim.call("POST", f"/api/v2/conversations/messages/{C(9)}/communications/{COMM(9, 3)}/messages",
+                 {"textBody": "hi"}, token=bob)
+    expect_error(a, 403, "missing.any.permissions", "Bob lacks create")
+    check("conversation:message:create" in a.json["message"] and
+          "conversation:webmessaging:create" in a.json["messageParams"]["permissions"], "403 names permissions", a.json)
+    a = sim.call("POST", f"/api/v2/conversations/messages/{C(8)}/communications/{COMM(8, 3)}/messages",
+                 {"textBody": "hi"}, token=alice)
+    expect_error(a, 400, "bad.request", "ended conversation")
+    check("disconnected" in a.json["message"], "ended message says disconnected", a.json)
+
+    # Agentless
+    body = {"fromAddress": "+15550001000", "toAddress": "+15551230002", "toAddressMessengerType": "sms",
+            "textBody": "Your engineer arrives at 10:00.", "useExistingActiveConversation": True}
+    a = sim.call("POST", "/api/v2/conversations/messages/agentless", body, token=service)
+    check(a.status == 200 and a.json["conversationId"] == C(2) and a.json["message"]["status"] == "sent",
+          "agentless joins the active SMS conversation", a.json)
+    e = sim.transcript(C(2))[-1]
+    check(e["route"] == "agentless" and e["sender"]["clientId"] == "demo-service" and
+          e["text"] == body["textBody"], "agentless transcript entry", e)
+    a = sim.call("POST", "/api/v2/conversations/messages/agentless", body, token=readonly)
+    expect_error(a, 403, "missing.permissions", "readonly client")
+    check(a.json["messageParams"]["permissions"] == "[conversation:message:create]", "ALL names missing", a.json)
+    expect_error(sim.call("POST", "/api/v2/conversations/messages/agentless",
+                          dict(body, toAddressMessengerType="webmessaging"), token=service), 400, "bad.request",
+                 "agentless webmessaging")
+    expect_error(sim.call("POST", "/api/v2/conversations/messages/agentless", dict(body, textBody="x" * 766),
+                          token=service), 400, "invalid.value", "agentless sms length")
+    expect_error(sim.call("POST", "/api/v2/conversations/messages/agentless", body, token=alice), 400, "bad.request",
+                 "agentless with a user token")
+    wa = {"fromAddress": "+15550002000", "toAddress": "+447700900123", "toAddressMessengerType": "whatsapp",
+          "textBody": "Order shipped", "useExistingActiveConversation": True}
+    a = sim.call("POST", "/api/v2/conversations/messages/agentless", wa, token=service)
+    check(a.status == 200 and a.json["conversationId"] == C(3), "agentless whatsapp", a.json)
+
+    # Legacy chat and third-party chat
+    chat = f"/api/v2/conversations/chats/{C(6)}/communications/{COMM(6, 3)}"
+    a = sim.call("POST", chat + "/typing", token=alice)
+    check(a.status == 200 and a.json["sender"]["role"] == "AGENT", "chat typing", a.json)
+    a = sim.call("POST", chat + "/messages", {"body": "Hello from chat", "bodyType": "standard"}, token=alice)
+    check(a.status == 200 and a.json["body"] == "Hello from chat" and a.json["conversation"]["id"] == C(6),
+          "legacy chat send", a.json)
+    e = sim.transcript(C(6))[-1]
+    check(e["route"] == "legacy-chat" and e["bodyType"] == "standard" and e["text"] == "Hello from chat",
+          "legacy-chat entry", e)
+    expect_error(sim.call("POST", chat + "/messages", {"body": "x" * 4001}, token=alice), 400, "invalid.value",
+                 "chat 4000")
+    expect_error(sim.call("POST", chat + "/messages", {"body": "x", "bodyType": "loud"}, token=alice), 400,
+                 "invalid.value", "bodyType enum")
+    expect_error(sim.call("POST", f"/api/v2/conversations/chats/{C(7)}/communications/{COMM(7, 2)}/messages",
+                          {"body": "hi"}, token=alice), 404, "chat.error.not.found", "third-party send")
+    a = sim.call("POST", "/api/v2/conversations/chats",
+                 {"queueId": "00000000-0000-4000-8000-0000000000f1", "provider": "Acme Live Chat",
+                  "customerName": "Nina New", "attributes": {"CustomerName": "Nina"}}, token=service)
+    check(a.status == 200 and a.json["participants"][0]["provider"] == "Acme Live Chat", "create third-party chat",
+          a.json)
+    new_chat, new_comm = a.json["id"], a.json["participants"][1]["id"]
+    check(sim.call("GET", f"/api/v2/conversations/chats/{new_chat}", token=service).status == 200, "GET new chat")
+    expect_error(sim.call("POST", f"/api/v2/conversations/chats/{new_chat}/communications/{new_comm}/typing",
+                          token=alice), 404, "chat.error.not.found", "typing into third-party chat")
+    expect_error(sim.call("POST", "/api/v2/conversations/chats", {"queueId": "q"}, token=readonly), 403,
+                 "missing.permissions", "webchat create permission")
+
+    # Admin: end, create, customer messages
+    check(sim.call("POST", f"/sim/v1/conversations/{C(3)}/end").status == 200, "end c3")
+    a = sim.call("POST", f"/api/v2/conversations/messages/{C(3)}/communications/{COMM(3, 3)}/messages",
+                 {"textBody": "still there?"}, token=alice)
+    expect_error(a, 400, "bad.request", "send after admin end")
+    a = sim.call("POST", "/sim/v1/conversations", {
+        "media": "message", "platform": "sms",
+        "participants": [{"purpose": "customer", "name": "Pat", "communication": {"fromAddress": "+1555", "toAddress": "+1666"}},
+                         {"purpose": "agent", "userId": ALICE, "communication": {}}]})
+    check(a.status == 201 and a.json["participants"][1]["userId"] == ALICE, "admin create conversation", a.json)
+    a = sim.call("POST", "/sim/v1/conversations", {"media": "message", "platfrom": "sms", "participants": []})
+    check(a.status == 400 and a.json["path"] == "$.platfrom", "admin create: unknown key path", a.json)
+    a = sim.call("POST", f"/sim/v1/conversations/{C(1)}/customer-messages", {"text": "Thanks!"})
+    check(a.status == 201 and a.json["route"] == "customer" and a.json["direction"] == "inbound", "customer msg", a.json)
+    check(sim.call("GET", "/sim/v1/conversations/nope/transcript").status == 404, "transcript 404")
+
+    # Expiry on gcsim's clock
+    short = sim.user_token(ALICE, expires=60)
+    check(sim.call("GET", "/api/v2/tokens/me", token=short).status == 200, "short token valid")
+    a = sim.call("POST", "/sim/v1/clock/advance", {"seconds": 120})
+    check(a.status == 200 and "now" in a.json, "clock advance", a.json)
+    expect_error(sim.call("GET", "/api/v2/tokens/me", token=short), 401, "credentials.expired", "expired token")
+
+    # Faults
+    a = sim.call("POST", "/sim/v1/faults", {"method": "GET", "path": "/api/v2/conversations/*", "status": 503,
+                                            "code": "service.unavailable", "message": "Injected outage",
+                                            "times": 1, "retryAfter": 2})
+    check(a.status == 201, "install fault", a.json)
+    a = sim.call("GET", f"/api/v2/conversations/{C(1)}", token=service)
+    expect_error(a, 503, "service.unavailable", "fault answer")
+    check(a.json["message"] == "Injected outage" and a.header("Retry-After") == "2", "fault message/Retry-After", a.json)
+    check(sim.call("GET", f"/api/v2/conversations/{C(1)}", token=service).status == 200, "fault used up")
+    sim.call("POST", "/sim/v1/faults", {"path": "/oauth/token", "status": 500, "times": 0})
+    check(sim.token("demo-service", "demo-service-secret").status == 500, "oauth fault")
+    check(sim.call("DELETE", "/sim/v1/faults").json == {"cleared": 1}, "clear faults")
+
+    # Request log redaction (in memory and on disk)
+    log = sim.call("GET", "/sim/v1/requests").json["entries"]
+    blob = json.dumps(log)
+    for secret in (service, alice, bob, carol, short, readonly, "demo-service-secret", "demo-readonly-secret"):
+        check(secret not in blob, "request log holds no token or secret")
+    auths = [e["headers"].get("Authorization") for e in log if "Authorization" in e["headers"]]
+    check(auths and all(v in ("Bearer <redacted>", "Basic <redacted>") for v in auths), "Authorization redacted", auths)
+    tok = next(e for e in log if e["path"] == "/oauth/token" and e["status"] == 200)
+    check(tok["requestBody"] == {"grant_type": "client_credentials"} and tok["operation"] is None and
+          tok["responseBody"]["access_token"] == "<redacted>", "oauth entry", tok)
+    sent = next(e for e in log if e["path"] == send + "/messages" and e["status"] == 200)
+    check(sent["operation"] == "postConversationsMessageCommunicationMessages" and
+          sent["requestBody"] == {"textBody": "Hello Jane"} and UUID.match(sent["correlationId"]), "send entry", sent)
+    with open(sim.log_file) as f:
+        lines = [json.loads(line) for line in f if line.strip()]
+    check(len(lines) >= len(log) and all(s not in json.dumps(lines) for s in (service, alice, "demo-service-secret")),
+          "request-log file redacted", len(lines))
+
+    # Rate limit: a tiny-limit scenario, then reset back to the demo
+    tiny = json.loads(json.dumps(scenario_doc))
+    tiny["limits"]["requestsPerMinutePerToken"] = 2
+    check(sim.call("POST", "/sim/v1/scenario", tiny).json == {"loaded": True}, "load tiny scenario")
+    t = sim.token("demo-service", "demo-service-secret").json["access_token"]
+    check(sim.call("GET", "/api/v2/tokens/me", token=t).status == 200, "rate 1")
+    check(sim.call("GET", "/api/v2/tokens/me", token=t).header("inin-ratelimit-count") == "2", "rate 2")
+    a = sim.call("GET", "/api/v2/tokens/me", token=t)
+    expect_error(a, 429, "too.many.requests.retry.after", "rate limited")
+    check(a.header("Retry-After") and int(a.header("Retry-After")) > 0 and a.json["limit"]["value"] == 2,
+          "Retry-After and limit", a.json)
+    sim.call("POST", "/sim/v1/clock/advance", {"seconds": 61})
+    check(sim.call("GET", "/api/v2/tokens/me", token=t).status == 200, "new window after 60 s")
+    check(sim.call("POST", "/sim/v1/scenario", {"users": [{"id": "u", "nmae": "x"}]}).json["path"] == "$.users[0].nmae",
+          "scenario load error path")
+    check(sim.call("POST", "/sim/v1/reset").status == 200, "reset")
+    check(sim.call("GET", "/api/v2/tokens/me", token=t).status == 401, "tokens cleared by reset")
+    check(sim.transcript(C(1)) == [], "transcripts cleared by reset")
+    log = sim.call("GET", "/sim/v1/requests").json["entries"]
+    check(log[0]["path"] == "/sim/v1/reset" and log[0]["seq"] == 1, "request log restarts at the reset", log[:2])
+    t = sim.token("demo-service", "demo-service-secret").json["access_token"]
+    check(sim.call("GET", "/api/v2/tokens/me", token=t).header("inin-ratelimit-allowed") == "2",
+          "reset goes back to the last loaded scenario")
+    check(sim.call("POST", "/sim/v1/scenario", scenario_doc).status == 200, "load the demo again")
+    t = sim.token("demo-service", "demo-service-secret").json["access_token"]
+    check(sim.call("GET", "/api/v2/tokens/me", token=t).header("inin-ratelimit-allowed") == "300", "demo limit back")
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    gcsim, scenario = sys.argv[1], sys.argv[2]
+    with open(scenario) as f:
+        scenario_doc = json.load(f)
+    with tempfile.TemporaryDirectory(prefix="gcsim-smoke-") as workdir:
+        sim = None
+        try:
+            bad_scenarios(gcsim, scenario, workdir)
+            sim = Sim(gcsim, scenario, workdir)
+            run(sim, scenario_doc)
+            code = sim.stop()
+            keep = os.environ.get("GCSIM_SMOKE_KEEP_LOG")  # for checking the traffic by hand
+            if keep:
+                with open(sim.log_file) as src, open(keep, "w") as dst:
+                    dst.write(src.read())
+            sim = None
+            check(code == 0, "gcsim exits 0 on SIGTERM", code)
+        except Failure as e:
+            print(f"FAIL: {e}")
+            if sim is not None:
+                print("gcsim stderr (tail):\n" + sim.stderr_text())
+            return 1
+        finally:
+            if sim is not None:
+                try:
+                    sim.stop()
+                except Failure:
+                    pass
+    print("PASS sim_smoke")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
