@@ -175,7 +175,7 @@ static char *caller_text(const gcmsg_identity *id)
 	if (id->kind == GCMSG_CALLER_USER)
 		return id->user_name ? gcmsg__asprintf("user %s (%s)", nz(id->user_id), id->user_name)
 		                     : gcmsg__asprintf("user %s", nz(id->user_id));
-	return gcmsg__asprintf("OAuth client %s (client credentials, no user context)", nz(id->client_id));
+	return gcmsg__asprintf("OAuth client %s (client credentials)", nz(id->client_id));
 }
 
 static char *escaped_path(const char *fmt_kind, const char *conv, const char *comm)
