@@ -148,7 +148,8 @@ static int check_value(sim_ctx *c, const sim_prop *p, const json_t *v, const cha
     size_t i;
     json_t *item;
     json_array_foreach(v, i, item) {
-      snprintf(sub, sizeof sub, "%s[%zu]", field, i);
+      if (snprintf(sub, sizeof sub, "%s[%zu]", field, i) >= (int)sizeof sub)
+        return invalid_value(c, field, "a shallower value (field path too long)");
       if (p->type == SIM_T_STRING_ARRAY) {
         if (!json_is_string(item)) return invalid_value(c, sub, "a string");
       } else {
@@ -163,7 +164,8 @@ static int check_value(sim_ctx *c, const sim_prop *p, const json_t *v, const cha
     const char *k;
     json_t *item;
     json_object_foreach((json_t *)v, k, item) {
-      snprintf(sub, sizeof sub, "%s.%s", field, k);
+      if (snprintf(sub, sizeof sub, "%s.%s", field, k) >= (int)sizeof sub)
+        return invalid_value(c, field, "a map with shorter keys (field path too long)");
       if (!json_is_string(item)) return invalid_value(c, sub, "a string");
     }
     return 0;

@@ -18,12 +18,17 @@ static int fail(sim_verr *err, const char *path, const char *fmt, ...) {
   return -1;
 }
 
+/* A JSON path only ever feeds an error message, so an over-long one is cut and marked. */
+static void mark_cut(char *out, size_t len, int n) {
+  if (n >= (int)len && len > 4) memcpy(out + len - 4, "...", 4);
+}
+
 static void subpath(char *out, size_t len, const char *base, const char *key) {
-  snprintf(out, len, "%s.%s", base, key);
+  mark_cut(out, len, snprintf(out, len, "%s.%s", base, key));
 }
 
 static void indexpath(char *out, size_t len, const char *base, size_t i) {
-  snprintf(out, len, "%s[%zu]", base, i);
+  mark_cut(out, len, snprintf(out, len, "%s[%zu]", base, i));
 }
 
 /* Unknown keys are errors: a mistyped key must not silently do nothing. */
