@@ -2,7 +2,7 @@
 # suite (gcc build, then a clang ASan+UBSan build) through CTest; `make demo` runs the demo.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build asan test test-default test-asan demo clean
+.PHONY: all deps build asan test test-default test-asan demo fuzz clean
 
 all: build
 
@@ -25,6 +25,15 @@ test-asan: asan
 
 # The sanitizer pass runs first so that CTest's closing line is the plain build's summary.
 test: test-asan test-default
+
+# Longer fuzzing than the suite's short runs: FUZZ_SECONDS per target (default 300).
+FUZZ_SECONDS ?= 300
+fuzz: asan
+	@for t in toml conversation errorbody; do \
+	  mkdir -p build-asan/fuzz-corpus/$$t && cp -rn tests/fuzz/corpus/$$t/. build-asan/fuzz-corpus/$$t/ && \
+	  build-asan/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-asan/fuzz-artifacts/$$t/ \
+	    build-asan/fuzz-corpus/$$t || exit 1; \
+	done
 
 demo: build
 	scripts/demo.sh
