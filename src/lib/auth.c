@@ -27,17 +27,19 @@ void gcmsg__auth_invalidate(gcmsg_client *c)
 	c->token_expires_at = 0;
 }
 
-/* Renew when within 60 s of expiry, or within 10% of the lifetime for tokens under 10 min. */
-static int token_fresh(const gcmsg_client *c)
+int gcmsg__auth_needs_renewal(double now, double expires_at, long lifetime)
 {
 	double margin;
 
-	if (!c->token)
-		return 0;
-	if (c->token_expires_at <= 0)
-		return 1;
-	margin = c->token_lifetime >= 600 ? 60.0 : (double)c->token_lifetime / 10.0;
-	return gcmsg__now() < c->token_expires_at - margin;
+	if (expires_at <= 0)
+		return 0; /* no expiry known: use it until a 401 says otherwise */
+	margin = lifetime >= 600 ? 60.0 : (double)(lifetime > 0 ? lifetime : 0) / 10.0;
+	return now >= expires_at - margin;
+}
+
+static int token_fresh(const gcmsg_client *c)
+{
+	return c->token && !gcmsg__auth_needs_renewal(gcmsg__now(), c->token_expires_at, c->token_lifetime);
 }
 
 static int token_request(gcmsg_client *c)

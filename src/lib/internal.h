@@ -157,6 +157,11 @@ char *gcmsg__json_body(const json_t *body);
 /* ---- auth (auth.c) ---- */
 int gcmsg__auth_token(gcmsg_client *c, const char **token);
 void gcmsg__auth_invalidate(gcmsg_client *c);
+/*
+ * Renewal policy: renew within 60 s of expiry, or within 10% of the lifetime for
+ * tokens living less than 10 minutes. expires_at <= 0 means unknown (never renew early).
+ */
+int gcmsg__auth_needs_renewal(double now, double expires_at, long lifetime);
 double gcmsg__now(void);
 
 /* ---- region (region.c) used by client.c ---- */

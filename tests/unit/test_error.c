@@ -104,6 +104,21 @@ static void set_and_strerror(void **state)
 	assert_string_equal(gcmsg_strerror(12345), "unknown error");
 }
 
+static void token_renewal_policy(void **state)
+{
+	(void)state;
+	/* a 24 h token: renewed in its last 60 s */
+	assert_false(gcmsg__auth_needs_renewal(1000.0, 1000.0 + 86400, 86400));
+	assert_false(gcmsg__auth_needs_renewal(1000.0 + 86400 - 61, 1000.0 + 86400, 86400));
+	assert_true(gcmsg__auth_needs_renewal(1000.0 + 86400 - 60, 1000.0 + 86400, 86400));
+	assert_true(gcmsg__auth_needs_renewal(1000.0 + 86400 + 5, 1000.0 + 86400, 86400));
+	/* a 5 min token: 10% of its lifetime (30 s) */
+	assert_false(gcmsg__auth_needs_renewal(1269.0, 1300.0, 300));
+	assert_true(gcmsg__auth_needs_renewal(1270.0, 1300.0, 300));
+	/* unknown expiry: only a 401 renews */
+	assert_false(gcmsg__auth_needs_renewal(1e9, 0, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +127,7 @@ int main(void)
 		cmocka_unit_test(status_mapping),
 		cmocka_unit_test(not_an_error_body),
 		cmocka_unit_test(set_and_strerror),
+		cmocka_unit_test(token_renewal_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
