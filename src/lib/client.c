@@ -269,8 +269,11 @@ int gcmsg__api(gcmsg_client *c, const char *method, const char *path, const json
 			gcmsg__err_set_fix(&c->err, "the token was refused even after renewing it: check the "
 			                            "OAuth client and its organization");
 	} else if (r->status == 429) {
-		gcmsg__err_set_fix(&c->err, "wait and try again (Retry-After: %ld s)",
-		                   r->retry_after >= 0 ? r->retry_after : 3L);
+		if (r->retry_after >= 0)
+			gcmsg__err_set_fix(&c->err, "wait %ld s (Retry-After) and try again", r->retry_after);
+		else
+			gcmsg__err_set_fix(&c->err, "wait a few seconds and try again (the answer had no "
+			                            "Retry-After header)");
 	}
 done:
 	free(url);

@@ -212,12 +212,14 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 	gcmsg__http_resp_init(&r);
 	if (tpath) {
 		rc = gcmsg__api(c, "POST", tpath, typing, 0, NULL, &r);
-		if (rc < 0) {
+		if (rc < 0 && r.status != 0) {
 			free(c->err.explanation);
 			c->err.explanation = gcmsg__asprintf("the typing indicator was refused (POST %s answered "
 			                                     "%ld); the text was not sent",
 			                                     tpath, r.status);
 			c->err.pub.explanation = c->err.explanation;
+		}
+		if (rc < 0) {
 			gcmsg__http_resp_dispose(&r);
 			goto fail;
 		}
@@ -235,6 +237,11 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 			gcmsg__err_set_fix(&c->err, "grant the caller's role the permissions the server named: %s",
 			                   gcmsg__buf_cstr(&b));
 			gcmsg__buf_dispose(&b);
+		} else if (r.status == 0 || r.status >= 500) {
+			/* the request may have reached Genesys: a blind resend could duplicate it */
+			gcmsg__err_set_fix(&c->err, "the outcome is unknown: the message may have been delivered; "
+			                            "look at the conversation before sending again (gcmsg does not "
+			                            "retry sends)");
 		} else if (r.status == 400 && !c->err.fix) {
 			gcmsg__err_set_fix(&c->err, "nothing was delivered; check the text against the channel's "
 			                            "limits (SMS 765, other messaging 2000 characters)");
