@@ -81,6 +81,38 @@ static const struct option global_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/*
+ * Take a secret out of argv: keep a private copy and blank the original, so
+ * that /proc/PID/cmdline (ps) no longer shows it once gcmsg has started. The
+ * window before this runs remains: prefer the environment or a 0600 profile.
+ */
+static char *take_secret(char *arg, char **slot)
+{
+	size_t n = strlen(arg);
+	char *copy = malloc(n + 1);
+
+	if (copy) {
+		memcpy(copy, arg, n + 1);
+		memset(arg, 'x', n);
+	}
+	if (*slot) {
+		memset(*slot, 0, strlen(*slot));
+		free(*slot);
+	}
+	*slot = copy;
+	return copy;
+}
+
+static void drop_secret(char *s)
+{
+	if (s) {
+		volatile char *v = s;
+		while (*v)
+			*v++ = 0;
+	}
+	free(s);
+}
+
 /* The option word that getopt stopped on, for error messages. */
 static const char *offending(int argc, char **argv)
 {
@@ -91,9 +123,10 @@ static const char *offending(int argc, char **argv)
 	return argv[i];
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv, char **secret_out, char **token_out)
 {
 	cli_ctx ctx;
+	char **secret = secret_out, **token = token_out;
 	int c, rc;
 	size_t i;
 
@@ -106,8 +139,8 @@ int main(int argc, char **argv)
 		case OPT_API_URL: ctx.api_url = optarg; break;
 		case OPT_LOGIN_URL: ctx.login_url = optarg; break;
 		case OPT_CLIENT_ID: ctx.client_id = optarg; break;
-		case OPT_CLIENT_SECRET: ctx.client_secret = optarg; break;
-		case OPT_ACCESS_TOKEN: ctx.access_token = optarg; break;
+		case OPT_CLIENT_SECRET: ctx.client_secret = take_secret(optarg, secret); break;
+		case OPT_ACCESS_TOKEN: ctx.access_token = take_secret(optarg, token); break;
 		case OPT_CACERT: ctx.cacert = optarg; break;
 		case OPT_JSON: ctx.json = 1; break;
 		case 'v': ctx.verbose = 1; break;
@@ -143,4 +176,14 @@ int main(int argc, char **argv)
 		}
 	}
 	return cli_usage_error("unknown command '%s' (commands: inspect, send)", argv[optind]);
+}
+
+int main(int argc, char **argv)
+{
+	char *secret = NULL, *token = NULL;
+	int rc = run(argc, argv, &secret, &token);
+
+	drop_secret(secret);
+	drop_secret(token);
+	return rc;
 }
