@@ -1,6 +1,8 @@
 /* client.c - client handle, configuration checks, the API call helper. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -105,6 +107,11 @@ static int client_configure(gcmsg_client *c, const gcmsg_client_options *o)
 			return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
 	}
 	if (o->cacert && *o->cacert) {
+		if (access(o->cacert, R_OK) != 0) {
+			gcmsg__err_set(&c->err, GCMSG_ECONFIG, "cannot read the CA file '%s': %s", o->cacert,
+			               strerror(errno));
+			return GCMSG_ECONFIG;
+		}
 		c->cacert = gcmsg__strdup(o->cacert);
 		if (!c->cacert)
 			return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");

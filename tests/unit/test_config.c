@@ -247,6 +247,12 @@ static void client_needs_credentials(void **state)
 	assert_string_equal(gcmsg_client_api_url(c), "https://api.mypurecloud.de");
 	gcmsg_client_free(c);
 
+	o.cacert = "/nonexistent/ca.pem";
+	assert_int_equal(gcmsg_client_new(&c, &o), GCMSG_ECONFIG);
+	assert_non_null(strstr(gcmsg_client_last_error(c)->explanation, "/nonexistent/ca.pem"));
+	gcmsg_client_free(c);
+	o.cacert = NULL;
+
 	o.api_url = "ftp://example.com";
 	assert_int_equal(gcmsg_client_new(&c, &o), GCMSG_ECONFIG);
 	gcmsg_client_free(c);
