@@ -20,7 +20,13 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+show() {                  # echo the command as a user would type it, then run it
+  local a; printf '$'
+  for a in "${@/#$bin\//}"; do
+    case "$a" in *[[:space:]\'\"\?\*\$]*) printf ' "%s"' "$a" ;; *) printf ' %s' "$a" ;; esac
+  done
+  printf '\n'; "$@"
+}
 
 # Which conversations and people to use: read from the scenario by role, not by fixed id.
 eval "$(python3 - "$scenario" <<'EOF'
@@ -85,8 +91,10 @@ sys.exit(0 if any(not e.get("typing") for e in entries) else 1)
 
 step "A third-party chat cannot receive messages, and gcmsg says why"
 unset GENESYSCLOUD_ACCESS_TOKEN
+export GENESYSCLOUD_OAUTHCLIENT_ID="$client_id" GENESYSCLOUD_OAUTHCLIENT_SECRET="$client_secret"
+echo "now as the service: GENESYSCLOUD_OAUTHCLIENT_ID=$client_id (client credentials, secret in the environment)"
 set +e
-show "$bin/gcmsg" --client-id "$client_id" --client-secret "$client_secret" send "$third_conv" --text "Hello?"
+show "$bin/gcmsg" send "$third_conv" --text "Hello?"
 code=$?
 set -e
 echo "(exit code $code: the conversation cannot receive it)"
