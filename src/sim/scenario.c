@@ -444,7 +444,7 @@ static int normalize_clients(const json_t *in, json_t *out, sim_verr *err) {
   json_array_foreach((json_t *)in, i, c) {
     char path[64];
     const char *id, *secret, *name, *desc;
-    long long lifetime;
+    long long lifetime = 86400;
     snprintf(path, sizeof path, "$.clients[%zu]", i);
     if (check_keys(c, path, CLIENT_KEYS, err) || get_str(c, "id", path, 1, MAX_ID_LEN, &id, err) ||
         get_str(c, "secret", path, 1, MAX_ID_LEN, &secret, err) || get_str(c, "name", path, 0, MAX_TEXT_LEN, &name, err) ||
@@ -532,7 +532,7 @@ static int normalize_queues(const json_t *in, json_t *out, sim_verr *err) {
 
 json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
   const char *org_id, *org_name, *desc;
-  long long rpm;
+  long long rpm = 300;
   memset(err, 0, sizeof *err);
   if (check_keys(doc, "$", TOP_KEYS, err)) return NULL;
   if (get_str(doc, "description", "$", 0, MAX_TEXT_LEN, &desc, err)) return NULL;
