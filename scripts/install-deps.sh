@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libcurl4-gnutls-dev libjansson-dev libulfius-dev libmicrohttpd-dev
   libwebsockets-dev libsqlite3-dev libpcre2-dev libcmocka-dev
-  clang-14 libclang-rt-14-dev python3 curl ca-certificates
+  clang-14 libclang-rt-14-dev python3 curl ca-certificates openssl valgrind
 )
 
 missing=()

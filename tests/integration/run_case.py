@@ -8,6 +8,8 @@ A case file:
 {
   "description": "what this shows",
   "scenario": "scenarios/basic.json",            # relative to this directory
+  "tls": true,                                   # optional: gcsim serves HTTPS with a fresh
+                                                 # self-signed certificate, saved as ${cacert}
   "steps": [
     {"admin": "POST /sim/v1/users/U/token", "body": {...}, "status": 201,
      "save": {"agent_token": "access_token"}},    # saves a top-level key of the answer
@@ -38,6 +40,7 @@ import re
 import shlex
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -92,15 +95,30 @@ def subset(expected, actual):
     return expected == actual
 
 
+def make_certificate(workdir):
+    """A throwaway self-signed certificate for 127.0.0.1 (the case's own CA)."""
+    cert, key = os.path.join(workdir, "gcsim.crt"), os.path.join(workdir, "gcsim.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=STEP_TIMEOUT)
+    return cert, key
+
+
 class Sim:
-    def __init__(self, gcsim, scenario, log_path, workdir):
+    def __init__(self, gcsim, scenario, log_path, workdir, tls=False):
         self.port_file = os.path.join(workdir, "gcsim.port")
+        self.ssl = None
+        extra = []
+        if tls:
+            self.cacert, key = make_certificate(workdir)
+            self.ssl = ssl.create_default_context(cafile=self.cacert)
+            extra = ["--tls-cert", self.cacert, "--tls-key", key]
         if os.path.exists(log_path):
             os.remove(log_path)
         self.stderr = open(os.path.join(workdir, "gcsim.stderr"), "w+")
         self.proc = subprocess.Popen(
             [gcsim, "--listen", "127.0.0.1:0", "--scenario", scenario, "--port-file", self.port_file,
-             "--request-log", log_path, "--quiet"],
+             "--request-log", log_path, "--quiet"] + extra,
             stdout=subprocess.DEVNULL, stderr=self.stderr)
         deadline = time.monotonic() + START_TIMEOUT
         port = None
@@ -119,7 +137,7 @@ class Sim:
         if port is None:
             self.stop()
             raise CaseFailure("gcsim did not write its port file in time")
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
 
     def stderr_text(self):
         self.stderr.flush()
@@ -131,7 +149,7 @@ class Sim:
         req = urllib.request.Request(self.base_url + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=STEP_TIMEOUT) as resp:
+            with urllib.request.urlopen(req, timeout=STEP_TIMEOUT, context=self.ssl) as resp:
                 status, raw = resp.status, resp.read()
         except urllib.error.HTTPError as e:
             status, raw = e.code, e.read()
@@ -272,8 +290,10 @@ def main():
     sim = None
     try:
         sim = Sim(args.gcsim, os.path.join(HERE, case["scenario"]),
-                  os.path.join(args.log_dir, name + ".jsonl"), workdir)
+                  os.path.join(args.log_dir, name + ".jsonl"), workdir, tls=case.get("tls", False))
         saved = {"base_url": sim.base_url, "tmp": workdir}
+        if case.get("tls"):
+            saved["cacert"] = sim.cacert
         for i, step in enumerate(case["steps"]):
             try:
                 run_step(i, step, args, sim, saved, workdir)
