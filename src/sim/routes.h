@@ -23,6 +23,20 @@ extern const sim_route SIM_API_ROUTES[];
 /* 1 when the query string carries name=value (also inside a comma-separated value). */
 int sim_query_has(const char *query, const char *name, const char *value);
 
+/* agent_comm.c: what differs between the messaging and the legacy-chat agent endpoints. */
+typedef struct sim_agent_media {
+  int messaging;           /* 1: serves messaging conversations; 0: chat conversations */
+  const char *label;       /* "messaging" or "chat", for messages */
+  const char *noun;        /* what can no longer be sent into an ended conversation */
+  const char *state_code;  /* ErrorBody code: the conversation is disconnected */
+  const char *member_code; /* ErrorBody code: not the caller's communication, or not connected */
+} sim_agent_media;
+extern const sim_agent_media SIM_AGENT_MESSAGING, SIM_AGENT_CHAT;
+
+/* Finds the caller's own connected agent communication named by the path
+ * (.../{conversationId}/communications/{communicationId}/...), or sets the Genesys error. */
+int sim_resolve_agent_comm(sim_ctx *c, const sim_agent_media *m, json_t **conv_out, json_t **part_out);
+
 /* routes_identity.c */
 int sim_get_tokens_me(sim_ctx *c);
 int sim_get_users_me(sim_ctx *c);

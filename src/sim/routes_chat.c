@@ -50,44 +50,6 @@ int sim_post_chat(sim_ctx *c) {
   return 0;
 }
 
-/* Resolves .../chats/{cid}/communications/{commId}/... for the calling agent. */
-static int resolve_chat_member(sim_ctx *c, json_t **conv_out, json_t **part_out) {
-  const char *cid = c->segs[4], *comm_id = c->segs[6];
-  json_t *conv = sim_find_conversation(c->st, cid);
-  if (conv == NULL) {
-    sim_error(c, 404, "not.found", "The conversation %s was not found.", cid);
-    sim_error_param(c, "conversationId", cid, "The conversation {conversationId} was not found.");
-    return -1;
-  }
-  if (sim_conv_is_message(conv))
-    return sim_error(c, 404, "not.found", "The conversation %s is not a chat conversation.", cid);
-  if (sim_jstr(conv, "provider"))
-    return sim_error(c, 404, "chat.error.not.found",
-                     "The conversation %s is a third-party chat (provider %s); Genesys Cloud does not carry its messages.",
-                     cid, sim_jstr(conv, "provider"));
-  json_t *part = sim_find_participant_by_comm(conv, comm_id);
-  if (part == NULL) {
-    sim_error(c, 404, "not.found", "The communication %s was not found in conversation %s.", comm_id, cid);
-    sim_error_param(c, "communicationId", comm_id, "The communication {communicationId} was not found.");
-    return -1;
-  }
-  if (!sim_conv_is_connected(conv))
-    return sim_error(c, 400, "chat.error.conversation.state",
-                     "The conversation %s is disconnected: chat messages can no longer be sent into it.", cid);
-  const char *uid = sim_jstr(part, "userId");
-  if (strcmp(sim_jstr(part, "purpose"), "agent") != 0 || uid == NULL || strcmp(uid, c->tok->principal) != 0)
-    return sim_error(c, 400, "chat.error.member.state",
-                     "The communication %s does not belong to the calling user %s: send with the communication of "
-                     "your own agent participant in conversation %s.",
-                     comm_id, c->tok->principal, cid);
-  if (!sim_part_is_connected(part))
-    return sim_error(c, 400, "chat.error.member.state", "The agent communication %s is %s, not connected.", comm_id,
-                     sim_jstr(part, "state"));
-  *conv_out = conv;
-  *part_out = part;
-  return 0;
-}
-
 static json_t *chat_conversation_ref(json_t *conv) {
   char uri[512];
   snprintf(uri, sizeof uri, "/api/v2/conversations/chats/%s", sim_jstr(conv, "id"));
@@ -104,7 +66,7 @@ static json_t *member_info(sim_ctx *c, json_t *conv, json_t *part) {
 int sim_post_chat_message(sim_ctx *c) {
   json_t *conv, *part;
   if (sim_require_user(c) || sim_validate_body(c, &SIM_MODEL_CREATE_WEB_CHAT_MESSAGE_REQUEST) ||
-      resolve_chat_member(c, &conv, &part))
+      sim_resolve_agent_comm(c, &SIM_AGENT_CHAT, &conv, &part))
     return -1;
   const char *body = sim_jstr(c->body, "body");
   const char *body_type = sim_jstr(c->body, "bodyType");
@@ -147,7 +109,7 @@ int sim_post_chat_message(sim_ctx *c) {
 
 int sim_post_chat_typing(sim_ctx *c) {
   json_t *conv, *part;
-  if (sim_require_user(c) || resolve_chat_member(c, &conv, &part)) return -1;
+  if (sim_require_user(c) || sim_resolve_agent_comm(c, &SIM_AGENT_CHAT, &conv, &part)) return -1;
   char id[40], now[40];
   sim_new_uuid(c->st, id, sizeof id);
   sim_now_iso(c->st, now, sizeof now);

@@ -53,47 +53,6 @@ static int check_one_body_kind(sim_ctx *c, int allow_media) {
   return -1;
 }
 
-/* Resolves .../messages/{cid}/communications/{commId}/... for the calling agent. */
-static int resolve_agent_comm(sim_ctx *c, json_t **conv_out, json_t **part_out) {
-  const char *cid = c->segs[4], *comm_id = c->segs[6];
-  json_t *conv = sim_find_conversation(c->st, cid);
-  if (conv == NULL) {
-    sim_error(c, 404, "not.found", "The conversation %s was not found.", cid);
-    sim_error_param(c, "conversationId", cid, "The conversation {conversationId} was not found.");
-    return -1;
-  }
-  if (sim_jstr(conv, "provider"))
-    return sim_error(c, 404, "chat.error.not.found",
-                     "The conversation %s is a third-party chat (provider %s); Genesys Cloud does not carry its messages.",
-                     cid, sim_jstr(conv, "provider"));
-  if (!sim_conv_is_message(conv))
-    return sim_error(c, 404, "not.found", "The conversation %s is not a messaging conversation.", cid);
-  json_t *part = sim_find_participant_by_comm(conv, comm_id);
-  if (part == NULL) {
-    sim_error(c, 404, "not.found", "The communication %s was not found in conversation %s.", comm_id, cid);
-    sim_error_param(c, "communicationId", comm_id, "The communication {communicationId} was not found.");
-    return -1;
-  }
-  if (!sim_conv_is_connected(conv)) {
-    sim_error(c, 400, "bad.request",
-              "The conversation %s is disconnected: messages can no longer be sent into it.", cid);
-    sim_error_param(c, "conversationId", cid, "The conversation {conversationId} is disconnected.");
-    return -1;
-  }
-  const char *uid = sim_jstr(part, "userId");
-  if (strcmp(sim_jstr(part, "purpose"), "agent") != 0 || uid == NULL || strcmp(uid, c->tok->principal) != 0)
-    return sim_error(c, 400, "bad.request",
-                     "The communication %s does not belong to the calling user %s: send with the communication of "
-                     "your own agent participant in conversation %s.",
-                     comm_id, c->tok->principal, cid);
-  if (!sim_part_is_connected(part))
-    return sim_error(c, 400, "bad.request", "The agent communication %s is %s, not connected.", comm_id,
-                     sim_jstr(part, "state"));
-  *conv_out = conv;
-  *part_out = part;
-  return 0;
-}
-
 /* MessageData for an outbound message into conv. */
 static json_t *message_data(sim_ctx *c, json_t *conv, const char *msg_id, const char *text, const char *now) {
   char uri[512];
@@ -116,7 +75,7 @@ static json_t *message_data(sim_ctx *c, json_t *conv, const char *msg_id, const 
 int sim_post_message(sim_ctx *c) {
   json_t *conv, *part;
   if (sim_require_user(c) || sim_validate_body(c, &SIM_MODEL_ADDITIONAL_MESSAGE) || check_one_body_kind(c, 1) ||
-      resolve_agent_comm(c, &conv, &part))
+      sim_resolve_agent_comm(c, &SIM_AGENT_MESSAGING, &conv, &part))
     return -1;
   const char *text = sim_jstr(c->body, "textBody");
   if (check_length(c, text, sim_jstr(conv, "platform"))) return -1;
@@ -153,7 +112,7 @@ int sim_post_message(sim_ctx *c) {
 int sim_post_message_typing(sim_ctx *c) {
   json_t *conv, *part;
   if (sim_require_user(c) || sim_validate_body(c, &SIM_MODEL_MESSAGE_TYPING_EVENT_REQUEST) ||
-      resolve_agent_comm(c, &conv, &part))
+      sim_resolve_agent_comm(c, &SIM_AGENT_MESSAGING, &conv, &part))
     return -1;
   char id[40];
   sim_new_uuid(c->st, id, sizeof id);

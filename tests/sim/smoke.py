@@ -298,6 +298,12 @@ def run(sim, scenario_doc):
                  "chat 4000")
     expect_error(sim.call("POST", chat + "/messages", {"body": "x", "bodyType": "loud"}, token=alice), 400,
                  "invalid.value", "bodyType enum")
+    expect_error(sim.call("POST", chat + "/messages", {"body": "hi"}, token=carol), 400, "chat.error.member.state",
+                 "chat send on another agent's communication")
+    expect_error(sim.call("POST", f"/api/v2/conversations/chats/{C(1)}/communications/{COMM(1, 3)}/messages",
+                          {"body": "hi"}, token=alice), 404, "not.found", "chat endpoint on a messaging conversation")
+    expect_error(sim.call("POST", f"/api/v2/conversations/messages/{C(6)}/communications/{COMM(6, 3)}/messages",
+                          {"textBody": "hi"}, token=alice), 404, "not.found", "messaging endpoint on a chat conversation")
     expect_error(sim.call("POST", f"/api/v2/conversations/chats/{C(7)}/communications/{COMM(7, 2)}/messages",
                           {"body": "hi"}, token=alice), 404, "chat.error.not.found", "third-party send")
     a = sim.call("POST", "/api/v2/conversations/chats",
@@ -317,6 +323,9 @@ def run(sim, scenario_doc):
     a = sim.call("POST", f"/api/v2/conversations/messages/{C(3)}/communications/{COMM(3, 3)}/messages",
                  {"textBody": "still there?"}, token=alice)
     expect_error(a, 400, "bad.request", "send after admin end")
+    check(sim.call("POST", f"/sim/v1/conversations/{C(6)}/end").status == 200, "end c6")
+    expect_error(sim.call("POST", chat + "/messages", {"body": "still there?"}, token=alice), 400,
+                 "chat.error.conversation.state", "chat send after admin end")
     a = sim.call("POST", "/sim/v1/conversations", {
         "media": "message", "platform": "sms",
         "participants": [{"purpose": "customer", "name": "Pat", "communication": {"fromAddress": "+1555", "toAddress": "+1666"}},
