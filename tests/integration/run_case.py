@@ -44,9 +44,11 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from gcsim_process import wait_for_port  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STEP_TIMEOUT = 60
@@ -120,20 +122,9 @@ class Sim:
             [gcsim, "--listen", "127.0.0.1:0", "--scenario", scenario, "--port-file", self.port_file,
              "--request-log", log_path, "--quiet"] + extra,
             stdout=subprocess.DEVNULL, stderr=self.stderr)
-        deadline = time.monotonic() + START_TIMEOUT
-        port = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise CaseFailure(f"gcsim exited with {self.proc.returncode} at start: {self.stderr_text()}")
-            try:
-                with open(self.port_file) as f:
-                    text = f.read().strip()
-                if text:
-                    port = int(text)
-                    break
-            except (FileNotFoundError, ValueError):
-                pass
-            time.sleep(0.02)  # polling for the port file, bounded by the deadline
+        port = wait_for_port(self.proc, self.port_file, START_TIMEOUT)
+        if port is None and self.proc.poll() is not None:
+            raise CaseFailure(f"gcsim exited with {self.proc.returncode} at start: {self.stderr_text()}")
         if port is None:
             self.stop()
             raise CaseFailure("gcsim did not write its port file in time")

@@ -14,9 +14,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from gcsim_process import wait_for_port  # noqa: E402
 
 START_TIMEOUT = 20
 HTTP_TIMEOUT = 20
@@ -57,20 +59,9 @@ class Sim:
             [gcsim, "--listen", "127.0.0.1:0", "--scenario", scenario, "--port-file", self.port_file,
              "--request-log", self.log_file, "--seed", "7", *extra],
             stdout=subprocess.PIPE, stderr=self.stderr, text=True)
-        deadline = time.monotonic() + START_TIMEOUT
-        port = None
-        while time.monotonic() < deadline:  # bounded wait for the port file
-            if self.proc.poll() is not None:
-                raise Failure(f"gcsim exited {self.proc.returncode} at start: {self.stderr_text()}")
-            try:
-                with open(self.port_file) as f:
-                    text = f.read().strip()
-                if text:
-                    port = int(text)
-                    break
-            except (FileNotFoundError, ValueError):
-                pass
-            time.sleep(0.02)
+        port = wait_for_port(self.proc, self.port_file, START_TIMEOUT)
+        if port is None and self.proc.poll() is not None:
+            raise Failure(f"gcsim exited with {self.proc.returncode} at start: {self.stderr_text()}")
         if port is None:
             self.stop()
             raise Failure("gcsim did not write its port file in time")
