@@ -93,6 +93,8 @@ GCMSG_EXTERN(gcmsg_caller_kind) gcmsg_identity_kind(const gcmsg_identity *id);
 GCMSG_EXTERN(const char *) gcmsg_identity_kind_name(const gcmsg_identity *id);
 GCMSG_EXTERN(const char *) gcmsg_identity_user_id(const gcmsg_identity *id);
 GCMSG_EXTERN(const char *) gcmsg_identity_user_name(const gcmsg_identity *id);
+/** User.preferredName ("preferred full name of the agent"; the AGENT_ALIAS built-in), or NULL. */
+GCMSG_EXTERN(const char *) gcmsg_identity_user_preferred_name(const gcmsg_identity *id);
 GCMSG_EXTERN(const char *) gcmsg_identity_client_id(const gcmsg_identity *id);
 GCMSG_EXTERN(const char *) gcmsg_identity_client_name(const gcmsg_identity *id);
 GCMSG_EXTERN(const char *) gcmsg_identity_org_id(const gcmsg_identity *id);

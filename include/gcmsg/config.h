@@ -27,6 +27,7 @@ typedef enum gcmsg_config_key {
 	GCMSG_CONFIG_API_URL,
 	GCMSG_CONFIG_LOGIN_URL,
 	GCMSG_CONFIG_CACERT,
+	GCMSG_CONFIG_STORE, /**< the offline store directory (synced responses) */
 	GCMSG_CONFIG_KEY_COUNT
 } gcmsg_config_key;
 
@@ -55,7 +56,7 @@ GCMSG_EXTERN(char *) gcmsg_config_default_path(void);
  * the default path). A missing file is not an error unless `profile` was
  * named explicitly or `path` was given. Keys: region (or environment),
  * client_id (or client_credentials), client_secret, access_token, api_url,
- * login_url, cacert. Errors (GCMSG_ECONFIG) name the file and line; a file
+ * login_url, cacert, store. Errors (GCMSG_ECONFIG) name the file and line; a file
  * holding a secret that group or others can read is refused, with the fix
  * `chmod 600 <path>`.
  */
@@ -64,7 +65,7 @@ GCMSG_EXTERN(int) gcmsg_config_load_file(gcmsg_config *cfg, const char *path, co
 /**
  * Overlay the environment: GENESYSCLOUD_REGION, GENESYSCLOUD_OAUTHCLIENT_ID,
  * GENESYSCLOUD_OAUTHCLIENT_SECRET, GENESYSCLOUD_ACCESS_TOKEN, GCMSG_API_URL,
- * GCMSG_LOGIN_URL. Empty variables are ignored.
+ * GCMSG_LOGIN_URL, GCMSG_STORE. Empty variables are ignored.
  */
 GCMSG_EXTERN(int) gcmsg_config_load_env(gcmsg_config *cfg);
 
@@ -73,6 +74,13 @@ GCMSG_EXTERN(int) gcmsg_config_set(gcmsg_config *cfg, gcmsg_config_key key, cons
 
 /** The effective value (borrowed) or NULL. */
 GCMSG_EXTERN(const char *) gcmsg_config_get(const gcmsg_config *cfg, gcmsg_config_key key);
+
+/**
+ * The offline store directory: the effective `store` value, else
+ * $HOME/.gcmsg/store. Newly allocated (free with gcmsg_free), NULL when
+ * neither is known.
+ */
+GCMSG_EXTERN(char *) gcmsg_config_store_dir(const gcmsg_config *cfg);
 
 /** The layer the effective value came from. */
 GCMSG_EXTERN(gcmsg_config_layer) gcmsg_config_source(const gcmsg_config *cfg, gcmsg_config_key key);

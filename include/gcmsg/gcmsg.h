@@ -17,6 +17,8 @@
 #include "conversation.h"
 #include "route.h"
 #include "send.h"
+#include "response.h"
+#include "render.h"
 
 #ifdef __cplusplus
 extern "C" {

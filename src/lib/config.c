@@ -34,6 +34,7 @@ static const struct {
 	{ "api_url", GCMSG_CONFIG_API_URL },
 	{ "login_url", GCMSG_CONFIG_LOGIN_URL },
 	{ "cacert", GCMSG_CONFIG_CACERT },
+	{ "store", GCMSG_CONFIG_STORE },
 };
 
 static const struct {
@@ -46,6 +47,7 @@ static const struct {
 	{ "GENESYSCLOUD_ACCESS_TOKEN", GCMSG_CONFIG_ACCESS_TOKEN },
 	{ "GCMSG_API_URL", GCMSG_CONFIG_API_URL },
 	{ "GCMSG_LOGIN_URL", GCMSG_CONFIG_LOGIN_URL },
+	{ "GCMSG_STORE", GCMSG_CONFIG_STORE },
 };
 
 static int is_credential(gcmsg_config_key k)
@@ -239,7 +241,7 @@ int gcmsg_config_load_file(gcmsg_config *cfg, const char *path, const char *prof
 			                    e->line, e->key, table);
 			gcmsg__err_set_fix(&cfg->err, "known keys: region (or environment), client_id (or "
 			                              "client_credentials), client_secret, access_token, api_url, "
-			                              "login_url, cacert");
+			                              "login_url, cacert, store");
 			goto out;
 		}
 	}
@@ -322,4 +324,16 @@ int gcmsg_config_apply(const gcmsg_config *cfg, gcmsg_client_options *o)
 	o->login_url = gcmsg_config_get(cfg, GCMSG_CONFIG_LOGIN_URL);
 	o->cacert = gcmsg_config_get(cfg, GCMSG_CONFIG_CACERT);
 	return GCMSG_OK;
+}
+
+char *gcmsg_config_store_dir(const gcmsg_config *cfg)
+{
+	const char *v = cfg ? gcmsg_config_get(cfg, GCMSG_CONFIG_STORE) : NULL;
+	const char *home = getenv("HOME");
+
+	if (v && *v)
+		return gcmsg__strdup(v);
+	if (home && *home)
+		return gcmsg__asprintf("%s/.gcmsg/store", home);
+	return NULL;
 }

@@ -49,6 +49,7 @@ void gcmsg__identity_free(gcmsg_identity *id)
 		return;
 	free(id->user_id);
 	free(id->user_name);
+	free(id->preferred_name);
 	free(id->client_id);
 	free(id->client_name);
 	free(id->org_id);
@@ -67,6 +68,7 @@ static void read_user(gcmsg_identity *id, const json_t *me)
 	id->kind = GCMSG_CALLER_USER;
 	id->user_id = gcmsg__strdup(gcmsg__json_str(me, "id"));
 	id->user_name = gcmsg__strdup(gcmsg__json_str(me, "name"));
+	id->preferred_name = gcmsg__strdup(gcmsg__json_str(me, "preferredName"));
 	if (!id->org_id) {
 		const json_t *org = json_object_get(me, "organization");
 		id->org_id = gcmsg__strdup(gcmsg__json_str(org, "id"));
@@ -162,6 +164,7 @@ const char *gcmsg_identity_kind_name(const gcmsg_identity *id)
 
 const char *gcmsg_identity_user_id(const gcmsg_identity *id) { return id ? id->user_id : NULL; }
 const char *gcmsg_identity_user_name(const gcmsg_identity *id) { return id ? id->user_name : NULL; }
+const char *gcmsg_identity_user_preferred_name(const gcmsg_identity *id) { return id ? id->preferred_name : NULL; }
 const char *gcmsg_identity_client_id(const gcmsg_identity *id) { return id ? id->client_id : NULL; }
 const char *gcmsg_identity_client_name(const gcmsg_identity *id) { return id ? id->client_name : NULL; }
 const char *gcmsg_identity_org_id(const gcmsg_identity *id) { return id ? id->org_id : NULL; }

@@ -55,7 +55,7 @@ int gcmsg__err_from_http(gcmsg__err *e, long status, const char *body, size_t le
 /* ---- identity (identity.c) ---- */
 struct gcmsg_identity {
 	gcmsg_caller_kind kind;
-	char *user_id, *user_name, *client_id, *client_name, *org_id, *org_name;
+	char *user_id, *user_name, *preferred_name, *client_id, *client_name, *org_id, *org_name;
 	int perms_known;
 	char **perms;
 	size_t nperms;
@@ -163,6 +163,62 @@ void gcmsg__auth_invalidate(gcmsg_client *c);
  */
 int gcmsg__auth_needs_renewal(double now, double expires_at, long lifetime);
 double gcmsg__now(void);
+
+/* ---- responses (response.c: the model and sets; response_*.c fill them) ---- */
+typedef struct gcmsg__response_text {
+	char *content, *content_type, *type, *language;
+} gcmsg__response_text;
+
+typedef struct gcmsg__response_subst {
+	char *id, *description, *default_value;
+} gcmsg__response_subst;
+
+struct gcmsg_response {
+	char *id, *name, *response_type, *interaction_type, *date_created, *default_language;
+	long version; /* -1: unknown */
+	char **lib_ids, **lib_names; /* Response.libraries[], names may be NULL */
+	size_t nlibs;
+	gcmsg__response_text *texts;
+	size_t ntexts;
+	gcmsg__response_subst *substs;
+	size_t nsubsts;
+	char *template_name, *template_language; /* messagingTemplate.whatsApp */
+	gcmsg_response_origin origin;
+	char *path;
+};
+
+typedef struct gcmsg__library {
+	char *id, *name;
+	long version; /* -1: unknown */
+} gcmsg__library;
+
+struct gcmsg_response_set {
+	gcmsg__err err;
+	gcmsg_response **items;
+	size_t count, alloc;
+	gcmsg__library *libs;
+	size_t nlibs, libs_alloc;
+};
+
+gcmsg_response *gcmsg__response_new(void);
+/* Append (copies) a text / substitution / library reference; 0 or -1 (OOM). */
+int gcmsg__response_add_text(gcmsg_response *r, const char *content, const char *content_type,
+                             const char *type, const char *language);
+int gcmsg__response_add_subst(gcmsg_response *r, const char *id, const char *description,
+                              const char *default_value);
+int gcmsg__response_add_library(gcmsg_response *r, const char *id, const char *name);
+/* Parse a Genesys Response object (origin REMOTE). NULL with a reason in err when it is not one. */
+gcmsg_response *gcmsg__response_from_json(const json_t *obj, char *err, size_t errlen);
+/* A deep copy. */
+gcmsg_response *gcmsg__response_dup(const gcmsg_response *r);
+
+gcmsg_response_set *gcmsg__response_set_new(void);
+/* Takes ownership of r (freed on failure); 0 or -1 (OOM). */
+int gcmsg__response_set_add(gcmsg_response_set *set, gcmsg_response *r);
+/* Adds a library unless one with that id is known (then fills a missing name/version). */
+int gcmsg__response_set_add_library(gcmsg_response_set *set, const char *id, const char *name, long version);
+/* Library id for `library` (an id or a name) among the set's libraries, or NULL. */
+const char *gcmsg__response_set_library_lookup(const gcmsg_response_set *set, const char *library);
 
 /* ---- region (region.c) used by client.c ---- */
 

@@ -98,3 +98,8 @@ void gcmsg__free_strv(char **v, size_t n)
 		free(v[i]);
 	free(v);
 }
+
+void gcmsg_free(void *p)
+{
+	free(p);
+}

@@ -1,0 +1,2 @@
+/* html_text.c - being written (issue 3). */
+typedef int gcmsg__wip_html_text;

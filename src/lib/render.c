@@ -1,0 +1,2 @@
+/* render.c - being written (issue 3). */
+typedef int gcmsg__wip_render;

@@ -1,0 +1,2 @@
+/* response_store.c - being written (issue 3). */
+typedef int gcmsg__wip_response_store;
