@@ -9,6 +9,7 @@
 #include "common.h"
 #include "client.h"
 #include "route.h"
+#include "render.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -16,21 +17,32 @@ extern "C" {
 
 typedef struct gcmsg_send_result gcmsg_send_result;
 
-#define GCMSG_SEND_OPTIONS_VERSION 1
+#define GCMSG_SEND_OPTIONS_VERSION 2
 
 typedef struct gcmsg_send_options {
-	unsigned int version;  /**< GCMSG_SEND_OPTIONS_VERSION */
-	const char *text;      /**< the message text, UTF-8, required */
+	unsigned int version;  /**< GCMSG_SEND_OPTIONS_VERSION (1 is still accepted) */
+	const char *text;      /**< the message text, UTF-8; or NULL with `rendered` */
 	int typing;            /**< send a typing indicator first */
 	unsigned int delay_ms; /**< wait between the typing indicator and the text */
 	int dry_run;           /**< build the requests, send nothing */
+	/**
+	 * Version 2: a rendered canned response, instead of `text`. A
+	 * MessagingTemplate response goes out as `messagingTemplate` {responseId,
+	 * bodyParameters} (WhatsApp conversations only); anything else as its text.
+	 * It must have rendered without error.
+	 */
+	const gcmsg_rendered *rendered;
 } gcmsg_send_options;
 
-#define GCMSG_SEND_OPTIONS_INIT { GCMSG_SEND_OPTIONS_VERSION, NULL, 0, 0, 0 }
+#define GCMSG_SEND_OPTIONS_INIT { GCMSG_SEND_OPTIONS_VERSION, NULL, 0, 0, 0, NULL }
 
 /**
  * Send. A refused route returns gcmsg_route_refusal_code(route) with the
- * rule, explanation and fix in the client's last error. A server error keeps
+ * rule, explanation and fix in the client's last error. The body must fit the
+ * route, else GCMSG_EROUTE with one of the rules `template.not-messaging`
+ * (a template into a legacy chat), `template.not-whatsapp` (a template into
+ * another platform) or `messaging.whatsapp-agentless-text` (Genesys takes only
+ * templates from the agentless route into WhatsApp). A server error keeps
  * its code, message, messageParams (e.g. the missing permissions of a 403) and
  * correlation id. On GCMSG_OK, *out holds the result.
  */

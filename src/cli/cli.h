@@ -4,6 +4,7 @@
 
 #include <gcmsg/gcmsg.h>
 #include <jansson.h>
+#include <stdio.h>
 
 /* Exit codes (gcmsg(1), docs/internals/design.md). */
 enum {
@@ -21,7 +22,7 @@ enum {
 /* Global options, parsed by main.c. */
 typedef struct cli_ctx {
 	const char *profile, *region, *api_url, *login_url, *client_id, *client_secret, *access_token,
-		*cacert;
+		*cacert, *store;
 	int json, verbose, quiet;
 } cli_ctx;
 
@@ -33,6 +34,7 @@ typedef struct cli_cmd {
 
 int cmd_inspect(int argc, char **argv, cli_ctx *ctx);
 int cmd_send(int argc, char **argv, cli_ctx *ctx);
+int cmd_responses(int argc, char **argv, cli_ctx *ctx);
 
 /* output.c */
 int cli_exit_code(int gcmsg_code);
@@ -55,10 +57,72 @@ int cli_bad_option(const char *cmd, const char *word, int missing_value);
 /* The route as a JSON object (cmd_inspect.c). */
 json_t *cli_route_json(const gcmsg_route *r);
 
+/* Build the config (profile < environment < flags); on failure prints and returns the exit code. */
+int cli_config_open(gcmsg_config **out, cli_ctx *ctx);
 /* Build config + client from the global options; on failure prints and returns the exit code. */
 int cli_client_open(gcmsg_client **out, cli_ctx *ctx);
+/* The offline store directory (--store > GCMSG_STORE > profile > ~/.gcmsg/store); free with gcmsg_free. */
+int cli_store_dir(char **out, cli_ctx *ctx);
 
 /* Parse a non-negative decimal integer no larger than max; -1 on failure. */
 int cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
+
+/* ---- canned responses (canned.c) ---- */
+
+#define CLI_MAX_VARS 256
+
+/* getopt_long values of the shared canned-response options */
+enum {
+	CLI_OPT_RESPONSE = 400,
+	CLI_OPT_LIBRARY,
+	CLI_OPT_FILE,
+	CLI_OPT_OFFLINE,
+	CLI_OPT_LANG,
+	CLI_OPT_VAR,
+	CLI_OPT_ALLOW_MISSING
+};
+
+#define CLI_SOURCE_OPTIONS                                                       \
+	{ "library", required_argument, NULL, CLI_OPT_LIBRARY },                 \
+	{ "file", required_argument, NULL, CLI_OPT_FILE },                       \
+	{ "offline", no_argument, NULL, CLI_OPT_OFFLINE }
+#define CLI_RENDER_OPTIONS                                                       \
+	{ "lang", required_argument, NULL, CLI_OPT_LANG },                       \
+	{ "var", required_argument, NULL, CLI_OPT_VAR },                         \
+	{ "allow-missing", no_argument, NULL, CLI_OPT_ALLOW_MISSING }
+
+typedef struct cli_canned {
+	const char *response, *library, *file, *lang;
+	int offline, allow_missing;
+	gcmsg_var vars[CLI_MAX_VARS];
+	size_t nvars;
+} cli_canned;
+
+/* A response found for a command, and what owns it. */
+typedef struct cli_canned_loaded {
+	gcmsg_response_set *set;       /* file or store */
+	gcmsg_response *owned;         /* remote lookup */
+	const gcmsg_response *response;
+} cli_canned_loaded;
+
+/* Take one shared option (-1 when opt is not one of them); usage errors print and return 2. */
+int cli_canned_option(cli_canned *cn, const char *cmd, int opt, char *arg);
+int cli_canned_check(const cli_canned *cn, const char *cmd);
+/* The file (--file) or the store (otherwise) as a set; prints failures. */
+int cli_canned_open_local(gcmsg_response_set **out, const cli_canned *cn, cli_ctx *ctx, const char *cmd);
+/* Find the response: in --file, in the store (--offline), else in Response Management. */
+int cli_canned_load(cli_canned_loaded *l, const cli_canned *cn, gcmsg_client *client, cli_ctx *ctx,
+                    const char *cmd);
+void cli_canned_loaded_free(cli_canned_loaded *l);
+void cli_canned_render_options(gcmsg_render_options *ro, const cli_canned *cn, const gcmsg_conversation *conv,
+                               const gcmsg_identity *caller);
+/* Print why rendering failed (nothing sent) and give the exit code. */
+int cli_render_failed(const char *cmd, const gcmsg_rendered *rd, int rc);
+/* Warnings for placeholders left in place by --allow-missing. */
+void cli_render_warnings(const cli_ctx *ctx, const gcmsg_rendered *rd);
+json_t *cli_response_json(const gcmsg_response *r, int full);
+/* placeholders (values only when asked: they may be PII), missing, content type, ... */
+json_t *cli_rendered_json(const gcmsg_rendered *rd, int with_values);
+void cli_print_placeholders(FILE *f, const gcmsg_rendered *rd);
 
 #endif

@@ -1,4 +1,10 @@
-/* cmd_send.c - gcmsg send CONV --text T [--typing] [--delay MS] [--dry-run] [--json] */
+/*
+ * cmd_send.c - gcmsg send CONV (--text T | --response ID|NAME [--library L] | --file F)
+ *              [--var K=V]... [--lang L] [--allow-missing] [--typing] [--delay MS]
+ *              [--dry-run] [--json]
+ * The route is resolved first: the conversation and the caller it reads give
+ * the built-in values and the customer's attributes to the renderer.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,17 +15,28 @@
 
 static void send_usage(FILE *f)
 {
-	fputs("usage: gcmsg [global options] send CONVERSATION_ID --text TEXT [--typing] [--delay MS]\n"
-	      "                                  [--dry-run] [--json]\n"
+	fputs("usage: gcmsg [global options] send CONVERSATION_ID\n"
+	      "         (--text TEXT | --response ID|NAME [--library L] [--offline] | --file F [--response ID|NAME])\n"
+	      "         [--var ID=VALUE]... [--lang L] [--allow-missing] [--typing] [--delay MS] [--dry-run] [--json]\n"
 	      "\n"
-	      "Send TEXT into the conversation along the route 'gcmsg inspect' shows.\n"
+	      "Send a text or a canned response into the conversation along the route 'gcmsg inspect'\n"
+	      "shows. {{ID}} placeholders are filled from --var, the built-ins AGENT_NAME, AGENT_ALIAS and\n"
+	      "CUSTOMER_NAME, the customer's attributes, then the response's defaults; any left unfilled\n"
+	      "refuses the send (exit 5) unless --allow-missing.\n"
 	      "\n"
-	      "  --text TEXT   the message text (UTF-8)\n"
-	      "  --typing      show a typing indicator first (agent messaging and legacy chat)\n"
-	      "  --delay MS    wait MS milliseconds before sending the text (0-600000)\n"
-	      "  --dry-run     print the exact request(s), Authorization redacted; send nothing\n"
-	      "  --json        print one JSON document\n"
-	      "  -h, --help    show this help\n",
+	      "  --text TEXT          the message text (UTF-8)\n"
+	      "  --response ID|NAME   a Response Management response, by id or by name\n"
+	      "  --library L          the library (id or name) to look the name up in\n"
+	      "  --offline            take the response from the store ('gcmsg responses sync')\n"
+	      "  --file F             take the response from a library file (gcmsg-library(5))\n"
+	      "  --var ID=VALUE       a placeholder value (repeatable; wins over every other source)\n"
+	      "  --lang L             the language variant of a library-file response\n"
+	      "  --allow-missing      leave unresolved placeholders in place, as Genesys does\n"
+	      "  --typing             show a typing indicator first (agent messaging and legacy chat)\n"
+	      "  --delay MS           wait MS milliseconds before sending the text (0-600000)\n"
+	      "  --dry-run            print the rendered text and the exact request(s); send nothing\n"
+	      "  --json               print one JSON document\n"
+	      "  -h, --help           show this help\n",
 	      f);
 }
 
@@ -50,7 +67,8 @@ static json_t *warnings_json(const gcmsg_send_result *res)
 	return a;
 }
 
-static int print_json(const gcmsg_route *route, const gcmsg_send_result *res)
+static int print_json(const gcmsg_route *route, const gcmsg_send_result *res, const gcmsg_response *resp,
+                      const gcmsg_rendered *rd)
 {
 	json_t *doc = json_object();
 	size_t i, j;
@@ -83,8 +101,27 @@ static int print_json(const gcmsg_route *route, const gcmsg_send_result *res)
 		json_object_set_new(doc, "httpStatus", json_integer(gcmsg_send_result_http_status(res)));
 		json_object_set_new(doc, "correlationId", cli_jstr(gcmsg_send_result_correlation_id(res)));
 	}
+	if (resp)
+		json_object_set_new(doc, "response", cli_response_json(resp, 0));
+	if (rd)
+		json_object_set_new(doc, "rendering", cli_rendered_json(rd, gcmsg_send_result_dry_run(res)));
 	json_object_set_new(doc, "warnings", warnings_json(res));
 	return cli_print_json(doc);
+}
+
+static void print_rendered(const gcmsg_response *resp, const gcmsg_rendered *rd)
+{
+	if (resp) {
+		printf("response: %s", gcmsg_response_name(resp) ? gcmsg_response_name(resp) : gcmsg_response_id(resp));
+		if (gcmsg_response_version(resp) >= 0)
+			printf(" (version %ld", gcmsg_response_version(resp));
+		else
+			printf(" (");
+		printf("%s%s, %s)\n", gcmsg_response_version(resp) >= 0 ? ", " : "", gcmsg_response_id(resp),
+		       gcmsg_response_origin_name(resp));
+	}
+	cli_print_placeholders(stdout, rd);
+	printf("text:\n%s\n\n", gcmsg_rendered_text(rd));
 }
 
 int cmd_send(int argc, char **argv, cli_ctx *ctx)
@@ -92,6 +129,9 @@ int cmd_send(int argc, char **argv, cli_ctx *ctx)
 	enum { O_TEXT = 256, O_TYPING, O_DELAY, O_DRY_RUN, O_JSON, O_LATER };
 	static const struct option opts[] = {
 		{ "text", required_argument, NULL, O_TEXT },
+		{ "response", required_argument, NULL, CLI_OPT_RESPONSE },
+		CLI_SOURCE_OPTIONS,
+		CLI_RENDER_OPTIONS,
 		{ "typing", no_argument, NULL, O_TYPING },
 		{ "delay", required_argument, NULL, O_DELAY },
 		{ "dry-run", no_argument, NULL, O_DRY_RUN },
@@ -99,21 +139,23 @@ int cmd_send(int argc, char **argv, cli_ctx *ctx)
 		{ "help", no_argument, NULL, 'h' },
 		/* later issues: refused with a clear message for now */
 		{ "idempotency-key", required_argument, NULL, O_LATER },
-		{ "response", required_argument, NULL, O_LATER },
-		{ "library", required_argument, NULL, O_LATER },
-		{ "file", required_argument, NULL, O_LATER },
-		{ "var", required_argument, NULL, O_LATER },
 		{ NULL, 0, NULL, 0 },
 	};
 	gcmsg_send_options so = GCMSG_SEND_OPTIONS_INIT;
+	gcmsg_render_options ro = GCMSG_RENDER_OPTIONS_INIT;
+	cli_canned cn;
+	cli_canned_loaded loaded;
 	gcmsg_client *client = NULL;
 	gcmsg_route *route = NULL;
 	gcmsg_send_result *res = NULL;
+	gcmsg_rendered *rd = NULL;
 	const char *conv_id, *text = NULL;
 	unsigned long delay = 0;
 	int c, rc, idx = 0;
 	size_t i;
 
+	memset(&cn, 0, sizeof(cn));
+	memset(&loaded, 0, sizeof(loaded));
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
 		switch (c) {
@@ -130,7 +172,11 @@ int cmd_send(int argc, char **argv, cli_ctx *ctx)
 		case O_LATER:
 			return cli_usage_error("send: --%s is not yet supported", opts[idx].name);
 		case ':': return cli_bad_option("send", argv[optind - 1], 1);
-		default: return cli_bad_option("send", argv[optind - 1], 0);
+		case '?': return cli_bad_option("send", argv[optind - 1], 0);
+		default:
+			rc = cli_canned_option(&cn, "send", c, optarg);
+			if (rc)
+				return rc < 0 ? cli_bad_option("send", argv[optind - 1], 0) : rc;
 		}
 	}
 	if (optind >= argc)
@@ -140,43 +186,73 @@ int cmd_send(int argc, char **argv, cli_ctx *ctx)
 		return cli_usage_error("send: unexpected argument '%s'", argv[optind]);
 	if (!*conv_id)
 		return cli_usage_error("send: the conversation id is empty");
-	if (!text)
-		return cli_usage_error("send: --text TEXT is required");
-	if (!*text)
+	if (!text && !cn.response && !cn.file)
+		return cli_usage_error("send: give the message: --text TEXT, --response ID|NAME or --file F");
+	if (text && (cn.response || cn.file || cn.offline || cn.library || cn.lang))
+		return cli_usage_error("send: --text cannot be combined with --response, --file, --offline, "
+		                       "--library or --lang");
+	if (text && !*text)
 		return cli_usage_error("send: --text is empty");
-	so.text = text;
+	rc = cli_canned_check(&cn, "send");
+	if (rc)
+		return rc;
 	so.delay_ms = (unsigned int)delay;
 
 	rc = cli_client_open(&client, ctx);
 	if (rc)
 		return rc;
+	if (!text) {
+		/* find the response before touching the conversation: a typo fails fast */
+		rc = cli_canned_load(&loaded, &cn, client, ctx, "send");
+		if (rc)
+			goto out;
+	}
 	rc = gcmsg_route_resolve(&route, client, conv_id);
 	if (rc < 0) {
 		cli_print_error("send", gcmsg_client_last_error(client));
-		gcmsg_client_free(client);
-		return cli_exit_code(rc);
+		rc = cli_exit_code(rc);
+		goto out;
 	}
+	cli_canned_render_options(&ro, &cn, gcmsg_route_conversation(route), gcmsg_route_identity(route));
+	rc = text ? gcmsg_render_text(&rd, text, NULL, &ro) : gcmsg_render(&rd, loaded.response, &ro);
+	if (rc < 0) {
+		rc = cli_render_failed("send", rd, rc);
+		goto out;
+	}
+	cli_render_warnings(ctx, rd);
+	so.rendered = rd;
 	rc = gcmsg_send(&res, client, route, &so);
 	if (rc < 0) {
 		cli_print_error("send", gcmsg_client_last_error(client));
-		gcmsg_route_free(route);
-		gcmsg_client_free(client);
-		return cli_exit_code(rc);
+		rc = cli_exit_code(rc);
+		goto out;
 	}
 	for (i = 0; i < gcmsg_send_result_warning_count(res); i++)
 		cli_warn(ctx, gcmsg_send_result_warning_id(res, i), gcmsg_send_result_warning_text(res, i));
-	if (ctx->json)
-		rc = print_json(route, res);
-	else if (gcmsg_send_result_dry_run(res))
+	if (ctx->json) {
+		rc = print_json(route, res, loaded.response, rd);
+	} else if (gcmsg_send_result_dry_run(res)) {
+		print_rendered(loaded.response, rd);
 		rc = print_dry_run_text(res);
-	else if (!ctx->quiet)
-		printf("sent %s via %s to conversation %s\n",
-		       gcmsg_send_result_message_id(res) ? gcmsg_send_result_message_id(res) : "(no id)",
-		       gcmsg_route_type_name(gcmsg_route_kind(route)), gcmsg_route_conversation_id(route));
+	} else {
+		rc = CLI_EXIT_OK;
+		if (!ctx->quiet) {
+			printf("sent %s via %s to conversation %s",
+			       gcmsg_send_result_message_id(res) ? gcmsg_send_result_message_id(res) : "(no id)",
+			       gcmsg_route_type_name(gcmsg_route_kind(route)), gcmsg_route_conversation_id(route));
+			if (loaded.response)
+				printf(" (response '%s'%s)", gcmsg_response_name(loaded.response),
+				       gcmsg_rendered_is_template(rd) ? " as a messaging template" : "");
+			putchar('\n');
+		}
+	}
 	if (gcmsg_send_result_dry_run(res) && !ctx->quiet)
 		fputs("gcmsg: dry run: nothing was sent\n", stderr);
+out:
 	gcmsg_send_result_free(res);
+	gcmsg_rendered_free(rd);
 	gcmsg_route_free(route);
+	cli_canned_loaded_free(&loaded);
 	gcmsg_client_free(client);
 	return rc;
 }

@@ -135,9 +135,8 @@ static void log_line(const char *line, void *payload)
 	fprintf(stderr, "gcmsg: %s\n", line);
 }
 
-int cli_client_open(gcmsg_client **out, cli_ctx *ctx)
+int cli_config_open(gcmsg_config **out, cli_ctx *ctx)
 {
-	gcmsg_client_options opts = GCMSG_CLIENT_OPTIONS_INIT;
 	gcmsg_config *cfg = NULL;
 	int rc;
 
@@ -161,6 +160,7 @@ int cli_client_open(gcmsg_client **out, cli_ctx *ctx)
 			{ GCMSG_CONFIG_CLIENT_SECRET, ctx->client_secret },
 			{ GCMSG_CONFIG_ACCESS_TOKEN, ctx->access_token },
 			{ GCMSG_CONFIG_CACERT, ctx->cacert },
+			{ GCMSG_CONFIG_STORE, ctx->store },
 		};
 		size_t i;
 		for (i = 0; i < sizeof(flags) / sizeof(flags[0]) && rc == GCMSG_OK; i++)
@@ -171,6 +171,35 @@ int cli_client_open(gcmsg_client **out, cli_ctx *ctx)
 		gcmsg_config_free(cfg);
 		return cli_exit_code(rc);
 	}
+	*out = cfg;
+	return CLI_EXIT_OK;
+}
+
+int cli_store_dir(char **out, cli_ctx *ctx)
+{
+	gcmsg_config *cfg;
+	int rc = cli_config_open(&cfg, ctx);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	*out = gcmsg_config_store_dir(cfg);
+	gcmsg_config_free(cfg);
+	if (!*out)
+		return cli_usage_error("no store directory: give --store DIR (or set GCMSG_STORE or HOME)");
+	return CLI_EXIT_OK;
+}
+
+int cli_client_open(gcmsg_client **out, cli_ctx *ctx)
+{
+	gcmsg_client_options opts = GCMSG_CLIENT_OPTIONS_INIT;
+	gcmsg_config *cfg = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = cli_config_open(&cfg, ctx);
+	if (rc)
+		return rc;
 	gcmsg_config_apply(cfg, &opts);
 	if (ctx->verbose) {
 		opts.log = log_line;

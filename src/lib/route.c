@@ -372,6 +372,11 @@ static void decide(gcmsg_route *r, const gcmsg_conversation *c, const gcmsg_iden
 		                        "through the agentless endpoint into the active conversation "
 		                        "(from %s to %s)",
 		                        nz(who), nz(c->id), platform, cust->to_address, to));
+		if (strcmp(platform, "whatsapp") == 0)
+			add_warning(r, "whatsapp.template-only",
+			            "Genesys takes only messaging templates on the agentless route into WhatsApp: "
+			            "send a MessagingTemplate response, or use the connected agent's user token "
+			            "for free text");
 		/* a client's permissions are not readable here: a 403 from the send names them */
 		check_permissions(r, id, perm_agentless, 1, 0);
 		goto out;

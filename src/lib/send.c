@@ -7,6 +7,9 @@
  *                     "useExistingActiveConversation":true}
  *   legacy chat:     POST .../chats/{cid}/communications/{comm}/messages
  *                    {"body": T, "bodyType": "standard"}; typing: POST .../typing, no body
+ * A MessagingTemplate response replaces textBody with
+ *   "messagingTemplate": {"responseId": R, "bodyParameters": [{"id","value"},...]}
+ * on the two messaging routes (WhatsApp only).
  * POSTs are not retried (a message sent twice reaches the customer twice).
  */
 #include <errno.h>
@@ -125,12 +128,80 @@ static char *message_id_of(gcmsg_route_type kind, const json_t *answer)
 	return gcmsg__strdup(id);
 }
 
+/* A refusal of the body for this route (rule, sentence, fix) on the client. */
+static int refuse_body(gcmsg_client *c, const char *rule, const char *fix, const char *fmt, const char *arg)
+{
+	int rc = gcmsg__err_set(&c->err, GCMSG_EROUTE, fmt, arg);
+
+	gcmsg__err_set_rule(&c->err, rule);
+	gcmsg__err_set_fix(&c->err, "%s", fix);
+	return rc;
+}
+
+/* Does this body kind fit the route? 0, or a refusal on the client. */
+static int check_body_kind(gcmsg_client *c, const gcmsg_route *route, int is_template)
+{
+	const char *platform = gcmsg_conversation_platform(gcmsg_route_conversation(route));
+	gcmsg_route_type kind = gcmsg_route_kind(route);
+
+	if (is_template && kind == GCMSG_ROUTE_LEGACY_CHAT)
+		return refuse_body(c, "template.not-messaging",
+		                   "send a plain-text response, or use a WhatsApp messaging conversation",
+		                   "a messaging template can only be sent into a messaging conversation; %s is a "
+		                   "legacy web chat",
+		                   gcmsg_route_conversation_id(route));
+	if (is_template && (!platform || strcmp(platform, "whatsapp") != 0))
+		return refuse_body(c, "template.not-whatsapp", "send a plain-text response to this conversation",
+		                   "messaging templates are WhatsApp templates; this conversation's platform is %s",
+		                   platform ? platform : "unknown");
+	if (!is_template && kind == GCMSG_ROUTE_AGENTLESS && platform && strcmp(platform, "whatsapp") == 0)
+		return refuse_body(c, "messaging.whatsapp-agentless-text",
+		                   "send a MessagingTemplate response (--response), or use the user token of the "
+		                   "connected agent",
+		                   "Genesys accepts only messaging templates on the agentless route into WhatsApp "
+		                   "(conversation %s); a free text needs the agent route",
+		                   gcmsg_route_conversation_id(route));
+	return 0;
+}
+
+/* messagingTemplate {responseId, bodyParameters} of a rendered MessagingTemplate response. */
+static json_t *template_json(gcmsg_client *c, const gcmsg_rendered *rd, int *rc)
+{
+	json_t *params = json_array(), *tmpl;
+	size_t i;
+
+	*rc = GCMSG_ERROR;
+	if (!params)
+		return NULL;
+	for (i = 0; i < gcmsg_rendered_placeholder_count(rd); i++) {
+		const char *id = gcmsg_rendered_placeholder_id(rd, i), *v = gcmsg_rendered_placeholder_value(rd, i);
+
+		if (!v) {
+			json_decref(params);
+			*rc = gcmsg__err_set(&c->err, GCMSG_EPOLICY, "template parameter {{%s}} has no value", id);
+			gcmsg__err_set_fix(&c->err, "give it with --var %s=VALUE (templates cannot leave it in place)", id);
+			return NULL;
+		}
+		if (json_array_append_new(params, json_pack("{s:s, s:s}", "id", id, "value", v)) < 0) {
+			json_decref(params);
+			return NULL;
+		}
+	}
+	tmpl = json_pack("{s:s, s:o}", "responseId", gcmsg_rendered_template_response_id(rd), "bodyParameters",
+	                 params);
+	if (tmpl)
+		*rc = GCMSG_OK;
+	return tmpl;
+}
+
 int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *route,
                const gcmsg_send_options *opts)
 {
 	gcmsg_send_result *res = NULL;
 	json_t *body = NULL, *typing = NULL, *answer = NULL;
-	json_t *text = NULL;
+	json_t *text = NULL, *tmpl = NULL;
+	const gcmsg_rendered *rendered = NULL;
+	const char *message;
 	char *tpath = NULL;
 	gcmsg__http_resp r;
 	gcmsg_route_type kind;
@@ -142,10 +213,17 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 	*out = NULL;
 	if (!route || !opts)
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "gcmsg_send needs a route and options");
-	if (opts->version != GCMSG_SEND_OPTIONS_VERSION)
+	if (opts->version != 1 && opts->version != GCMSG_SEND_OPTIONS_VERSION)
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "unknown gcmsg_send_options version %u",
 		                      opts->version);
-	if (!opts->text || !*opts->text)
+	if (opts->version >= 2)
+		rendered = opts->rendered;
+	if (rendered && opts->text)
+		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "give either a text or a rendered response, not both");
+	if (rendered && gcmsg_rendered_error(rendered))
+		return gcmsg__err_set(&c->err, GCMSG_EPOLICY, "%s", gcmsg_rendered_error(rendered));
+	message = rendered ? gcmsg_rendered_text(rendered) : opts->text;
+	if (!message || !*message)
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "the text is empty");
 	kind = gcmsg_route_kind(route);
 	if (kind == GCMSG_ROUTE_NONE) {
@@ -156,13 +234,24 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 			gcmsg__err_set_fix(&c->err, "%s", gcmsg_route_fix(route));
 		return rc;
 	}
-	text = json_string(opts->text);
-	if (!text)
+	rc = check_body_kind(c, route, rendered && gcmsg_rendered_is_template(rendered));
+	if (rc < 0)
+		return rc;
+	if (rendered && gcmsg_rendered_is_template(rendered)) {
+		tmpl = template_json(c, rendered, &rc);
+		if (!tmpl)
+			return rc == GCMSG_ERROR ? gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory") : rc;
+	}
+	text = json_string(message);
+	if (!text) {
+		json_decref(tmpl);
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "the text is not valid UTF-8");
+	}
 
 	res = calloc(1, sizeof(*res));
 	if (!res) {
 		json_decref(text);
+		json_decref(tmpl);
 		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
 	}
 	res->dry_run = opts->dry_run != 0;
@@ -172,7 +261,7 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 
 	switch (kind) {
 	case GCMSG_ROUTE_AGENT_MESSAGING:
-		body = json_pack("{s:O}", "textBody", text);
+		body = tmpl ? json_pack("{s:O}", "messagingTemplate", tmpl) : json_pack("{s:O}", "textBody", text);
 		if (opts->typing)
 			typing = json_pack("{s:{s:s}}", "typing", "type", "On");
 		if (!body || (opts->typing && !typing))
@@ -181,8 +270,8 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 	case GCMSG_ROUTE_AGENTLESS:
 		body = json_pack("{s:s, s:s, s:s, s:O, s:b}", "fromAddress", gcmsg_route_from_address(route),
 		                 "toAddress", gcmsg_route_to_address(route), "toAddressMessengerType",
-		                 gcmsg_route_messenger_type(route), "textBody", text,
-		                 "useExistingActiveConversation", 1);
+		                 gcmsg_route_messenger_type(route), tmpl ? "messagingTemplate" : "textBody",
+		                 tmpl ? tmpl : text, "useExistingActiveConversation", 1);
 		if (!body)
 			goto oom;
 		if (opts->typing &&
@@ -262,6 +351,7 @@ fail:
 	res = NULL;
 done:
 	json_decref(text);
+	json_decref(tmpl);
 	json_decref(body);
 	json_decref(typing);
 	json_decref(answer);

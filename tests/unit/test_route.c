@@ -258,6 +258,9 @@ static void agentless_plain_string_addresses_and_participant_address(void **stat
 	assert_string_equal(gcmsg_route_from_address(r), "integration-7");
 	assert_string_equal(gcmsg_route_to_address(r), "15551230003");
 	assert_string_equal(gcmsg_route_messenger_type(r), "whatsapp");
+	/* agentless WhatsApp takes templates only: said before anything is sent */
+	assert_int_equal(gcmsg_route_warning_count(r), 1);
+	assert_string_equal(gcmsg_route_warning_id(r, 0), "whatsapp.template-only");
 	gcmsg_route_free(r);
 	gcmsg__identity_free(id);
 }
