@@ -20,10 +20,13 @@ A case file:
      "stdout_not": [...], "stderr_not": [...],              # none may appear
      "stdout_lines": 1,                                     # exact number of lines
      "json": {"route.kind": "agent-messaging", ...}},       # stdout parsed as JSON; dotted paths
+                                                            # ("a.#" is a's number of elements)
     {"transcript": "C", "count": 1,
      "entries": [{"route": "agent-messaging", "text": "hi"}]},  # subset match, in order
     {"requests": {"method": "POST", "path": "/api/v2/conversations/messages/*"}, "count": 1},
-    {"write_file": "${tmp}/home/.gcmsg/config.toml", "content": "...", "mode": "0600"}
+    {"write_file": "${tmp}/home/.gcmsg/config.toml", "content": "...", "mode": "0600"},
+    {"api": "POST /api/v2/responsemanagement/responses", "client": ["id", "secret"],
+     "body": {...}, "status": 200, "save": {"rid": "id"}}   # a Genesys API call as that client
   ]
 }
 
@@ -76,6 +79,9 @@ def substitute(value, saved):
 def dig(doc, dotted):
     cur = doc
     for part in dotted.split("."):
+        if part == "#" and isinstance(cur, (list, dict)):
+            cur = len(cur)  # "a.#": the number of elements
+            continue
         if isinstance(cur, list):
             try:
                 cur = cur[int(part)]
@@ -150,6 +156,28 @@ class Sim:
             raise CaseFailure(f"admin {method} {path}: answer is not JSON: {raw[:200]!r}")
         return status, doc
 
+    def client_token(self, client_id, secret):
+        """A client-credentials token from gcsim's /oauth/token, as any Genesys client gets one."""
+        import base64
+        basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        req = urllib.request.Request(self.base_url + "/oauth/token", data=b"grant_type=client_credentials",
+                                     method="POST", headers={
+                                         "Authorization": "Basic " + basic,
+                                         "Content-Type": "application/x-www-form-urlencoded"})
+        with urllib.request.urlopen(req, timeout=STEP_TIMEOUT, context=self.ssl) as resp:
+            return json.loads(resp.read())["access_token"]
+
+    def api(self, method, path, token, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base_url + path, data=data, method=method, headers={
+            "Content-Type": "application/json", "Authorization": "Bearer " + token})
+        try:
+            with urllib.request.urlopen(req, timeout=STEP_TIMEOUT, context=self.ssl) as resp:
+                status, raw = resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            status, raw = e.code, e.read()
+        return status, (json.loads(raw) if raw else None)
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -221,6 +249,14 @@ def run_step(i, step, args, sim, saved, workdir):
             raise CaseFailure(f"admin {method} {path}: expected {want}, got {status}: {doc}")
         if want is None and not 200 <= status < 300:
             raise CaseFailure(f"admin {method} {path}: status {status}: {doc}")
+        for name, key in step.get("save", {}).items():
+            saved[name] = dig(doc, key)
+    elif "api" in step:
+        method, path = substitute(step["api"], saved).split(" ", 1)
+        token = sim.client_token(*substitute(step["client"], saved))
+        status, doc = sim.api(method, path, token, substitute(step.get("body"), saved))
+        if status != step.get("status", 200):
+            raise CaseFailure(f"{method} {path}: expected {step.get('status', 200)}, got {status}: {doc}")
         for name, key in step.get("save", {}).items():
             saved[name] = dig(doc, key)
     elif "gcmsg" in step:
