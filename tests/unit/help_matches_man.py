@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gcmsg --help, gcmsg inspect --help and gcmsg send --help must agree with docs/gcmsg.1:
+"""gcmsg --help and each command's --help must agree with docs/gcmsg.1:
 every option in a help text is documented in the man page, and every option the man page
 documents for that command (its .TP items) is in the help text.
 Usage: help_matches_man.py GCMSG MANPAGE"""
@@ -30,7 +30,8 @@ def documented(text):
 cases = [
     ([], section(".SH GLOBAL OPTIONS", ".SH COMMANDS")),
     (["inspect"], section(".SS inspect", ".SS send")),
-    (["send"], section(".SS send", ".SH ENVIRONMENT")),
+    (["send"], section(".SS send", ".SS responses")),
+    (["responses"], section(".SS responses", ".SH PLACEHOLDERS")),
 ]
 for sub, text in cases:
     out = subprocess.run([gcmsg] + sub + ["--help"], capture_output=True, text=True)
