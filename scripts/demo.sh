@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: start gcsim on a free loopback port with the demo scenario, then show gcmsg
-# inspecting a live web-messaging conversation, a dry run, a real send with typing, the
-# transcript line the customer received, and two refusals that explain themselves.
+# inspecting a live web-messaging conversation, finding and rendering a canned response from
+# the scenario's Response Management library, a dry run, a real send with typing, the
+# transcript the customer received, a WhatsApp template sent by a service, and refusals that
+# explain themselves.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +44,15 @@ web = pick(lambda c: c["media"] == "message" and c.get("platform") == "webmessag
            and c["state"] == "connected" and agent_of(c))
 third = pick(lambda c: c["media"] == "chat" and c.get("provider"))
 service = next(c for c in s["clients"] if "conversation:message:create" in c.get("permissions", []))
+# the canned response to show: the first plain one with declared substitutions
+canned = next(r for r in s["responses"] if r.get("substitutions") and not r.get("responseType"))
+library = next(l for l in s["libraries"] if l["id"] == canned["libraries"][0])
+template = next(r for r in s["responses"] if r.get("responseType") == "MessagingTemplate")
+whatsapp = pick(lambda c: c.get("platform") == "whatsapp" and c["state"] == "connected")
+print("canned=" + shlex.quote(canned["name"]))
+print("library=" + shlex.quote(library["name"]))
+print("template=" + shlex.quote(template["name"]))
+print("whatsapp_conv=" + shlex.quote(whatsapp["id"]))
 print("web_conv=" + shlex.quote(web["id"]))
 print("web_agent=" + shlex.quote(agent_of(web)))
 print("third_conv=" + shlex.quote(third["id"]))
@@ -72,11 +83,20 @@ echo "GENESYSCLOUD_ACCESS_TOKEN is set for user $web_agent (gcmsg never prints i
 step "Can we send into this conversation, and how?"
 show "$bin/gcmsg" inspect "$web_conv"
 
-step "Dry run: the exact request, nothing sent"
-show "$bin/gcmsg" send "$web_conv" --text "Hi, thanks for waiting - an agent is with you now." --dry-run
+step "The canned responses of the '$library' library (Genesys Response Management)"
+show "$bin/gcmsg" responses list --library "$library"
+
+step "One of them: its text and its substitutions"
+show "$bin/gcmsg" responses show "$canned"
+
+step "Rendered for this conversation: built-ins, the customer's attributes, defaults"
+show "$bin/gcmsg" -v responses render "$canned" --conversation "$web_conv"
+
+step "Dry run: the rendered text and the exact request, nothing sent"
+show "$bin/gcmsg" send "$web_conv" --response "$canned" --var ETA="2 hours" --dry-run
 
 step "Send it, with a typing indicator first"
-show "$bin/gcmsg" send "$web_conv" --typing --delay 300 --text "Hi, thanks for waiting - an agent is with you now."
+show "$bin/gcmsg" send "$web_conv" --response "$canned" --var ETA="2 hours" --typing --delay 300
 
 step "What the customer received (gcsim transcript)"
 curl -fsS "$base/sim/v1/conversations/$web_conv/transcript" | python3 -c '
@@ -86,13 +106,30 @@ for e in entries:
     who = e.get("sender", {}).get("name") or e.get("sender", {}).get("clientId") or "?"
     what = "(typing...)" if e.get("typing") else repr(e.get("text"))
     print(f"  {e['"'"'time'"'"']}  {e['"'"'route'"'"']:<16} {who:<16} {what}")
-sys.exit(0 if any(not e.get("typing") for e in entries) else 1)
+sys.exit(0 if any(not e.get("typing") and "{{" not in e.get("text", "") for e in entries) else 1)
 '
 
-step "A third-party chat cannot receive messages, and gcmsg says why"
+step "A value nobody can fill refuses the send: a literal {{...}} never reaches a customer"
+set +e
+show "$bin/gcmsg" send "$web_conv" --text "Your order {{OrderNumber}} has shipped."
+code=$?
+set -e
+echo "(exit code $code: refused by content rules, nothing sent)"
+[ "$code" -eq 5 ] || { echo "demo: expected exit 5 for the unresolved placeholder" >&2; exit 1; }
+
+step "Now as a service with client credentials"
 unset GENESYSCLOUD_ACCESS_TOKEN
 export GENESYSCLOUD_OAUTHCLIENT_ID="$client_id" GENESYSCLOUD_OAUTHCLIENT_SECRET="$client_secret"
 echo "now as the service: GENESYSCLOUD_OAUTHCLIENT_ID=$client_id (client credentials, secret in the environment)"
+step "The service sends a WhatsApp template ('$template') through the agentless route"
+show "$bin/gcmsg" send "$whatsapp_conv" --response "$template" --var 1=Maria --var 2=A-1042
+curl -fsS "$base/sim/v1/conversations/$whatsapp_conv/transcript" | python3 -c '
+import json, sys
+e = json.load(sys.stdin)["entries"][-1]
+print("  the customer received:", repr(e["text"]), "(template", e["messagingTemplate"]["responseId"] + ")")
+'
+
+step "A third-party chat cannot receive messages, and gcmsg says why"
 set +e
 show "$bin/gcmsg" send "$third_conv" --text "Hello?"
 code=$?
