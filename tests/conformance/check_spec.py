@@ -62,6 +62,12 @@ class Validator:
                 return
             props = schema.get("properties", {})
             extra = schema.get("additionalProperties")
+            if "properties" not in schema and extra is None:
+                # a bare {"type": "object"} is a free-form object in Swagger 2.0 (e.g. the
+                # property values of JsonSchemaDocument.properties); only models that list
+                # their properties are held to them (a stricter reading than JSON Schema's,
+                # to catch misspelt field names)
+                extra = True
             for req in schema.get("required", []):
                 if req not in value:
                     if direction == "request" and props.get(req, {}).get("readOnly"):

@@ -27,7 +27,22 @@ GOOD = [
      "operation": "postConversationsMessageCommunicationTyping", "status": 200,
      "requestBody": {"typing": {"type": "On"}}, "responseBody": None},
 ]
+RESP_PATH = "/api/v2/responsemanagement/responses/r1"
+RESPONSE = {"id": "r1", "name": "Greeting", "version": 1, "libraries": [{"id": "l1"}],
+            "texts": [{"content": "Hi {{X}}", "contentType": "text/plain"}],
+            "substitutionsSchema": {"id": "s", "properties": {"X": {"type": "string", "default": "y"}}}}
+
+
+def get_response(body):
+    return {"seq": 4, "method": "GET", "path": RESP_PATH, "operation": "getResponsemanagementResponse",
+            "status": 200, "requestBody": None, "responseBody": body}
+
+
+# a bare {"type": "object"} (JsonSchemaDocument.properties' values) is free-form
+GOOD.append(get_response(RESPONSE))
+
 BAD = {
+    "unknown property in a model that lists its properties": get_response(dict(RESPONSE, cannedText="x")),
     "unknown request property": entry(requestBody={"textBody": "hi", "stickerIds": ["s"]}),
     "wrong request type": entry(requestBody={"textBody": 5}),
     "missing required response property": entry(responseBody={"id": "x", "textBody": "hi", "status": "sent"}),
