@@ -176,9 +176,11 @@ static json_t *template_json(gcmsg_client *c, const gcmsg_rendered *rd, int *rc)
 	for (i = 0; i < gcmsg_rendered_placeholder_count(rd); i++) {
 		const char *id = gcmsg_rendered_placeholder_id(rd, i), *v = gcmsg_rendered_placeholder_value(rd, i);
 
-		if (!v) {
+		if (!v || !*v) {
+			/* Genesys fills templates itself: an absent or empty parameter cannot be left as text */
 			json_decref(params);
-			*rc = gcmsg__err_set(&c->err, GCMSG_EPOLICY, "template parameter {{%s}} has no value", id);
+			*rc = gcmsg__err_set(&c->err, GCMSG_EPOLICY, "template parameter {{%s}} has %s", id,
+			                     v ? "an empty value" : "no value");
 			gcmsg__err_set_fix(&c->err, "give it with --var %s=VALUE (templates cannot leave it in place)", id);
 			return NULL;
 		}
