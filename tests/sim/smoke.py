@@ -444,6 +444,74 @@ def response_management(sim, scenario_doc, service, readonly, alice, bob):
     check(sim.call("POST", "/sim/v1/scenario", scenario_doc).status == 200, "load the demo back again")
 
 
+def template_sends(sim):
+    service = sim.token("demo-service", "demo-service-secret").json["access_token"]
+    alice = sim.user_token(ALICE)
+    wa_send = f"/api/v2/conversations/messages/{C(3)}/communications/{COMM(3, 3)}/messages"
+    params = [{"id": "1", "value": "Ann"}, {"id": "2", "value": "A-1001"}, {"id": "3", "value": "tomorrow"}]
+    rendered = "Hello Ann, your order A-1001 has shipped and will arrive tomorrow."
+    tmpl = lambda **kw: {"textBody": "", "messagingTemplate": dict({"responseId": RESP(4), "bodyParameters": params}, **kw)}
+    a = sim.call("POST", wa_send, tmpl(), token=alice)
+    check(a.status == 200 and a.json["textBody"] == rendered and a.json["messengerType"] == "whatsapp",
+          "template send: MessageData textBody rendered", a.json)
+    e = sim.transcript(C(3))[-1]
+    check(e["id"] == a.json["id"] and e["route"] == "agent-messaging" and e["text"] == rendered and
+          e["messagingTemplate"] == {"responseId": RESP(4), "name": "order_shipped", "language": "en_US",
+                                     "bodyParameters": params}, "template transcript entry", e)
+    old = {"textBody": "", "messagingTemplate": {"responseId": RESP(4), "parameters": params}}
+    a = sim.call("POST", wa_send, old, token=alice)
+    check(a.status == 200 and a.json["textBody"] == rendered, "deprecated parameters accepted", a.json)
+
+    def refused(body, field, what, path=wa_send, token=alice, code="bad.request"):
+        a = sim.call("POST", path, body, token=token)
+        expect_error(a, 400, code, what)
+        check(a.json["details"][0]["fieldName"] == field, f"{what}: details names {field}", a.json)
+        return a.json
+    refused({"textBody": "", "messagingTemplate": {"bodyParameters": params}}, "messagingTemplate.responseId",
+            "template without responseId")
+    refused(tmpl(responseId="nope"), "messagingTemplate.responseId", "template with an unknown response")
+    refused(tmpl(responseId=RESP(1)), "messagingTemplate.responseId", "template with a plain response")
+    refused({"textBody": "", "messagingTemplate": {"responseId": RESP(4), "bodyParameters": params,
+                                                   "parameters": params}}, "messagingTemplate.parameters",
+            "bodyParameters and parameters together")
+    refused(tmpl(), "messagingTemplate", "template into web messaging",
+            path=f"/api/v2/conversations/messages/{C(1)}/communications/{COMM(1, 3)}/messages")
+    j = refused(tmpl(bodyParameters=params[:2]), "messagingTemplate.bodyParameters", "missing body parameter")
+    check("missing body parameters: 3" in j["message"] and j["details"][0]["entityName"] == "3" and
+          j["details"][0]["errorCode"] == "required" and j["messageParams"]["missing"] == "3", "missing names 3", j)
+    j = refused(tmpl(bodyParameters=params + [{"id": "4", "value": "x"}, {"id": "CaseNumber", "value": "y"}]),
+                "messagingTemplate.bodyParameters", "unknown body parameters")
+    check("unknown body parameters: 4, CaseNumber" in j["message"] and
+          [d["entityName"] for d in j["details"]] == ["4", "CaseNumber"], "unknown ids listed", j)
+    j = refused(tmpl(bodyParameters=[params[0], {"id": "9", "value": "x"}]), "messagingTemplate.bodyParameters",
+                "missing and unknown body parameters")
+    check("missing body parameters: 2, 3; unknown body parameters: 9" in j["message"] and len(j["details"]) == 3,
+          "missing and unknown together", j)
+    refused(tmpl(bodyParameters=[params[0], params[1], {"id": "3", "value": ""}]),
+            "messagingTemplate.bodyParameters[2].value", "empty parameter value")
+    refused(tmpl(bodyParameters=[params[0], params[1], {"value": "x"}]), "messagingTemplate.bodyParameters[2].id",
+            "parameter without id")
+    refused(tmpl(bodyParameters=params + [params[0]]), "messagingTemplate.bodyParameters[3].id", "parameter twice",)
+    refused({"textBody": "hi", "messagingTemplate": tmpl()["messagingTemplate"]}, "textBody",
+            "text and template together")
+
+    agentless = {"fromAddress": "+15550002000", "toAddress": "+447700900123", "toAddressMessengerType": "whatsapp",
+                 "messagingTemplate": {"responseId": RESP(4), "bodyParameters": params},
+                 "useExistingActiveConversation": True}
+    a = sim.call("POST", "/api/v2/conversations/messages/agentless", agentless, token=service)
+    check(a.status == 200 and a.json["conversationId"] == C(3) and a.json["message"]["textBody"] == rendered and
+          a.json["messagingTemplate"] == agentless["messagingTemplate"], "agentless whatsapp template", a.json)
+    e = sim.transcript(C(3))[-1]
+    check(e["route"] == "agentless" and e["text"] == rendered and e["messagingTemplate"]["name"] == "order_shipped" and
+          e["sender"]["clientId"] == "demo-service", "agentless template transcript entry", e)
+    refused(dict(agentless, messagingTemplate={"responseId": RESP(4), "bodyParameters": params[1:]}),
+            "messagingTemplate.bodyParameters", "agentless template missing a parameter",
+            path="/api/v2/conversations/messages/agentless", token=service)
+    refused(dict(agentless, toAddressMessengerType="sms", fromAddress="+15550001000", toAddress="+15551230002"),
+            "messagingTemplate", "agentless template to SMS", path="/api/v2/conversations/messages/agentless",
+            token=service)
+
+
 def run(sim, scenario_doc):
     a = sim.call("GET", "/sim/v1/health")
     check(a.status == 200 and a.json == {"ok": True, "baseUrl": sim.base}, "health", a.json)
@@ -570,7 +638,9 @@ def run(sim, scenario_doc):
     wa = {"fromAddress": "+15550002000", "toAddress": "+447700900123", "toAddressMessengerType": "whatsapp",
           "textBody": "Order shipped", "useExistingActiveConversation": True}
     a = sim.call("POST", "/api/v2/conversations/messages/agentless", wa, token=service)
-    check(a.status == 200 and a.json["conversationId"] == C(3), "agentless whatsapp", a.json)
+    expect_error(a, 400, "bad.request", "agentless whatsapp text without a template")
+    check(a.json["details"][0]["fieldName"] == "messagingTemplate" and "template" in a.json["message"],
+          "agentless whatsapp text names messagingTemplate", a.json)
 
     # Legacy chat and third-party chat
     chat = f"/api/v2/conversations/chats/{C(6)}/communications/{COMM(6, 3)}"
@@ -663,8 +733,9 @@ def run(sim, scenario_doc):
     check(len(lines) >= len(log) and all(s not in json.dumps(lines) for s in (service, alice, "demo-service-secret")),
           "request-log file redacted", len(lines))
 
-    # Response Management (loads other scenarios: tokens end here)
+    # Response Management and messaging-template sends (they load other scenarios: tokens end here)
     response_management(sim, scenario_doc, service, readonly, alice, bob)
+    template_sends(sim)
 
     # Rate limit: a tiny-limit scenario, then reset back to the demo
     tiny = json.loads(json.dumps(scenario_doc))
