@@ -91,4 +91,12 @@ int gcmsg__sync_compare(gcmsg__sync_diff *out, gcmsg_response *const *stored, si
                         const char *library_name);
 void gcmsg__sync_diff_free(gcmsg__sync_diff *d);
 
+/* Whether a library id can name a store file: [A-Za-z0-9._-], not starting with '.', at most 200 bytes. */
+int gcmsg__store_id_ok(const char *id);
+/*
+ * Replace `path` (in directory `dir`) with `data` atomically: a temporary
+ * file (mode 0600) in `dir`, fsync, rename, fsync of `dir`. 0, or -1 with errno.
+ */
+int gcmsg__store_write_atomic(const char *dir, const char *path, const char *data, size_t len);
+
 #endif
