@@ -621,6 +621,35 @@ static void writer_refuses_what_cannot_be_read_back(void **state)
 	gcmsg_response_free(r);
 }
 
+/* docs/gcmsg-library.5.md: its complete example is a valid file, and round-trips */
+static void the_documented_example_is_valid(void **state)
+{
+	char path[1024], *p, *start, *end;
+	gcmsg_buf doc = GCMSG_BUF_INIT(1 << 20);
+	gcmsg_response_set *set;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s", __FILE__);
+	p = strstr(path, "tests/unit/");
+	if (!p)
+		skip();
+	snprintf(p, sizeof(path) - (size_t)(p - path), "docs/gcmsg-library.5.md");
+	assert_int_equal(gcmsg__read_file(path, &doc), 0);
+	start = strstr(doc.ptr, "```toml\n");
+	assert_non_null(start);
+	start += 8;
+	end = strstr(start, "```");
+	assert_non_null(end);
+	*end = '\0';
+	set = parse_mode(start, "example.toml", GCMSG__LIBFILE_STRICT, 0);
+	assert_int_equal(gcmsg_response_set_count(set), 3);
+	assert_string_equal(gcmsg_response_set_library_id(set, 0), "b1c5e0a2-7d4f-4c1e-9a56-0f3e2d1c4b5a");
+	assert_true(gcmsg_response_is_template(gcmsg_response_set_get(set, 1)));
+	gcmsg_response_set_free(set);
+	assert_round_trip(start, GCMSG__LIBFILE_STRICT);
+	gcmsg__buf_dispose(&doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +662,7 @@ int main(void)
 		cmocka_unit_test(round_trips_of_nasty_content),
 		cmocka_unit_test(writer_orders_remote_shapes),
 		cmocka_unit_test(writer_refuses_what_cannot_be_read_back),
+		cmocka_unit_test(the_documented_example_is_valid),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
