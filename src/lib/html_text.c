@@ -658,11 +658,11 @@ static void put_text(writer *w, const char *s, size_t i, size_t end, int decode)
 /* ---- attribute values ---- */
 
 /*
- * Decode an attribute value (entities, UTF-8 repair) into a new string:
- * for hrefs, without tabs and line breaks and with other controls dropped;
- * trimmed of spaces. NULL on out of memory.
+ * Decode an attribute value (entities, UTF-8 repair, controls dropped) into a
+ * new string trimmed of spaces. Tabs and line breaks are removed from a url
+ * (as browsers do), and are spaces elsewhere. NULL on out of memory.
  */
-static char *attr_value(const char *s, span sp)
+static char *attr_value(const char *s, span sp, int url)
 {
 	gcmsg_buf b = GCMSG_BUF_INIT(HTML_IN_CAP);
 	size_t i = sp.off, end = sp.off + sp.len, n, a, z;
@@ -675,8 +675,11 @@ static char *attr_value(const char *s, span sp)
 			i += n;
 		else
 			i += char_at(s, end, i, &cp);
-		if (cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f')
-			continue;
+		if (cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f') {
+			if (url)
+				continue;
+			cp = ' ';
+		}
 		if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0xFEFF)
 			continue;
 		if (cp == 0xA0)
@@ -1031,13 +1034,13 @@ static void start_tag(writer *w, const char *s, const tag_tok *t)
 		if (w->link >= 0)
 			pop_to(w, (size_t)w->link);
 		if ((f = push(w, F_A, T_A)) != NULL) {
-			f->href = t->href.set ? usable_url(attr_value(s, t->href)) : NULL;
+			f->href = t->href.set ? usable_url(attr_value(s, t->href, 1)) : NULL;
 			w->link = (int)(w->depth - 1);
 		}
 		break;
 	case T_IMG:
 		if (t->alt.set) {
-			char *alt = attr_value(s, t->alt);
+			char *alt = attr_value(s, t->alt, 0);
 			if (!alt)
 				w->fail = GCMSG_ERROR;
 			else

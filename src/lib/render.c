@@ -596,7 +596,7 @@ static int render_into(gcmsg_rendered *r, ctx *c, const char *src, const char *c
 	if (is_html(ct) && !o->keep_html) {
 		rc = gcmsg_html_to_text(&flat, src, len);
 		if (rc == GCMSG_EUSAGE)
-			return fail(r, rc, "the flattened HTML is longer than allowed");
+			return fail(r, rc, "the text/html flattens to more than 4 MiB");
 		if (rc != GCMSG_OK)
 			return rc;
 		r->flattened = 1;

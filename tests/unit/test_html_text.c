@@ -151,6 +151,7 @@ static void test_images_tables(void **state)
 	(void)state;
 	assert_flat("<img src=x alt=\"A &amp; B\"> <img src=y> <a href=\"u\"><img alt=\"pic\"></a>", "A & B pic (u)");
 	assert_flat("<img alt=\"  many   spaces \">", "many spaces");
+	assert_flat("<img alt=\"two\nlines&#9;tab\">", "two lines tab");
 	assert_flat("<table><tr><th>A<th>B<tr><td>1<td>2</table>after", "A | B\n1 | 2\n\nafter");
 	assert_flat("<table><caption>Cap</caption><tr><td><p>a</p><p>b</p></td><td>c<br>d</td></tr>"
 	            "<tr><td>e</td></tr></table>",

@@ -799,6 +799,19 @@ static void test_caps(void **state)
 	assert_string_equal(gcmsg_rendered_error(r), "the rendered text would be longer than 1 MiB");
 	gcmsg_rendered_free(r);
 
+	/* HTML that flattens to more than the flattener's 4 MiB */
+	{
+		static const char head[] = "<ul><ul><ul><ul><ul><ul><ul><ul><ul><ul>";
+		size_t h = strlen(head);
+		memcpy(big, head, h);
+		for (i = h; i + 5 <= mib; i += 5)
+			memcpy(big + i, "<li>a", 5);
+		big[i] = '\0';
+		r = text_rc(big, "text/html", NULL, GCMSG_EUSAGE);
+		assert_string_equal(gcmsg_rendered_error(r), "the text/html flattens to more than 4 MiB");
+		gcmsg_rendered_free(r);
+	}
+
 	/* 1000 distinct placeholders, and malformed ones */
 	for (i = 0, n = 0; i < 1000; i++)
 		n += (size_t)sprintf(big + n, "{{P%zu}}", i);
