@@ -7,19 +7,28 @@
  *  - `{{ID}}` with ID made of ASCII letters, digits, `_`, `-` and `.`; ids are
  *    case-sensitive, as in Genesys (a plain string replace there).
  *  - Malformed: `{{}}`, `{{ ID }}` (any whitespace inside), other characters
- *    inside, and an opening `{{` without a closing `}}`. Strict rendering
- *    refuses them like missing values; --allow-missing leaves them as written.
+ *    inside, a `{{` nested inside (`{{A{{B}}}}`), and an opening `{{` without
+ *    a closing `}}` (reported as the `{{` and the id characters after it, so a
+ *    later `{{B}}` is still a placeholder). Strict rendering refuses them like
+ *    missing values; --allow-missing leaves them as written.
  *  - A run of three or more `{` opens at its last two: `{{{ID}}}` renders as
  *    `{value}`. A lone `}}` or single braces are literal text.
  *  - Values are inserted verbatim and never scanned again, so a value that
  *    contains `{{X}}` cannot pull in another value.
  *  - text/html is flattened first, then placeholders are filled, so values are
  *    never taken for markup.
+ *  - The result is trimmed of leading and trailing spaces, tabs, CR and LF.
  *
  * Values resolve in this order: options.vars (the --var flags); the built-ins
  * AGENT_NAME, AGENT_ALIAS and CUSTOMER_NAME (from the conversation and the
  * caller); the customer participant's attributes[ID]; the substitution's
- * defaultValue.
+ * defaultValue. A built-in without a value (no such participant, an empty
+ * name) falls through to the attributes and the default like any id; an
+ * attribute or a default that is present is a value, even "".
+ *
+ * Caps (GCMSG_EUSAGE beyond): the text and the result 1 MiB, a value 64 KiB,
+ * 1000 distinct placeholders, 1000 malformed ones. src/lib/render.c has the
+ * details (text choice, error line format).
  */
 #ifndef GCMSG_RENDER_H
 #define GCMSG_RENDER_H
@@ -58,14 +67,22 @@ typedef struct gcmsg_render_options {
 	size_t var_count;
 	/**
 	 * Built-ins and attributes come from here (NULL: none). CUSTOMER_NAME is
-	 * the customer (purpose customer/external) participant's name;
-	 * AGENT_NAME the name of the agent participant of `caller` (a user),
-	 * else of the last agent participant, else the caller's user name;
-	 * AGENT_ALIAS the caller's preferredName, else AGENT_NAME.
+	 * the customer participant's name (the first of purpose customer, else
+	 * the first of purpose external; its attributes are the attributes);
+	 * AGENT_NAME the name of the (last) agent participant of `caller` (a
+	 * user), else of the last agent participant with a name, else the
+	 * caller's user name; AGENT_ALIAS the caller's preferredName, else the
+	 * AGENT_NAME built-in.
 	 */
 	const gcmsg_conversation *conversation;
 	const gcmsg_identity *caller;
-	const char *language;   /**< the variant to use (local files); NULL: the default */
+	/**
+	 * The variant to use (local files): its language, case-insensitively, else
+	 * its primary subtag ("fr" finds "fr-CA"); none is GCMSG_ENOTFOUND. NULL:
+	 * the response's default language, else the texts without a language,
+	 * else the first body text's language.
+	 */
+	const char *language;
 	int allow_missing;      /**< leave unresolved/malformed placeholders in place */
 	int keep_html;          /**< do not flatten text/html (for display only) */
 } gcmsg_render_options;
@@ -76,10 +93,13 @@ typedef struct gcmsg_render_options {
  * Render the response's body text: the text of type "body" (or without a
  * type) in the asked language, text/plain preferred over text/html when a
  * response has both. Like gcmsg_client_new, *out is set even on failure
- * (except out-of-memory) so the caller can list what was missing.
+ * (except out-of-memory, and a NULL out) so the caller can list what was
+ * missing and read gcmsg_rendered_error. opts NULL means
+ * GCMSG_RENDER_OPTIONS_INIT.
  * GCMSG_EPOLICY: unresolved or malformed placeholders (strict mode);
  * GCMSG_ENOTFOUND: no body text, or none in the asked language;
- * GCMSG_EUSAGE: bad options.
+ * GCMSG_EUSAGE: bad options (unknown version, a var without id or value or
+ * whose id is not a placeholder id), no response, or a cap exceeded.
  */
 GCMSG_EXTERN(int) gcmsg_render(gcmsg_rendered **out, const gcmsg_response *response,
                                const gcmsg_render_options *opts);
@@ -102,6 +122,11 @@ GCMSG_EXTERN(int) gcmsg_rendered_flattened(const gcmsg_rendered *r);
 GCMSG_EXTERN(const char *) gcmsg_rendered_language(const gcmsg_rendered *r);
 /** One line describing the failure ("unresolved placeholders: CASE_ID, ETA"), or NULL. */
 GCMSG_EXTERN(const char *) gcmsg_rendered_error(const gcmsg_rendered *r);
+/**
+ * After a successful rendering with allow_missing: the same kind of line,
+ * saying what was left in place, for the caller to warn with; else NULL.
+ */
+GCMSG_EXTERN(const char *) gcmsg_rendered_warning(const gcmsg_rendered *r);
 
 /** Distinct placeholder ids in order of first appearance, with value and source. */
 GCMSG_EXTERN(size_t) gcmsg_rendered_placeholder_count(const gcmsg_rendered *r);
@@ -109,7 +134,7 @@ GCMSG_EXTERN(const char *) gcmsg_rendered_placeholder_id(const gcmsg_rendered *r
 /** NULL when missing. */
 GCMSG_EXTERN(const char *) gcmsg_rendered_placeholder_value(const gcmsg_rendered *r, size_t i);
 GCMSG_EXTERN(gcmsg_value_source) gcmsg_rendered_placeholder_source(const gcmsg_rendered *r, size_t i);
-/** "var", "builtin", "attribute", "default" or "missing". */
+/** "var", "builtin", "attribute", "default" or "missing" ("unknown" outside the enum). */
 GCMSG_EXTERN(const char *) gcmsg_value_source_name(gcmsg_value_source source);
 
 /** Unresolved ids, distinct, in order of first appearance. */

@@ -173,8 +173,17 @@ GCMSG_EXTERN(size_t) gcmsg_sync_report_added(const gcmsg_sync_report *rep, size_
 GCMSG_EXTERN(size_t) gcmsg_sync_report_updated(const gcmsg_sync_report *rep, size_t i);
 GCMSG_EXTERN(size_t) gcmsg_sync_report_unchanged(const gcmsg_sync_report *rep, size_t i);
 GCMSG_EXTERN(size_t) gcmsg_sync_report_removed(const gcmsg_sync_report *rep, size_t i);
-/** Non-zero when the library's file was (or, for a dry run, would be) written. */
+/**
+ * Non-zero when the library's file was (or, for a dry run, would be)
+ * written, or deleted: its bytes change.
+ */
 GCMSG_EXTERN(int) gcmsg_sync_report_written(const gcmsg_sync_report *rep, size_t i);
+/**
+ * Non-zero when the library no longer exists in Genesys and its file was
+ * (or would be) deleted; removed() then counts the responses it held. Only
+ * a sync of every library (options.library NULL) deletes.
+ */
+GCMSG_EXTERN(int) gcmsg_sync_report_deleted(const gcmsg_sync_report *rep, size_t i);
 GCMSG_EXTERN(void) gcmsg_sync_report_free(gcmsg_sync_report *rep);
 
 #ifdef __cplusplus

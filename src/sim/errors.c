@@ -45,6 +45,10 @@ void sim_error_param(sim_ctx *c, const char *key, const char *value, const char 
 }
 
 void sim_error_detail(sim_ctx *c, const char *field, const char *error_code) {
+  sim_error_detail_entity(c, field, error_code, NULL);
+}
+
+void sim_error_detail_entity(sim_ctx *c, const char *field, const char *error_code, const char *entity_name) {
   if (c->resp == NULL) return;
   json_t *details = json_object_get(c->resp, "details");
   if (details == NULL) {
@@ -54,6 +58,7 @@ void sim_error_detail(sim_ctx *c, const char *field, const char *error_code) {
   json_t *d = json_pack("{s:s}", "fieldName", field);
   if (d == NULL) return;
   if (error_code) json_object_set_new(d, "errorCode", json_string(error_code));
+  if (entity_name) json_object_set_new(d, "entityName", json_string(entity_name));
   json_array_append_new(details, d);
 }
 

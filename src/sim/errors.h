@@ -12,6 +12,8 @@ int sim_error(sim_ctx *c, int status, const char *code, const char *fmt, ...)
 void sim_error_param(sim_ctx *c, const char *key, const char *value, const char *message_with_params);
 /* Adds a details[] entry naming a field. */
 void sim_error_detail(sim_ctx *c, const char *field, const char *error_code);
+/* Adds a details[] entry naming a field and an entity (entityName), e.g. a template parameter id. */
+void sim_error_detail_entity(sim_ctx *c, const char *field, const char *error_code, const char *entity_name);
 /* Admin API error: {"error": message, "path": path}. Returns -1. */
 int sim_admin_error(sim_ctx *c, int status, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

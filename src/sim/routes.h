@@ -23,6 +23,10 @@ extern const sim_route SIM_API_ROUTES[];
 /* 1 when the query string carries name=value (also inside a comma-separated value). */
 int sim_query_has(const char *query, const char *name, const char *value);
 
+/* The percent-decoded value of the first name=value in the query string ('+' is a space), malloc'd;
+ * NULL when absent, or with *malformed set when it cannot be decoded (or on OOM). */
+char *sim_query_get(const char *query, const char *name, int *malformed);
+
 /* agent_comm.c: what differs between the messaging and the legacy-chat agent endpoints. */
 typedef struct sim_agent_media {
   int messaging;           /* 1: serves messaging conversations; 0: chat conversations */
@@ -48,6 +52,14 @@ int sim_get_chat_conversation(sim_ctx *c);
 int sim_post_message(sim_ctx *c);
 int sim_post_message_typing(sim_ctx *c);
 int sim_post_agentless(sim_ctx *c);
+/* routes_responses.c (Response Management) */
+int sim_get_libraries(sim_ctx *c);
+int sim_get_library(sim_ctx *c);
+int sim_post_library(sim_ctx *c);
+int sim_get_responses(sim_ctx *c);
+int sim_get_response(sim_ctx *c);
+int sim_post_response(sim_ctx *c);
+int sim_post_responses_query(sim_ctx *c);
 /* routes_chat.c */
 int sim_post_chat(sim_ctx *c);
 int sim_post_chat_message(sim_ctx *c);

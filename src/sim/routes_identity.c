@@ -37,6 +37,7 @@ int sim_get_users_me(sim_ctx *c) {
                       "state", "active", "username", email ? email : sim_jstr(u, "id"), "version", 1, "selfUri", uri);
   if (c->resp == NULL) return sim_error(c, 500, NULL, "out of memory");
   if (email) json_object_set_new(c->resp, "email", json_string(email));
+  if (sim_jstr(u, "preferredName")) json_object_set_new(c->resp, "preferredName", json_string(sim_jstr(u, "preferredName")));
   if (sim_query_has(c->query, "expand", "authorization"))
     json_object_set_new(c->resp, "authorization",
                         json_pack("{s:[], s:O}", "roles", "permissions", json_object_get(u, "permissions")));

@@ -1,10 +1,13 @@
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "errors.h"
 #include "models.h"
 #include "render.h"
 #include "routes.h"
+#include "scenario.h"
 
 #define SMS_MAX_CHARS 765
 #define MESSAGING_MAX_CHARS 2000
@@ -23,18 +26,20 @@ static long max_chars(const char *platform) {
   return platform && strcmp(platform, "sms") == 0 ? SMS_MAX_CHARS : MESSAGING_MAX_CHARS;
 }
 
-/* textBody length in Unicode code points against the platform's limit. */
-static int check_length(sim_ctx *c, const char *text, const char *platform) {
+/* Text length in Unicode code points against the platform's limit; `field` is textBody, or
+ * messagingTemplate for the rendered text of a template. */
+static int check_length(sim_ctx *c, const char *text, const char *platform, const char *field) {
   if (text == NULL) return 0;
   long n = sim_utf8_count(text), max = max_chars(platform);
   if (n <= max) return 0;
-  char buf[32];
+  char buf[32], mwp[128];
   snprintf(buf, sizeof buf, "%ld", max);
+  snprintf(mwp, sizeof mwp, "%s is longer than {maxLength} characters.", field);
   sim_error(c, 400, "invalid.value",
-            "textBody is %ld characters long; %s messages allow at most %ld characters (counted in Unicode code points).",
-            n, platform, max);
-  sim_error_param(c, "maxLength", buf, "textBody is longer than {maxLength} characters.");
-  sim_error_detail(c, "textBody", "invalid.value");
+            "%s%s is %ld characters long; %s messages allow at most %ld characters (counted in Unicode code points).",
+            field, strcmp(field, "textBody") ? " (the rendered text)" : "", n, platform, max);
+  sim_error_param(c, "maxLength", buf, mwp);
+  sim_error_detail(c, field, "invalid.value");
   return -1;
 }
 
@@ -50,6 +55,231 @@ static int check_one_body_kind(sim_ctx *c, int allow_media) {
   else
     sim_error(c, 400, "bad.request", "Give exactly one body kind: %s cannot be combined in one message.", names);
   sim_error_detail(c, "textBody", kinds == 0 ? "required" : "invalid.value");
+  return -1;
+}
+
+/* ---- messaging templates (SendMessagingTemplateRequest) ---- */
+
+static int is_placeholder_char(char ch) {
+  return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
+         ch == '-';
+}
+
+/* Length of the placeholder id at s ("{{id}}"), or 0 when s does not start one. */
+static size_t placeholder_at(const char *s, size_t *total) {
+  if (s[0] != '{' || s[1] != '{') return 0;
+  size_t n = 0;
+  while (is_placeholder_char(s[2 + n])) n++;
+  if (n == 0 || s[2 + n] != '}' || s[3 + n] != '}') return 0;
+  *total = n + 4;
+  return n;
+}
+
+/* The distinct placeholder ids of a template body, in order of first appearance. */
+static json_t *placeholder_ids(const char *text) {
+  json_t *ids = json_object(), *order = json_array();
+  if (ids == NULL || order == NULL) goto oom;
+  for (const char *p = text; *p;) {
+    size_t total, n = placeholder_at(p, &total);
+    if (n == 0) {
+      p++;
+      continue;
+    }
+    json_t *id = json_stringn(p + 2, n);
+    if (id == NULL) goto oom;
+    if (json_object_get(ids, json_string_value(id)) == NULL) {
+      json_object_set_new(ids, json_string_value(id), json_true());
+      json_array_append(order, id);
+    }
+    json_decref(id);
+    p += total;
+  }
+  json_decref(ids);
+  return order;
+oom:
+  json_decref(ids);
+  json_decref(order);
+  return NULL;
+}
+
+/* The template body with every {{id}} replaced by values[id] (one pass), malloc'd. */
+static char *substitute(const char *text, const json_t *values) {
+  char *out = NULL;
+  size_t len = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    size_t o = 0;
+    for (const char *p = text; *p;) {
+      size_t total, n = placeholder_at(p, &total);
+      const char *val = NULL;
+      if (n > 0) {
+        char *id = strndup(p + 2, n);
+        if (id == NULL) {
+          free(out);
+          return NULL;
+        }
+        val = json_string_value(json_object_get(values, id)); /* borrowed from values */
+        free(id);
+      }
+      if (val == NULL) {
+        if (out) out[o] = *p;
+        o++;
+        p++;
+        continue;
+      }
+      size_t vl = strlen(val);
+      if (out) memcpy(out + o, val, vl);
+      o += vl;
+      p += total;
+    }
+    if (pass == 0) {
+      len = o;
+      out = malloc(len + 1);
+      if (out == NULL) return NULL;
+    }
+  }
+  out[len] = '\0';
+  return out;
+}
+
+static int template_error(sim_ctx *c, const char *field, const char *detail_code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int template_error(sim_ctx *c, const char *field, const char *detail_code, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  sim_error(c, 400, "bad.request", "%s", msg);
+  sim_error_detail(c, field, detail_code);
+  return -1;
+}
+
+/* Appends ", id" to a list buffer. */
+static void list_add(char *buf, size_t len, const char *id) {
+  size_t used = strlen(buf);
+  if (used < len) snprintf(buf + used, len - used, "%s%s", used ? ", " : "", id);
+}
+
+/* Checks a template send against its response and the channel, and renders the text the customer
+ * receives. On success *rendered (malloc'd) and *record (the transcript's messagingTemplate) are
+ * set. `channel` is the conversation's platform (agent route) or toAddressMessengerType. */
+static int resolve_template(sim_ctx *c, const json_t *tmpl, const char *channel, char **rendered, json_t **record) {
+  const char *rid = sim_jstr(tmpl, "responseId");
+  *rendered = NULL;
+  *record = NULL;
+  if (rid == NULL || *rid == '\0')
+    return template_error(c, "messagingTemplate.responseId", "required",
+                          "messagingTemplate.responseId is required: the id of a Response Management response of "
+                          "responseType MessagingTemplate.");
+  json_t *resp = sim_find_response(c->st, rid);
+  if (resp == NULL)
+    return template_error(c, "messagingTemplate.responseId", "invalid.value",
+                          "messagingTemplate.responseId %.100s: no such response in Response Management.", rid);
+  const char *rtype = sim_jstr(resp, "responseType");
+  json_t *wa = json_object_get(json_object_get(resp, "messagingTemplate"), "whatsApp");
+  if (rtype == NULL || strcmp(rtype, "MessagingTemplate") != 0 || wa == NULL)
+    return template_error(c, "messagingTemplate.responseId", "invalid.value",
+                          "messagingTemplate.responseId %.100s: the response '%.200s' is not a messaging template "
+                          "(responseType %s); send its text as textBody instead.",
+                          rid, sim_jstr(resp, "name"), rtype ? rtype : "none");
+  if (channel == NULL || strcmp(channel, "whatsapp") != 0)
+    return template_error(c, "messagingTemplate", "invalid.value",
+                          "Messaging templates can only be sent to WhatsApp; this message goes to %s. Send the text as "
+                          "textBody instead.",
+                          channel ? channel : "an unknown channel");
+  json_t *body_params = json_object_get(tmpl, "bodyParameters"), *old_params = json_object_get(tmpl, "parameters");
+  const char *pfield = "messagingTemplate.bodyParameters";
+  if (json_is_null(body_params)) body_params = NULL;
+  if (json_is_null(old_params)) old_params = NULL;
+  if (body_params && old_params)
+    return template_error(c, "messagingTemplate.parameters", "invalid.value",
+                          "Give the body parameters once: bodyParameters, or the deprecated parameters, not both.");
+  if (old_params) {
+    body_params = old_params;
+    pfield = "messagingTemplate.parameters";
+  }
+  json_t *values = json_object(), *given = json_array();
+  if (values == NULL || given == NULL) goto oom;
+  size_t i;
+  json_t *p;
+  char field[96];
+  json_array_foreach(body_params, i, p) {
+    const char *id = sim_jstr(p, "id"), *value = sim_jstr(p, "value");
+    if (id == NULL || *id == '\0') {
+      snprintf(field, sizeof field, "%s[%zu].id", pfield, i);
+      template_error(c, field, "required", "%s is required: the substitution id of the template body parameter.", field);
+      goto fail;
+    }
+    if (value == NULL || *value == '\0') {
+      snprintf(field, sizeof field, "%s[%zu].value", pfield, i);
+      template_error(c, field, "required",
+                     "%s is required and must not be empty (WhatsApp refuses empty template parameters).", field);
+      goto fail;
+    }
+    if (json_object_get(values, id)) {
+      snprintf(field, sizeof field, "%s[%zu].id", pfield, i);
+      template_error(c, field, "invalid.value", "The body parameter '%.100s' is given twice.", id);
+      goto fail;
+    }
+    json_object_set_new(values, id, json_string(value));
+    json_array_append_new(given, json_pack("{s:s, s:s}", "id", id, "value", value));
+  }
+  const char *body = sim_response_body_text(resp);
+  json_t *ids = placeholder_ids(body ? body : "");
+  if (ids == NULL) goto oom;
+  char missing[512] = "", unknown[512] = "";
+  json_t *id;
+  json_array_foreach(ids, i, id) {
+    if (json_object_get(values, json_string_value(id)) == NULL) list_add(missing, sizeof missing, json_string_value(id));
+  }
+  const char *key;
+  json_object_foreach(values, key, p) {
+    int known = 0;
+    json_array_foreach(ids, i, id) known |= strcmp(json_string_value(id), key) == 0;
+    if (!known) list_add(unknown, sizeof unknown, key);
+  }
+  if (*missing || *unknown) {
+    sim_error(c, 400, "bad.request",
+              "The messaging template %s (response %s) cannot be sent: %s%s%s%s%s. Give one body parameter per "
+              "{{id}} of its body text.",
+              sim_jstr(wa, "name"), rid, *missing ? "missing body parameters: " : "", missing,
+              *missing && *unknown ? "; " : "", *unknown ? "unknown body parameters: " : "", unknown);
+    if (*missing) sim_error_param(c, "missing", missing, NULL);
+    if (*unknown) sim_error_param(c, "unknown", unknown, NULL);
+    json_array_foreach(ids, i, id) {
+      if (json_object_get(values, json_string_value(id)) == NULL)
+        sim_error_detail_entity(c, pfield, "required", json_string_value(id));
+    }
+    json_object_foreach(values, key, p) {
+      int known = 0;
+      json_array_foreach(ids, i, id) known |= strcmp(json_string_value(id), key) == 0;
+      if (!known) sim_error_detail_entity(c, pfield, "invalid.value", key);
+    }
+    json_decref(ids);
+    goto fail;
+  }
+  json_decref(ids);
+  *rendered = substitute(body ? body : "", values);
+  *record = json_pack("{s:s, s:s, s:s, s:o}", "responseId", rid, "name", sim_jstr(wa, "name"), "language",
+                      sim_jstr(wa, "language"), "bodyParameters", given);
+  given = NULL;
+  if (*rendered == NULL || *record == NULL) goto oom;
+  static const char *const extra[] = {"headerParameters", "buttonUrlParameters", NULL};
+  for (i = 0; extra[i]; i++) {
+    json_t *x = json_object_get(tmpl, extra[i]);
+    if (json_is_array(x)) json_object_set(*record, extra[i], x);
+  }
+  json_decref(values);
+  return 0;
+oom:
+  sim_error(c, 500, NULL, "out of memory");
+fail:
+  json_decref(values);
+  json_decref(given);
+  free(*rendered);
+  json_decref(*record);
+  *rendered = NULL;
+  *record = NULL;
   return -1;
 }
 
@@ -77,8 +307,18 @@ int sim_post_message(sim_ctx *c) {
   if (sim_require_user(c) || sim_validate_body(c, &SIM_MODEL_ADDITIONAL_MESSAGE) || check_one_body_kind(c, 1) ||
       sim_resolve_agent_comm(c, &SIM_AGENT_MESSAGING, &conv, &part))
     return -1;
-  const char *text = sim_jstr(c->body, "textBody");
-  if (check_length(c, text, sim_jstr(conv, "platform"))) return -1;
+  const char *text = sim_jstr(c->body, "textBody"), *platform = sim_jstr(conv, "platform");
+  json_t *tmpl = json_object_get(c->body, "messagingTemplate"), *record = NULL;
+  char *rendered = NULL;
+  if (json_is_object(tmpl)) {
+    if (resolve_template(c, tmpl, platform, &rendered, &record)) return -1;
+    text = rendered;
+  }
+  if (check_length(c, text, platform, rendered ? "messagingTemplate" : "textBody")) {
+    free(rendered);
+    json_decref(record);
+    return -1;
+  }
   char id[40], now[40];
   sim_new_uuid(c->st, id, sizeof id);
   sim_now_iso(c->st, now, sizeof now);
@@ -95,14 +335,16 @@ int sim_post_message(sim_ctx *c) {
   if (md == NULL || entry == NULL) {
     json_decref(md);
     json_decref(entry);
+    free(rendered);
+    json_decref(record);
     return sim_error(c, 500, NULL, "out of memory");
   }
   json_object_set_new(entry, "time", json_string(now));
   sim_entry_sender_participant(c, entry, part);
   if (text && *text) json_object_set_new(entry, "text", json_string(text));
   if (json_array_size(media) > 0) json_object_set(entry, "mediaIds", media);
-  json_t *tmpl = json_object_get(c->body, "messagingTemplate");
-  if (json_is_object(tmpl)) json_object_set(entry, "messagingTemplate", tmpl);
+  if (record) json_object_set_new(entry, "messagingTemplate", record);
+  free(rendered);
   sim_transcript_append(c->st, sim_jstr(conv, "id"), entry);
   c->status = 200;
   c->resp = md;
@@ -174,10 +416,31 @@ int sim_post_agentless(sim_ctx *c) {
     sim_error_detail(c, "toAddressMessengerType", "invalid.value");
     return -1;
   }
-  if (check_length(c, text, type)) return -1;
+  json_t *tmpl = json_object_get(c->body, "messagingTemplate"), *record = NULL;
+  char *rendered = NULL;
+  if (strcmp(type, "whatsapp") == 0 && !json_is_object(tmpl)) {
+    sim_error(c, 400, "bad.request",
+              "Agentless WhatsApp messages must use a messaging template: give messagingTemplate (the responseId of a "
+              "MessagingTemplate response and its bodyParameters) instead of textBody.");
+    sim_error_detail(c, "messagingTemplate", "required");
+    return -1;
+  }
+  if (json_is_object(tmpl)) {
+    if (resolve_template(c, tmpl, type, &rendered, &record)) return -1;
+    text = rendered;
+  }
+  if (check_length(c, text, type, rendered ? "messagingTemplate" : "textBody")) {
+    free(rendered);
+    json_decref(record);
+    return -1;
+  }
   json_t *conv = use_existing ? find_active(c, from, to, type) : NULL;
   if (conv == NULL) conv = new_outbound(c, from, to, type);
-  if (conv == NULL) return sim_error(c, 503, "service.unavailable", "gcsim holds too many conversations.");
+  if (conv == NULL) {
+    free(rendered);
+    json_decref(record);
+    return sim_error(c, 503, "service.unavailable", "gcsim holds too many conversations.");
+  }
   char id[40], now[40], uri[256];
   sim_new_uuid(c->st, id, sizeof id);
   sim_now_iso(c->st, now, sizeof now);
@@ -190,17 +453,19 @@ int sim_post_agentless(sim_ctx *c) {
   if (resp == NULL || entry == NULL) {
     json_decref(resp);
     json_decref(entry);
+    free(rendered);
+    json_decref(record);
     return sim_error(c, 500, NULL, "out of memory");
   }
-  json_t *tmpl = json_object_get(c->body, "messagingTemplate");
   if (text && *text) {
     json_object_set_new(resp, "textBody", json_string(text));
     json_object_set_new(entry, "text", json_string(text));
   }
-  if (json_is_object(tmpl)) {
-    json_object_set(resp, "messagingTemplate", tmpl);
-    json_object_set(entry, "messagingTemplate", tmpl);
+  if (record) {
+    json_object_set_new(resp, "messagingTemplate", sim_model_copy(&SIM_MODEL_SEND_MESSAGING_TEMPLATE, tmpl, 0));
+    json_object_set_new(entry, "messagingTemplate", record);
   }
+  free(rendered);
   json_object_set_new(entry, "time", json_string(now));
   json_t *sender = json_object_get(entry, "sender");
   json_object_set_new(sender, "clientId", json_string(c->tok->principal));

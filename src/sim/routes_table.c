@@ -8,6 +8,10 @@ static const char *const PERM_MESSAGE_CREATE_ANY[] = {"conversation:message:crea
                                                       NULL};
 static const char *const PERM_MESSAGE_CREATE[] = {"conversation:message:create", NULL};
 static const char *const PERM_WEBCHAT_CREATE[] = {"conversation:webchat:create", NULL};
+static const char *const PERM_LIBRARY_VIEW[] = {"responses:library:view", NULL};
+static const char *const PERM_LIBRARY_ADD[] = {"responses:library:add", NULL};
+static const char *const PERM_RESPONSE_VIEW[] = {"responses:response:view", NULL};
+static const char *const PERM_RESPONSE_ADD[] = {"responses:response:add", NULL};
 
 /* Permissions as the definition's x-inin-requires-permissions lists them. */
 const sim_route SIM_API_ROUTES[] = {
@@ -28,6 +32,20 @@ const sim_route SIM_API_ROUTES[] = {
      SIM_PERM_NONE, NULL, sim_post_chat_message},
     {"POST", "/api/v2/conversations/chats/*/communications/*/typing", "postConversationsChatCommunicationTyping",
      SIM_PERM_NONE, NULL, sim_post_chat_typing},
+    {"GET", "/api/v2/responsemanagement/libraries", "getResponsemanagementLibraries", SIM_PERM_ANY, PERM_LIBRARY_VIEW,
+     sim_get_libraries},
+    {"POST", "/api/v2/responsemanagement/libraries", "postResponsemanagementLibraries", SIM_PERM_ANY, PERM_LIBRARY_ADD,
+     sim_post_library},
+    {"GET", "/api/v2/responsemanagement/libraries/*", "getResponsemanagementLibrary", SIM_PERM_ANY, PERM_LIBRARY_VIEW,
+     sim_get_library},
+    {"GET", "/api/v2/responsemanagement/responses", "getResponsemanagementResponses", SIM_PERM_ANY, PERM_RESPONSE_VIEW,
+     sim_get_responses},
+    {"POST", "/api/v2/responsemanagement/responses", "postResponsemanagementResponses", SIM_PERM_ANY, PERM_RESPONSE_ADD,
+     sim_post_response},
+    {"POST", "/api/v2/responsemanagement/responses/query", "postResponsemanagementResponsesQuery", SIM_PERM_ANY,
+     PERM_RESPONSE_VIEW, sim_post_responses_query},
+    {"GET", "/api/v2/responsemanagement/responses/*", "getResponsemanagementResponse", SIM_PERM_ANY, PERM_RESPONSE_VIEW,
+     sim_get_response},
     {NULL, NULL, NULL, SIM_PERM_NONE, NULL, NULL},
 };
 
@@ -50,6 +68,28 @@ int sim_query_has(const char *query, const char *name, const char *value) {
     p = end ? end + 1 : NULL;
   }
   return 0;
+}
+
+char *sim_query_get(const char *query, const char *name, int *malformed) {
+  size_t nlen = strlen(name);
+  const char *p = query;
+  *malformed = 0;
+  while (p && *p) {
+    const char *end = strchr(p, '&');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    const char *eq = memchr(p, '=', len);
+    size_t klen = eq ? (size_t)(eq - p) : len;
+    char *key = sim_url_decode(p, klen, 1);
+    int match = key && strlen(key) == nlen && strcmp(key, name) == 0;
+    free(key);
+    if (match) {
+      char *v = eq ? sim_url_decode(eq + 1, len - klen - 1, 1) : strdup("");
+      if (v == NULL) *malformed = 1;
+      return v;
+    }
+    p = end ? end + 1 : NULL;
+  }
+  return NULL;
 }
 
 json_t *sim_entry_new(sim_ctx *c, const char *id, const char *direction, const char *route, int typing) {

@@ -4,10 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "models.h"
+
 #define MAX_ITEMS 10000
 #define MAX_PERMISSIONS 500
 #define MAX_ID_LEN 256
 #define MAX_TEXT_LEN 4096
+#define MAX_CONTENT_LEN (256 * 1024)
+#define MAX_RESPONSE_LIBRARIES 100
+#define MAX_RESPONSE_TEXTS 100
+#define MAX_RESPONSE_SUBSTITUTIONS 500
 
 static int fail(sim_verr *err, const char *path, const char *fmt, ...) {
   va_list ap;
@@ -412,12 +418,13 @@ error:
   return NULL;
 }
 
-static const char *const TOP_KEYS[] = {"description", "org", "limits", "clients", "users", "queues", "conversations", NULL};
+static const char *const TOP_KEYS[] = {"description", "org",       "limits",    "clients", "users",
+                                       "queues",      "libraries", "responses", "conversations", NULL};
 static const char *const ORG_KEYS[] = {"id", "name", NULL};
 static const char *const LIMIT_KEYS[] = {"requestsPerMinutePerToken", NULL};
 static const char *const CLIENT_KEYS[] = {"id",          "secret", "name", "grants", "tokenLifetimeSeconds",
                                           "permissions", "description", NULL};
-static const char *const USER_KEYS[] = {"id", "name", "email", "permissions", NULL};
+static const char *const USER_KEYS[] = {"id", "name", "email", "preferredName", "permissions", NULL};
 static const char *const QUEUE_KEYS[] = {"id", "name", NULL};
 static const char *const GRANTS[] = {"client-credentials", "code", "token", "saml2-bearer", "password", NULL};
 
@@ -489,10 +496,11 @@ static int normalize_users(const json_t *in, json_t *out, sim_verr *err) {
   json_t *u;
   json_array_foreach((json_t *)in, i, u) {
     char path[64];
-    const char *id, *name, *email;
+    const char *id, *name, *email, *preferred;
     snprintf(path, sizeof path, "$.users[%zu]", i);
     if (check_keys(u, path, USER_KEYS, err) || get_str(u, "id", path, 1, MAX_ID_LEN, &id, err) ||
-        get_str(u, "name", path, 1, MAX_TEXT_LEN, &name, err) || get_str(u, "email", path, 0, MAX_ID_LEN, &email, err))
+        get_str(u, "name", path, 1, MAX_TEXT_LEN, &name, err) || get_str(u, "email", path, 0, MAX_ID_LEN, &email, err) ||
+        get_str(u, "preferredName", path, 0, MAX_TEXT_LEN, &preferred, err))
       return -1;
     if (id_taken(out, id)) {
       char p[80];
@@ -504,6 +512,7 @@ static int normalize_users(const json_t *in, json_t *out, sim_verr *err) {
     json_t *o = json_pack("{s:s, s:s, s:o}", "id", id, "name", name, "permissions", perms);
     if (o == NULL) return fail(err, path, "out of memory");
     if (email) json_object_set_new(o, "email", json_string(email));
+    if (preferred) json_object_set_new(o, "preferredName", json_string(preferred));
     if (json_array_append_new(out, o)) return fail(err, path, "out of memory");
   }
   return 0;
@@ -528,6 +537,278 @@ static int normalize_queues(const json_t *in, json_t *out, sim_verr *err) {
     if (o == NULL || json_array_append_new(out, o)) return fail(err, path, "out of memory");
   }
   return 0;
+}
+
+static const char *const LIBRARY_KEYS[] = {"id", "name", "version", "dateCreated", NULL};
+static const char *const RESPONSE_KEYS[] = {"id",           "name",          "version",         "libraries",
+                                            "texts",        "substitutions", "interactionType", "responseType",
+                                            "messagingTemplate", "dateCreated", NULL};
+static const char *const TEXT_KEYS[] = {"content", "contentType", "type", NULL};
+static const char *const SUBSTITUTION_KEYS[] = {"id", "description", "defaultValue", NULL};
+static const char *const CONTENT_TYPES[] = {"text/plain", "text/html", NULL};
+static const char *const TEXT_TYPES[] = {"body", "subject", NULL};
+static const char *const INTERACTION_TYPES[] = {"chat", "email", "twitter", NULL};
+static const char *const RESPONSE_TYPES[] = {"MessagingTemplate", "CampaignSmsTemplate", "CampaignEmailTemplate",
+                                             "Footer", "Form", "AppleInvitation", NULL};
+
+/* Response.texts is required for these response types (and for a plain response). */
+int sim_response_type_needs_texts(const char *response_type) {
+  return response_type == NULL || strcmp(response_type, "Footer") == 0 ||
+         strcmp(response_type, "MessagingTemplate") == 0 || strcmp(response_type, "CampaignEmailTemplate") == 0;
+}
+
+/* id (generated when absent, unique among out), dateCreated (default: now) and version. */
+static int entity_basics(const json_t *in, const char *path, const json_t *out, const char *what, sim_rng *rng,
+                         json_t *o, sim_verr *err) {
+  const char *id;
+  char gen[40], p[256], tbuf[40];
+  int64_t created;
+  int has_created;
+  long long version;
+  if (get_str(in, "id", path, 0, MAX_ID_LEN, &id, err) ||
+      get_positive_int(in, "version", path, 1, 2147483647, 1, &version, err) ||
+      get_time(in, "dateCreated", path, &created, &has_created, err))
+    return -1;
+  if (id == NULL) {
+    sim_rng_uuid(rng, gen, sizeof gen);
+    id = gen;
+  }
+  if (id_taken(out, id)) {
+    subpath(p, sizeof p, path, "id");
+    return fail(err, p, "%s id '%s' is used twice", what, id);
+  }
+  sim_format_time(has_created ? created : sim_real_now_ms(), tbuf, sizeof tbuf);
+  json_object_set_new(o, "id", json_string(id));
+  json_object_set_new(o, "version", json_integer(version));
+  json_object_set_new(o, "dateCreated", json_string(tbuf));
+  return 0;
+}
+
+static int normalize_libraries(const json_t *in, json_t *out, sim_rng *rng, sim_verr *err) {
+  size_t i;
+  json_t *l;
+  json_array_foreach((json_t *)in, i, l) {
+    char path[64];
+    const char *name;
+    snprintf(path, sizeof path, "$.libraries[%zu]", i);
+    if (check_keys(l, path, LIBRARY_KEYS, err) || get_str(l, "name", path, 1, MAX_TEXT_LEN, &name, err)) return -1;
+    json_t *o = json_pack("{s:s}", "name", name);
+    if (o == NULL) return fail(err, path, "out of memory");
+    if (entity_basics(l, path, out, "library", rng, o, err)) {
+      json_decref(o);
+      return -1;
+    }
+    if (json_array_append_new(out, o)) return fail(err, path, "out of memory");
+  }
+  return 0;
+}
+
+/* A non-empty array member with at most max items (NULL with err set otherwise, or when absent
+ * and required; *absent set when absent and optional). */
+static const json_t *array_of(const json_t *obj, const char *key, const char *path, int required, size_t max,
+                              int *absent, sim_verr *err) {
+  char p[256];
+  json_t *v = json_object_get(obj, key);
+  subpath(p, sizeof p, path, key);
+  *absent = 0;
+  if (v == NULL) {
+    if (required) fail(err, p, "required key '%s' is missing", key);
+    else *absent = 1;
+    return NULL;
+  }
+  if (!json_is_array(v) || json_array_size(v) == 0) {
+    fail(err, p, "expected a non-empty array");
+    return NULL;
+  }
+  if (json_array_size(v) > max) {
+    fail(err, p, "more than %zu items", max);
+    return NULL;
+  }
+  return v;
+}
+
+static json_t *normalize_texts(const json_t *texts, const char *path, sim_verr *err) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *t;
+  if (out == NULL) {
+    fail(err, path, "out of memory");
+    return NULL;
+  }
+  json_array_foreach((json_t *)texts, i, t) {
+    char tp[256];
+    const char *content, *ctype, *type;
+    indexpath(tp, sizeof tp, path, i);
+    if (check_keys(t, tp, TEXT_KEYS, err) || get_str(t, "content", tp, 1, MAX_CONTENT_LEN, &content, err) ||
+        get_enum(t, "contentType", tp, CONTENT_TYPES, "text/plain", &ctype, err) ||
+        get_enum(t, "type", tp, TEXT_TYPES, "body", &type, err) ||
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "content", content, "contentType", ctype, "type", type))) {
+      if (err->message[0] == '\0') fail(err, tp, "out of memory");
+      json_decref(out);
+      return NULL;
+    }
+  }
+  return out;
+}
+
+static json_t *normalize_substitutions(const json_t *substs, const char *path, sim_verr *err) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *s;
+  if (out == NULL) {
+    fail(err, path, "out of memory");
+    return NULL;
+  }
+  json_array_foreach((json_t *)substs, i, s) {
+    char sp[256], p[280];
+    const char *id, *desc, *dflt;
+    indexpath(sp, sizeof sp, path, i);
+    if (check_keys(s, sp, SUBSTITUTION_KEYS, err) || get_str(s, "id", sp, 1, MAX_ID_LEN, &id, err) ||
+        get_str(s, "description", sp, 0, MAX_TEXT_LEN, &desc, err))
+      goto error;
+    /* a default value may be empty: it stands for "replace with nothing" */
+    json_t *dv = json_object_get(s, "defaultValue");
+    dflt = json_string_value(dv);
+    if (dv != NULL && (dflt == NULL || strlen(dflt) != json_string_length(dv) || sim_utf8_count(dflt) < 0 ||
+                       json_string_length(dv) > MAX_TEXT_LEN)) {
+      subpath(p, sizeof p, sp, "defaultValue");
+      fail(err, p, "expected a string of valid UTF-8 text, at most %d bytes", MAX_TEXT_LEN);
+      goto error;
+    }
+    if (id_taken(out, id)) {
+      subpath(p, sizeof p, sp, "id");
+      fail(err, p, "substitution id '%s' is used twice in this response", id);
+      goto error;
+    }
+    json_t *o = json_pack("{s:s}", "id", id);
+    if (o == NULL) goto oom;
+    if (desc) json_object_set_new(o, "description", json_string(desc));
+    if (dflt) json_object_set_new(o, "defaultValue", json_string(dflt));
+    if (json_array_append_new(out, o)) goto oom;
+  }
+  return out;
+oom:
+  fail(err, path, "out of memory");
+error:
+  json_decref(out);
+  return NULL;
+}
+
+static int normalize_responses(const json_t *in, const json_t *libraries, json_t *out, sim_rng *rng, sim_verr *err) {
+  size_t i;
+  json_t *r;
+  json_array_foreach((json_t *)in, i, r) {
+    char path[64], p[256];
+    const char *name, *itype, *rtype;
+    int absent;
+    snprintf(path, sizeof path, "$.responses[%zu]", i);
+    if (check_keys(r, path, RESPONSE_KEYS, err) || get_str(r, "name", path, 1, MAX_TEXT_LEN, &name, err) ||
+        get_enum(r, "interactionType", path, INTERACTION_TYPES, "", &itype, err) ||
+        get_enum(r, "responseType", path, RESPONSE_TYPES, "", &rtype, err))
+      return -1;
+    if (*itype == '\0') itype = NULL;
+    if (*rtype == '\0') rtype = NULL;
+    json_t *o = json_pack("{s:s, s:[], s:[], s:[]}", "name", name, "libraries", "texts", "substitutions");
+    if (o == NULL) return fail(err, path, "out of memory");
+    if (entity_basics(r, path, out, "response", rng, o, err)) goto error;
+
+    subpath(p, sizeof p, path, "libraries");
+    const json_t *libs = array_of(r, "libraries", path, 1, MAX_RESPONSE_LIBRARIES, &absent, err);
+    if (libs == NULL) goto error;
+    size_t j;
+    json_t *lib;
+    json_array_foreach((json_t *)libs, j, lib) {
+      char lp[280];
+      indexpath(lp, sizeof lp, p, j);
+      const char *lid = json_string_value(lib);
+      if (lid == NULL) {
+        fail(err, lp, "expected a library id (a string)");
+        goto error;
+      }
+      if (!id_taken(libraries, lid)) {
+        fail(err, lp, "no library with id '%s' in libraries", lid);
+        goto error;
+      }
+      if (id_taken(json_object_get(o, "libraries"), lid)) {
+        fail(err, lp, "library '%s' is listed twice", lid);
+        goto error;
+      }
+      json_array_append_new(json_object_get(o, "libraries"), json_pack("{s:s}", "id", lid));
+    }
+    /* stored as plain ids */
+    json_t *ids = json_array();
+    json_array_foreach(json_object_get(o, "libraries"), j, lib) json_array_append_new(ids, json_string(sim_jstr(lib, "id")));
+    json_object_set_new(o, "libraries", ids);
+
+    subpath(p, sizeof p, path, "texts");
+    const json_t *texts = array_of(r, "texts", path, sim_response_type_needs_texts(rtype), MAX_RESPONSE_TEXTS, &absent,
+                                   err);
+    if (texts == NULL && !absent) {
+      if (!json_object_get(r, "texts"))
+        fail(err, p, "required key 'texts' is missing (%s responses need texts)", rtype ? rtype : "plain");
+      goto error;
+    }
+    if (texts) {
+      json_t *nt = normalize_texts(texts, p, err);
+      if (nt == NULL) goto error;
+      json_object_set_new(o, "texts", nt);
+    }
+    subpath(p, sizeof p, path, "substitutions");
+    const json_t *substs = array_of(r, "substitutions", path, 0, MAX_RESPONSE_SUBSTITUTIONS, &absent, err);
+    if (substs == NULL && !absent) goto error;
+    if (substs) {
+      json_t *ns = normalize_substitutions(substs, p, err);
+      if (ns == NULL) goto error;
+      json_object_set_new(o, "substitutions", ns);
+    }
+
+    subpath(p, sizeof p, path, "messagingTemplate");
+    json_t *mt = json_object_get(r, "messagingTemplate");
+    int is_template = rtype && strcmp(rtype, "MessagingTemplate") == 0;
+    if (mt != NULL) {
+      sim_model_error merr;
+      if (!is_template) {
+        fail(err, p, "'messagingTemplate' is only for responses of responseType MessagingTemplate");
+        goto error;
+      }
+      if (sim_model_check(&SIM_MODEL_MESSAGING_TEMPLATE, mt, "", &merr)) {
+        char mp[520];
+        snprintf(mp, sizeof mp, "%s%s%s", p, merr.field[0] ? "." : "", merr.field);
+        fail(err, mp, "%s", merr.message);
+        goto error;
+      }
+      json_object_set_new(o, "messagingTemplate", sim_model_copy(&SIM_MODEL_MESSAGING_TEMPLATE, mt, 1));
+    }
+    if (is_template) {
+      if (json_object_get(json_object_get(o, "messagingTemplate"), "whatsApp") == NULL) {
+        fail(err, p, "a MessagingTemplate response needs messagingTemplate.whatsApp (name and language)");
+        goto error;
+      }
+      if (sim_response_body_text(o) == NULL) {
+        subpath(p, sizeof p, path, "texts");
+        fail(err, p, "a MessagingTemplate response needs a text of type body (the template body)");
+        goto error;
+      }
+    }
+    if (itype) json_object_set_new(o, "interactionType", json_string(itype));
+    if (rtype) json_object_set_new(o, "responseType", json_string(rtype));
+    if (json_array_append_new(out, o)) return fail(err, path, "out of memory");
+    continue;
+  error:
+    json_decref(o);
+    return -1;
+  }
+  return 0;
+}
+
+const char *sim_response_body_text(const json_t *response) {
+  size_t i;
+  json_t *t;
+  json_array_foreach(json_object_get(response, "texts"), i, t) {
+    const char *type = sim_jstr(t, "type");
+    if (type == NULL || strcmp(type, "body") == 0) return sim_jstr(t, "content");
+  }
+  return NULL;
 }
 
 json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
@@ -559,20 +840,27 @@ json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
   if (users == NULL && err->message[0]) return NULL;
   const json_t *queues = array_member(doc, "queues", err);
   if (queues == NULL && err->message[0]) return NULL;
+  const json_t *libraries = array_member(doc, "libraries", err);
+  if (libraries == NULL && err->message[0]) return NULL;
+  const json_t *responses = array_member(doc, "responses", err);
+  if (responses == NULL && err->message[0]) return NULL;
   const json_t *convs = array_member(doc, "conversations", err);
   if (convs == NULL && err->message[0]) return NULL;
 
-  json_t *out = json_pack("{s:{s:s, s:s}, s:{s:I}, s:[], s:[], s:[], s:[]}", "org", "id",
+  json_t *out = json_pack("{s:{s:s, s:s}, s:{s:I}, s:[], s:[], s:[], s:[], s:[], s:[]}", "org", "id",
                           org_id ? org_id : "00000000-0000-4000-8000-00000000000a", "name",
                           org_name ? org_name : "gcsim org", "limits", "requestsPerMinutePerToken", (json_int_t)rpm,
-                          "clients", "users", "queues", "conversations");
+                          "clients", "users", "queues", "libraries", "responses", "conversations");
   if (out == NULL) {
     fail(err, "$", "out of memory");
     return NULL;
   }
   if ((clients && normalize_clients(clients, json_object_get(out, "clients"), err)) ||
       (users && normalize_users(users, json_object_get(out, "users"), err)) ||
-      (queues && normalize_queues(queues, json_object_get(out, "queues"), err))) {
+      (queues && normalize_queues(queues, json_object_get(out, "queues"), err)) ||
+      (libraries && normalize_libraries(libraries, json_object_get(out, "libraries"), rng, err)) ||
+      (responses && normalize_responses(responses, json_object_get(out, "libraries"), json_object_get(out, "responses"),
+                                        rng, err))) {
     json_decref(out);
     return NULL;
   }

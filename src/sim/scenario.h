@@ -24,4 +24,10 @@ json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err);
 json_t *sim_conversation_normalize(const json_t *conv, const char *path, const json_t *org, sim_rng *rng,
                                    int id_optional, sim_verr *err);
 
+/* Response Management helpers shared with the API handlers. */
+/* 1 when Response.texts is required for that responseType (NULL: a plain response). */
+int sim_response_type_needs_texts(const char *response_type);
+/* The content of a normalized response's first text of type body, or NULL. */
+const char *sim_response_body_text(const json_t *response);
+
 #endif

@@ -98,6 +98,8 @@ static json_t *find_by_id(json_t *arr, const char *id) {
 json_t *sim_find_client(const sim_state *st, const char *id) { return find_by_id(json_object_get(st->org, "clients"), id); }
 json_t *sim_find_user(const sim_state *st, const char *id) { return find_by_id(json_object_get(st->org, "users"), id); }
 json_t *sim_find_queue(const sim_state *st, const char *id) { return find_by_id(json_object_get(st->org, "queues"), id); }
+json_t *sim_find_library(const sim_state *st, const char *id) { return find_by_id(json_object_get(st->org, "libraries"), id); }
+json_t *sim_find_response(const sim_state *st, const char *id) { return find_by_id(json_object_get(st->org, "responses"), id); }
 json_t *sim_find_conversation(const sim_state *st, const char *id) {
   return find_by_id(json_object_get(st->org, "conversations"), id);
 }

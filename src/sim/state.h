@@ -77,6 +77,8 @@ json_t *sim_find_client(const sim_state *st, const char *id);
 json_t *sim_find_user(const sim_state *st, const char *id);
 json_t *sim_find_queue(const sim_state *st, const char *id);
 json_t *sim_find_conversation(const sim_state *st, const char *id);
+json_t *sim_find_library(const sim_state *st, const char *id);
+json_t *sim_find_response(const sim_state *st, const char *id);
 /* The participant whose communication has that id, or NULL. */
 json_t *sim_find_participant_by_comm(json_t *conv, const char *comm_id);
 long sim_rate_limit(const sim_state *st);

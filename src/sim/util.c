@@ -234,6 +234,25 @@ char *sim_url_decode(const char *s, size_t len, int form) {
   return out;
 }
 
+char *sim_url_encode(const char *s) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t n = strlen(s);
+  char *out = malloc(n * 3 + 1);
+  if (out == NULL) return NULL;
+  size_t o = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+      out[o++] = (char)*p;
+    } else {
+      out[o++] = '%';
+      out[o++] = hex[*p >> 4];
+      out[o++] = hex[*p & 15];
+    }
+  }
+  out[o] = '\0';
+  return out;
+}
+
 json_t *sim_parse_form(const char *body, size_t len, size_t max_fields) {
   json_t *obj = json_object();
   if (obj == NULL) return NULL;

@@ -36,6 +36,8 @@ void sim_free_secret(char *s);
 
 /* Percent-decodes (and '+' to space when form != 0) into a new malloc'd string; NULL on error. */
 char *sim_url_decode(const char *s, size_t len, int form);
+/* Percent-encodes everything but RFC 3986 unreserved characters into a new malloc'd string. */
+char *sim_url_encode(const char *s);
 /* Parses an application/x-www-form-urlencoded body into a JSON object of strings
  * (at most max_fields fields); NULL on malformed input. */
 json_t *sim_parse_form(const char *body, size_t len, size_t max_fields);

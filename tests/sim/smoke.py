@@ -150,6 +150,368 @@ def bad_scenarios(gcsim, scenario, workdir):
     check(p.returncode == 0 and "--scenario" in p.stdout, "--help", p.stdout)
 
 
+LIB = lambda n: f"00000000-0000-4000-8000-0000000001a{n}"
+RESP = lambda n: f"00000000-0000-4000-8000-0000000001b{n}"
+RM = "/api/v2/responsemanagement"
+BULK_LIB = "00000000-0000-4000-8000-0000000001a9"
+BULK_COUNT = 57
+
+
+def names(listing):
+    return [e["name"] for e in listing["entities"]]
+
+
+def check_paging(a, what, total, page_size, page_number, path_prefix):
+    check(a.status == 200, f"{what}: 200", a.json)
+    j = a.json
+    page_count = (total + page_size - 1) // page_size
+    check(j["total"] == total and j["pageSize"] == page_size and j["pageNumber"] == page_number and
+          j["pageCount"] == page_count, f"{what}: total {total}, pageCount {page_count}", {k: v for k, v in j.items()
+                                                                                         if k != "entities"})
+    expected = max(0, min(page_size, total - (page_number - 1) * page_size))
+    check(len(j["entities"]) == expected, f"{what}: {expected} entities on page {page_number}", len(j["entities"]))
+    for key in ("firstUri", "selfUri", "lastUri"):
+        check(j[key].startswith(path_prefix + "?"), f"{what}: {key} is path + query", j[key])
+    check(j["firstUri"].endswith(f"pageSize={page_size}&pageNumber=1") and
+          j["selfUri"].endswith(f"pageSize={page_size}&pageNumber={page_number}") and
+          j["lastUri"].endswith(f"pageSize={page_size}&pageNumber={max(page_count, 1)}"), f"{what}: URIs", j)
+    check(("nextUri" in j) == (page_number < page_count), f"{what}: nextUri only when a next page exists", j)
+    check(("previousUri" in j) == (page_number > 1), f"{what}: previousUri only after page 1", j)
+    if "nextUri" in j:
+        check(j["nextUri"].endswith(f"pageNumber={page_number + 1}"), f"{what}: nextUri", j["nextUri"])
+    return j
+
+
+def bulk_scenario(scenario_doc):
+    """The demo plus a library of BULK_COUNT responses and a client allowed to add (for paging and POST)."""
+    doc = json.loads(json.dumps(scenario_doc))
+    doc["libraries"].append({"id": BULK_LIB, "name": "Bulk"})
+    for i in range(BULK_COUNT):
+        doc["responses"].append({"id": f"00000000-0000-4000-8000-00000000b{i:03d}", "name": f"bulk reply {i:02d}",
+                                 "libraries": [BULK_LIB, LIB(1)] if i == 0 else [BULK_LIB],
+                                 "texts": [{"content": f"Bulk text number {i}"}]})
+    doc["clients"].append({"id": "rm-admin", "secret": "rm-admin-secret",
+                           "permissions": ["responses:*:*", "conversation:message:create"]})
+    return doc
+
+
+def response_management(sim, scenario_doc, service, readonly, alice, bob):
+    # Libraries
+    a = sim.call("GET", f"{RM}/libraries", token=service)
+    j = check_paging(a, "libraries", 2, 25, 1, f"{RM}/libraries")
+    check(names(j) == ["Customer care", "WhatsApp templates"], "libraries ordered by name", j)
+    lib = j["entities"][0]
+    check(lib["id"] == LIB(1) and lib["version"] == 1 and lib["selfUri"] == f"{RM}/libraries/{LIB(1)}" and
+          lib["dateCreated"].startswith("2026-11-01T09:00:00"), "Library document", lib)
+    a = sim.call("GET", f"{RM}/libraries?libraryPrefix=whats", token=alice)
+    check(a.status == 200 and names(a.json) == ["WhatsApp templates"], "libraryPrefix (case-insensitive)", a.json)
+    check("libraryPrefix=whats&" in a.json["selfUri"], "libraryPrefix kept in the URIs", a.json["selfUri"])
+    a = sim.call("GET", f"{RM}/libraries?messagingTemplateFilter=whatsapp", token=service)
+    check(a.status == 200 and names(a.json) == ["WhatsApp templates"], "messagingTemplateFilter=whatsapp", a.json)
+    a = sim.call("GET", f"{RM}/libraries?messagingTemplateFilter=sms", token=service)
+    expect_error(a, 400, "invalid.query.param.value", "messagingTemplateFilter enum")
+    check(a.json["details"][0]["fieldName"] == "messagingTemplateFilter", "filter detail", a.json)
+    a = sim.call("GET", f"{RM}/libraries/{LIB(2)}", token=readonly)
+    check(a.status == 200 and a.json["name"] == "WhatsApp templates", "GET library", a.json)
+    expect_error(sim.call("GET", f"{RM}/libraries/nope", token=service), 404, "not.found", "unknown library")
+    for q, what in (("pageSize=101", "pageSize over 100"), ("pageSize=0", "pageSize 0"), ("pageNumber=0", "pageNumber 0"),
+                    ("pageSize=abc", "pageSize not a number")):
+        a = sim.call("GET", f"{RM}/libraries?{q}", token=service)
+        expect_error(a, 400, "invalid.query.param.value", what)
+        check(a.json["details"][0]["fieldName"] == q.split("=")[0], f"{what}: detail", a.json)
+    a = sim.call("GET", f"{RM}/libraries?pageNumber=3", token=service)
+    check_paging(a, "libraries past the end", 2, 25, 3, f"{RM}/libraries")
+
+    # Responses of a library
+    a = sim.call("GET", f"{RM}/responses", token=service)
+    expect_error(a, 400, "bad.request", "libraryId missing")
+    check(a.json["details"][0]["fieldName"] == "libraryId" and "libraryId" in a.json["message"], "names libraryId",
+          a.json)
+    expect_error(sim.call("GET", f"{RM}/responses?libraryId=nope", token=service), 404, "not.found",
+                 "responses of an unknown library")
+    a = sim.call("GET", f"{RM}/responses?libraryId={LIB(1)}", token=service)
+    j = check_paging(a, "responses of Customer care", 3, 25, 1, f"{RM}/responses")
+    check(names(j) == ["After-hours notice", "Escalation notice", "Greeting"], "responses ordered by name", j)
+    check(j["selfUri"] == f"{RM}/responses?libraryId={LIB(1)}&pageSize=25&pageNumber=1", "selfUri like Genesys", j)
+    check(all("substitutionsSchema" not in e for e in j["entities"]), "no schema without expand", j)
+    html = j["entities"][0]
+    check(html["texts"][0]["contentType"] == "text/html" and html["texts"][0]["type"] == "body" and
+          html["libraries"] == [{"id": LIB(1), "name": "Customer care", "selfUri": f"{RM}/libraries/{LIB(1)}"}],
+          "Response texts and libraries", html)
+    a = sim.call("GET", f"{RM}/responses?libraryId={LIB(1)}&expand=substitutionsSchema", token=service)
+    esc = a.json["entities"][1]
+    check(a.status == 200 and set(esc["substitutionsSchema"]["properties"]) == {"CaseNumber", "ETA"} and
+          "expand=substitutionsSchema" in a.json["selfUri"], "listing expand=substitutionsSchema", a.json)
+    a = sim.call("GET", f"{RM}/responses/{RESP(2)}", token=alice)
+    check(a.status == 200 and a.json["name"] == "Escalation notice" and a.json["version"] == 1 and
+          a.json["substitutions"] == [{"id": "CaseNumber", "description": "Case number"},
+                                      {"id": "ETA", "description": "Time to the next update", "defaultValue": "24 hours"}]
+          and "substitutionsSchema" not in a.json, "GET response", a.json)
+    a = sim.call("GET", f"{RM}/responses/{RESP(2)}?expand=substitutionsSchema", token=alice)
+    props = a.json["substitutionsSchema"]["properties"]
+    check(props["ETA"] == {"type": "string", "description": "Time to the next update", "default": "24 hours"} and
+          props["CaseNumber"]["type"] == "string", "substitutionsSchema", a.json)
+    a = sim.call("GET", f"{RM}/responses/{RESP(4)}", token=alice)
+    check(a.json["responseType"] == "MessagingTemplate" and
+          a.json["messagingTemplate"] == {"whatsApp": {"name": "order_shipped", "language": "en_US"}}, "template", a.json)
+    expect_error(sim.call("GET", f"{RM}/responses/nope", token=service), 404, "not.found", "unknown response")
+    a = sim.call("GET", f"{RM}/responses/{RESP(2)}?expand=everything", token=service)
+    expect_error(a, 400, "invalid.query.param.value", "expand enum")
+
+    # Permissions
+    a = sim.call("GET", f"{RM}/libraries", token=bob)
+    expect_error(a, 403, "missing.any.permissions", "Bob cannot view libraries")
+    check(a.json["messageParams"]["permissions"] == "[responses:library:view]", "403 names the permission", a.json)
+    a = sim.call("POST", f"{RM}/responses/query", {}, token=bob)
+    expect_error(a, 403, "missing.any.permissions", "Bob cannot query responses")
+    check("responses:response:view" in a.json["message"], "403 message names the permission", a.json)
+    a = sim.call("POST", f"{RM}/libraries", {"name": "Mine"}, token=service)
+    expect_error(a, 403, "missing.any.permissions", "demo-service cannot add libraries")
+    check(a.json["messageParams"]["permissions"] == "[responses:library:add]", "403 names library:add", a.json)
+    a = sim.call("POST", f"{RM}/responses", {"name": "x", "libraries": [{"id": LIB(1)}], "texts": [{"content": "x"}]},
+                 token=alice)
+    expect_error(a, 403, "missing.any.permissions", "Alice cannot add responses")
+
+    # Query
+    query = lambda body: sim.call("POST", f"{RM}/responses/query", body, token=service)
+
+    def hits(body, what):
+        a = query(body)
+        check(a.status == 200 and "results" in a.json, f"{what}: 200 ResponseQueryResults", a.json)
+        return names(a.json["results"])
+    everything = hits({}, "query without phrase")
+    check(everything == ["After-hours notice", "Escalation notice", "Greeting", "Order shipped"], "all, by name",
+          everything)
+    r = query({"pageSize": 2}).json["results"]
+    check(r["total"] == 4 and r["pageCount"] == 2 and r["nextUri"] == f"{RM}/responses/query?pageSize=2&pageNumber=2",
+          "query paging fields", r)
+    check(hits({"queryPhrase": "ESCALATED"}, "phrase in text") == ["Escalation notice"], "phrase matches text")
+    check(hits({"queryPhrase": "greet"}, "phrase in name") == ["Greeting"], "phrase matches name")
+    check(hits({"queryPhrase": ""}, "empty phrase") == everything, "empty phrase matches all")
+    check(hits({"queryPhrase": "no such words"}, "no hits") == [], "phrase without hits")
+    for flt, want in (
+            ({"name": "name", "operator": "EQUALS", "values": ["greeting"]}, ["Greeting"]),
+            ({"name": "name", "operator": "IN", "values": ["Greeting", "Order shipped"]}, ["Greeting", "Order shipped"]),
+            ({"name": "libraryId", "operator": "EQUALS", "values": [LIB(2)]}, ["Order shipped"]),
+            ({"name": "libraryId", "operator": "IN", "values": [LIB(2).upper()]}, []),
+            ({"name": "responseType", "operator": "NOTEQUALS", "values": ["MessagingTemplate"]},
+             ["After-hours notice", "Escalation notice", "Greeting"]),
+            ({"name": "name", "operator": "BEGINS_WITH", "values": ["after"]}, ["After-hours notice"]),
+            ({"name": "name", "operator": "ENDS_WITH", "values": ["NOTICE"]}, ["After-hours notice", "Escalation notice"]),
+            ({"name": "name", "operator": "CONTAINS", "values": ["ship"]}, ["Order shipped"]),
+            ({"name": "text.contentType", "operator": "EQUALS", "values": ["text/html"]}, ["After-hours notice"]),
+            ({"name": "messagingTemplate", "operator": "EQUALS", "values": ["whatsapp"]}, ["Order shipped"]),
+            ({"name": "responseType", "operator": "EQUALS", "values": ["MessagingTemplate"]}, ["Order shipped"])):
+        got = hits({"filters": [flt]}, f"filter {flt}")
+        check(got == want, f"filter {flt['name']} {flt['operator']} {flt['values']}", got)
+    got = hits({"queryPhrase": "{{customer_name}}",
+                "filters": [{"name": "libraryId", "operator": "EQUALS", "values": [LIB(1)]},
+                            {"name": "name", "operator": "NOTEQUALS", "values": ["greeting"]},
+                            {"name": "text.contentType", "operator": "NOTEQUALS", "values": ["text/html"]}]},
+               "phrase and three filters")
+    check(got == ["Escalation notice"], "filters AND together with the phrase", got)
+    for body, status, code, field, what in (
+            ({"pageSize": 501}, 400, "invalid.value", "pageSize", "query pageSize 501"),
+            ({"pageSize": 0}, 400, "invalid.value", "pageSize", "query pageSize 0"),
+            ({"pageNumber": 0}, 400, "invalid.value", "pageNumber", "query pageNumber 0"),
+            ({"filters": [{"name": "colour", "operator": "EQUALS", "values": ["x"]}]}, 400, "invalid.value",
+             "filters[0].name", "unknown filter name"),
+            ({"filters": [{"name": "name", "operator": "LIKE", "values": ["x"]}]}, 400, "invalid.value",
+             "filters[0].operator", "unknown operator"),
+            ({"filters": [{"name": "name", "operator": "IN", "values": []}]}, 400, "invalid.value",
+             "filters[0].values", "empty values"),
+            ({"filters": [{"name": "name", "operator": "IN"}]}, 400, "bad.request", "filters[0].values",
+             "values missing"),
+            ({"query": "x"}, 400, "invalid.property", "query", "unknown property")):
+        a = query(body)
+        expect_error(a, status, code, what)
+        check(a.json["details"][0]["fieldName"] == field, f"{what}: details names {field}", a.json)
+    check(query({"pageSize": 500}).status == 200, "query pageSize 500 accepted")
+
+    # Paging across pages, and creating libraries and responses, on a bigger org
+    check(sim.call("POST", "/sim/v1/scenario", bulk_scenario(scenario_doc)).json == {"loaded": True}, "load bulk org")
+    admin = sim.token("rm-admin", "rm-admin-secret").json["access_token"]
+    seen, url, pages = [], f"{RM}/responses?libraryId={BULK_LIB}&pageSize=10", 0
+    while url:
+        pages += 1
+        check(pages <= 6, "nextUri ends", url)
+        j = check_paging(sim.call("GET", url, token=admin), f"bulk page {pages}", BULK_COUNT, 10, pages,
+                         f"{RM}/responses")
+        seen += [e["id"] for e in j["entities"]]
+        url = j.get("nextUri")
+    check(pages == 6 and len(seen) == BULK_COUNT and len(set(seen)) == BULK_COUNT, "every response once over 6 pages",
+          {"pages": pages, "ids": len(seen), "distinct": len(set(seen))})
+    check(seen == [f"00000000-0000-4000-8000-00000000b{i:03d}" for i in range(BULK_COUNT)], "bulk order by name", seen)
+    check_paging(sim.call("GET", f"{RM}/responses?libraryId={BULK_LIB}&pageSize=10&pageNumber=9", token=admin),
+                 "bulk past the end", BULK_COUNT, 10, 9, f"{RM}/responses")
+    a = sim.call("GET", f"{RM}/responses?libraryId={LIB(1)}", token=admin)
+    check(names(a.json) == ["After-hours notice", "bulk reply 00", "Escalation notice", "Greeting"],
+          "a response in two libraries; names sort case-insensitively", names(a.json))
+    libs, url = [], f"{RM}/libraries?pageSize=1"
+    while url:
+        j = sim.call("GET", url, token=admin).json
+        libs += names(j)
+        url = j.get("nextUri")
+    check(libs == ["Bulk", "Customer care", "WhatsApp templates"], "libraries one per page via nextUri", libs)
+    r = sim.call("POST", f"{RM}/responses/query", {"queryPhrase": "bulk text", "pageSize": 20, "pageNumber": 3},
+                 token=admin).json["results"]
+    check(r["total"] == BULK_COUNT and r["pageCount"] == 3 and len(r["entities"]) == 17 and "nextUri" not in r and
+          r["previousUri"].endswith("pageNumber=2"), "query last page", {k: v for k, v in r.items() if k != "entities"})
+
+    a = sim.call("POST", f"{RM}/libraries", {"name": "Created here", "id": "ignored", "version": 7}, token=admin)
+    check(a.status == 200 and UUID.match(a.json["id"]) and a.json["version"] == 1 and a.json["name"] == "Created here"
+          and a.json["selfUri"] == f"{RM}/libraries/{a.json['id']}" and "dateCreated" in a.json, "POST library", a.json)
+    new_lib = a.json
+    check(sim.call("GET", f"{RM}/libraries/{new_lib['id']}", token=admin).json == new_lib, "GET the new library")
+    a = sim.call("POST", f"{RM}/libraries", {"version": 1}, token=admin)
+    expect_error(a, 400, "bad.request", "library name required")
+    check(a.json["details"][0]["fieldName"] == "name", "library name detail", a.json)
+    body = {"name": "Created response", "libraries": [{"id": new_lib["id"]}],
+            "texts": [{"content": "Hello {{Who}}", "contentType": "text/plain"}],
+            "substitutions": [{"id": "Who", "defaultValue": "there"}], "interactionType": "chat"}
+    a = sim.call("POST", f"{RM}/responses?expand=substitutionsSchema", body, token=admin)
+    check(a.status == 200 and UUID.match(a.json["id"]) and a.json["version"] == 1 and
+          a.json["libraries"] == [{"id": new_lib["id"], "name": "Created here", "selfUri": new_lib["selfUri"]}] and
+          a.json["texts"] == [{"content": "Hello {{Who}}", "contentType": "text/plain", "type": "body"}] and
+          a.json["interactionType"] == "chat" and "Who" in a.json["substitutionsSchema"]["properties"],
+          "POST response", a.json)
+    created = a.json
+    got = sim.call("GET", f"{RM}/responses/{created['id']}?expand=substitutionsSchema", token=admin).json
+    check(got == created, "GET the new response", got)
+    a = sim.call("GET", f"{RM}/responses?libraryId={new_lib['id']}", token=admin)
+    check(names(a.json) == ["Created response"], "the new response is listed in its library", a.json)
+    for bad, status, code, field, what in (
+            ({"name": "x", "texts": [{"content": "x"}]}, 400, "bad.request", "libraries", "libraries required"),
+            ({"name": "x", "libraries": [{"id": "nope"}], "texts": [{"content": "x"}]}, 400, "bad.request",
+             "libraries[0].id", "unknown library"),
+            ({"name": "x", "libraries": [{"id": BULK_LIB}]}, 400, "bad.request", "texts", "texts required"),
+            ({"name": "x", "libraries": [{"id": BULK_LIB}], "texts": [{"contentType": "text/plain"}]}, 400,
+             "bad.request", "texts[0].content", "text content required"),
+            ({"name": "x", "libraries": [{"id": BULK_LIB}], "texts": [{"content": "x", "contentType": "text/rtf"}]},
+             400, "invalid.value", "texts[0].contentType", "contentType enum"),
+            ({"name": "x", "libraries": [{"id": BULK_LIB}], "texts": [{"content": "x"}], "responseType": "Letter"},
+             400, "invalid.value", "responseType", "responseType enum"),
+            ({"name": "x", "libraries": [{"id": BULK_LIB}], "texts": [{"content": "x"}],
+              "responseType": "MessagingTemplate"}, 400, "bad.request", "messagingTemplate.whatsApp",
+             "template needs whatsApp"),
+            ({"name": "x", "libraries": [{"id": BULK_LIB}], "texts": [{"content": "x"}], "responseType": "MessagingTemplate",
+              "messagingTemplate": {"whatsApp": {"name": "t"}}}, 400, "bad.request", "messagingTemplate.whatsApp.language",
+             "whatsApp language required"),
+            ({"name": "x", "libraries": [{"id": BULK_LIB}], "texts": [{"content": "x"}],
+              "messagingTemplate": {"whatsApp": {"name": "t", "language": "en"}}}, 400, "invalid.value",
+             "messagingTemplate", "template definition on a plain response"),
+            ({"libraries": [{"id": BULK_LIB}], "texts": [{"content": "x"}]}, 400, "bad.request", "name",
+             "name required")):
+        a = sim.call("POST", f"{RM}/responses", bad, token=admin)
+        expect_error(a, status, code, what)
+        check(a.json["details"][0]["fieldName"] == field, f"{what}: details names {field}", a.json)
+    a = sim.call("POST", f"{RM}/responses", {
+        "name": "Created template", "libraries": [{"id": new_lib["id"]}], "responseType": "MessagingTemplate",
+        "texts": [{"content": "Hi {{1}}"}], "substitutions": [{"id": "1"}],
+        "messagingTemplate": {"whatsApp": {"name": "hi", "language": "en_GB", "templateStatus": "ignored"}}},
+        token=admin)
+    check(a.status == 200 and a.json["messagingTemplate"] == {"whatsApp": {"name": "hi", "language": "en_GB"}},
+          "POST a template response (readOnly templateStatus ignored)", a.json)
+    a = sim.call("GET", f"{RM}/libraries?messagingTemplateFilter=whatsapp", token=admin)
+    check(names(a.json) == ["Created here", "WhatsApp templates"], "filter sees the new template library", a.json)
+    check(sim.call("POST", "/sim/v1/scenario", scenario_doc).status == 200, "load the demo back")
+    check(sim.call("GET", f"{RM}/libraries/{new_lib['id']}", token=service).status == 401, "tokens cleared by load")
+    lib = {"id": "L", "name": "L"}
+    plain = {"name": "x", "libraries": ["L"], "texts": [{"content": "x"}]}
+    wa = {"name": "t", "libraries": ["L"], "texts": [{"content": "Hi {{1}}"}], "responseType": "MessagingTemplate",
+          "messagingTemplate": {"whatsApp": {"name": "t", "language": "en"}}}
+    for doc, path in (
+            ({"libraries": [lib], "responses": [dict(plain, libraries=["nope"])]}, "$.responses[0].libraries[0]"),
+            ({"libraries": [lib], "responses": [dict(plain, txts=[])]}, "$.responses[0].txts"),
+            ({"libraries": [{"name": "L", "colour": "red"}]}, "$.libraries[0].colour"),
+            ({"libraries": [{"id": "L"}]}, "$.libraries[0].name"),
+            ({"libraries": [lib], "responses": [{"name": "x", "libraries": ["L"]}]}, "$.responses[0].texts"),
+            ({"libraries": [lib], "responses": [dict(plain, texts=[{"content": "x", "contentType": "text/rtf"}])]},
+             "$.responses[0].texts[0].contentType"),
+            ({"libraries": [lib], "responses": [dict(plain, responseType="Letter")]}, "$.responses[0].responseType"),
+            ({"libraries": [lib], "responses": [dict(wa, messagingTemplate={"whatsApp": {"name": "t"}})]},
+             "$.responses[0].messagingTemplate.whatsApp.language"),
+            ({"libraries": [lib], "responses": [dict(wa, messagingTemplate={})]}, "$.responses[0].messagingTemplate"),
+            ({"libraries": [lib], "responses": [dict(plain, messagingTemplate=wa["messagingTemplate"])]},
+             "$.responses[0].messagingTemplate"),
+            ({"libraries": [lib], "responses": [dict(plain, substitutions=[{"id": "a"}, {"id": "a"}])]},
+             "$.responses[0].substitutions[1].id"),
+            ({"users": [{"id": "u", "name": "U", "preferredName": 3}]}, "$.users[0].preferredName")):
+        a = sim.call("POST", "/sim/v1/scenario", doc)
+        check(a.status == 400 and a.json["path"] == path, f"scenario error at {path}", a.json)
+    a = sim.call("POST", "/sim/v1/scenario", {"libraries": [lib], "responses": [plain, wa]})
+    check(a.json == {"loaded": True}, "minimal libraries and responses load", a.json)
+    check(sim.call("POST", "/sim/v1/scenario", scenario_doc).status == 200, "load the demo back again")
+
+
+def template_sends(sim):
+    service = sim.token("demo-service", "demo-service-secret").json["access_token"]
+    alice = sim.user_token(ALICE)
+    wa_send = f"/api/v2/conversations/messages/{C(3)}/communications/{COMM(3, 3)}/messages"
+    params = [{"id": "1", "value": "Ann"}, {"id": "2", "value": "A-1001"}, {"id": "3", "value": "tomorrow"}]
+    rendered = "Hello Ann, your order A-1001 has shipped and will arrive tomorrow."
+    tmpl = lambda **kw: {"textBody": "", "messagingTemplate": dict({"responseId": RESP(4), "bodyParameters": params}, **kw)}
+    a = sim.call("POST", wa_send, tmpl(), token=alice)
+    check(a.status == 200 and a.json["textBody"] == rendered and a.json["messengerType"] == "whatsapp",
+          "template send: MessageData textBody rendered", a.json)
+    e = sim.transcript(C(3))[-1]
+    check(e["id"] == a.json["id"] and e["route"] == "agent-messaging" and e["text"] == rendered and
+          e["messagingTemplate"] == {"responseId": RESP(4), "name": "order_shipped", "language": "en_US",
+                                     "bodyParameters": params}, "template transcript entry", e)
+    old = {"textBody": "", "messagingTemplate": {"responseId": RESP(4), "parameters": params}}
+    a = sim.call("POST", wa_send, old, token=alice)
+    check(a.status == 200 and a.json["textBody"] == rendered, "deprecated parameters accepted", a.json)
+
+    def refused(body, field, what, path=wa_send, token=alice, code="bad.request"):
+        a = sim.call("POST", path, body, token=token)
+        expect_error(a, 400, code, what)
+        check(a.json["details"][0]["fieldName"] == field, f"{what}: details names {field}", a.json)
+        return a.json
+    refused({"textBody": "", "messagingTemplate": {"bodyParameters": params}}, "messagingTemplate.responseId",
+            "template without responseId")
+    refused(tmpl(responseId="nope"), "messagingTemplate.responseId", "template with an unknown response")
+    refused(tmpl(responseId=RESP(1)), "messagingTemplate.responseId", "template with a plain response")
+    refused({"textBody": "", "messagingTemplate": {"responseId": RESP(4), "bodyParameters": params,
+                                                   "parameters": params}}, "messagingTemplate.parameters",
+            "bodyParameters and parameters together")
+    refused(tmpl(), "messagingTemplate", "template into web messaging",
+            path=f"/api/v2/conversations/messages/{C(1)}/communications/{COMM(1, 3)}/messages")
+    j = refused(tmpl(bodyParameters=params[:2]), "messagingTemplate.bodyParameters", "missing body parameter")
+    check("missing body parameters: 3" in j["message"] and j["details"][0]["entityName"] == "3" and
+          j["details"][0]["errorCode"] == "required" and j["messageParams"]["missing"] == "3", "missing names 3", j)
+    j = refused(tmpl(bodyParameters=params + [{"id": "4", "value": "x"}, {"id": "CaseNumber", "value": "y"}]),
+                "messagingTemplate.bodyParameters", "unknown body parameters")
+    check("unknown body parameters: 4, CaseNumber" in j["message"] and
+          [d["entityName"] for d in j["details"]] == ["4", "CaseNumber"], "unknown ids listed", j)
+    j = refused(tmpl(bodyParameters=[params[0], {"id": "9", "value": "x"}]), "messagingTemplate.bodyParameters",
+                "missing and unknown body parameters")
+    check("missing body parameters: 2, 3; unknown body parameters: 9" in j["message"] and len(j["details"]) == 3,
+          "missing and unknown together", j)
+    refused(tmpl(bodyParameters=[params[0], params[1], {"id": "3", "value": ""}]),
+            "messagingTemplate.bodyParameters[2].value", "empty parameter value")
+    refused(tmpl(bodyParameters=[params[0], params[1], {"value": "x"}]), "messagingTemplate.bodyParameters[2].id",
+            "parameter without id")
+    refused(tmpl(bodyParameters=params + [params[0]]), "messagingTemplate.bodyParameters[3].id", "parameter twice",)
+    refused({"textBody": "hi", "messagingTemplate": tmpl()["messagingTemplate"]}, "textBody",
+            "text and template together")
+
+    agentless = {"fromAddress": "+15550002000", "toAddress": "+447700900123", "toAddressMessengerType": "whatsapp",
+                 "messagingTemplate": {"responseId": RESP(4), "bodyParameters": params},
+                 "useExistingActiveConversation": True}
+    a = sim.call("POST", "/api/v2/conversations/messages/agentless", agentless, token=service)
+    check(a.status == 200 and a.json["conversationId"] == C(3) and a.json["message"]["textBody"] == rendered and
+          a.json["messagingTemplate"] == agentless["messagingTemplate"], "agentless whatsapp template", a.json)
+    e = sim.transcript(C(3))[-1]
+    check(e["route"] == "agentless" and e["text"] == rendered and e["messagingTemplate"]["name"] == "order_shipped" and
+          e["sender"]["clientId"] == "demo-service", "agentless template transcript entry", e)
+    refused(dict(agentless, messagingTemplate={"responseId": RESP(4), "bodyParameters": params[1:]}),
+            "messagingTemplate.bodyParameters", "agentless template missing a parameter",
+            path="/api/v2/conversations/messages/agentless", token=service)
+    refused(dict(agentless, toAddressMessengerType="sms", fromAddress="+15550001000", toAddress="+15551230002"),
+            "messagingTemplate", "agentless template to SMS", path="/api/v2/conversations/messages/agentless",
+            token=service)
+
+
 def run(sim, scenario_doc):
     a = sim.call("GET", "/sim/v1/health")
     check(a.status == 200 and a.json == {"ok": True, "baseUrl": sim.base}, "health", a.json)
@@ -181,6 +543,9 @@ def run(sim, scenario_doc):
     a = sim.call("GET", "/api/v2/users/me?expand=authorization", token=alice)
     check(a.status == 200 and a.json["name"] == "Alice Agent" and
           "conversation:message:create" in a.json["authorization"]["permissions"], "users/me expand", a.json)
+    check(a.json.get("preferredName") == "Alice", "users/me preferredName", a.json)
+    check("preferredName" not in sim.call("GET", "/api/v2/users/me", token=sim.user_token(CAROL)).json,
+          "no preferredName when the scenario has none")
 
     # Conversation GETs
     a = sim.call("GET", f"/api/v2/conversations/{C(1)}", token=service)
@@ -273,7 +638,9 @@ def run(sim, scenario_doc):
     wa = {"fromAddress": "+15550002000", "toAddress": "+447700900123", "toAddressMessengerType": "whatsapp",
           "textBody": "Order shipped", "useExistingActiveConversation": True}
     a = sim.call("POST", "/api/v2/conversations/messages/agentless", wa, token=service)
-    check(a.status == 200 and a.json["conversationId"] == C(3), "agentless whatsapp", a.json)
+    expect_error(a, 400, "bad.request", "agentless whatsapp text without a template")
+    check(a.json["details"][0]["fieldName"] == "messagingTemplate" and "template" in a.json["message"],
+          "agentless whatsapp text names messagingTemplate", a.json)
 
     # Legacy chat and third-party chat
     chat = f"/api/v2/conversations/chats/{C(6)}/communications/{COMM(6, 3)}"
@@ -365,6 +732,10 @@ def run(sim, scenario_doc):
         lines = [json.loads(line) for line in f if line.strip()]
     check(len(lines) >= len(log) and all(s not in json.dumps(lines) for s in (service, alice, "demo-service-secret")),
           "request-log file redacted", len(lines))
+
+    # Response Management and messaging-template sends (they load other scenarios: tokens end here)
+    response_management(sim, scenario_doc, service, readonly, alice, bob)
+    template_sends(sim)
 
     # Rate limit: a tiny-limit scenario, then reset back to the demo
     tiny = json.loads(json.dumps(scenario_doc))
