@@ -58,7 +58,7 @@ static int parse(int argc, char **argv, cli_ctx *ctx, const char *cmd, rargs *a)
 	};
 	int c, rc;
 
-	optind = 1;
+	optind = 0; /* full re-initialisation: the global parse left getopt in '+' mode */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
