@@ -90,7 +90,7 @@ step "One of them: its text and its substitutions"
 show "$bin/gcmsg" responses show "$canned"
 
 step "Rendered for this conversation: built-ins, the customer's attributes, defaults"
-show "$bin/gcmsg" -v responses render "$canned" --conversation "$web_conv"
+show "$bin/gcmsg" responses render "$canned" --conversation "$web_conv"
 
 step "Dry run: the rendered text and the exact request, nothing sent"
 show "$bin/gcmsg" send "$web_conv" --response "$canned" --var ETA="2 hours" --dry-run

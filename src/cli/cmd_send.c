@@ -246,8 +246,10 @@ int cmd_send(int argc, char **argv, cli_ctx *ctx)
 			putchar('\n');
 		}
 	}
-	if (gcmsg_send_result_dry_run(res) && !ctx->quiet)
+	if (gcmsg_send_result_dry_run(res) && !ctx->quiet) {
+		fflush(stdout); /* keep the note after the output it refers to on a terminal */
 		fputs("gcmsg: dry run: nothing was sent\n", stderr);
+	}
 out:
 	gcmsg_send_result_free(res);
 	gcmsg_rendered_free(rd);

@@ -257,9 +257,13 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
 	}
 	res->dry_run = opts->dry_run != 0;
-	for (i = 0; i < gcmsg_route_warning_count(route); i++)
+	for (i = 0; i < gcmsg_route_warning_count(route); i++) {
+		/* the route's "templates only" warning is moot when a template is what goes out */
+		if (tmpl && strcmp(gcmsg_route_warning_id(route, i), "whatsapp.template-only") == 0)
+			continue;
 		if (add_warning(res, gcmsg_route_warning_id(route, i), gcmsg_route_warning_text(route, i)) < 0)
 			goto oom;
+	}
 
 	switch (kind) {
 	case GCMSG_ROUTE_AGENT_MESSAGING:
