@@ -24,6 +24,7 @@
 
 #define STORE_SUBDIR "responses"
 #define MAX_ID_LEN 200
+#define MAX_STORE_FILES 100000 /* library files in a store */
 
 /* ---- the pure comparison ---- */
 
@@ -320,6 +321,12 @@ static int list_toml(const char *dir, char ***out, size_t *n)
 		char **nv;
 		if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".toml") != 0)
 			continue;
+		if (count == MAX_STORE_FILES) {
+			gcmsg__free_strv(v, count);
+			closedir(d);
+			errno = EMFILE;
+			return -1;
+		}
 		nv = realloc(v, (count + 1) * sizeof(char *));
 		if (!nv || !(nv[count] = gcmsg__strdup(de->d_name))) {
 			v = nv ? nv : v;
@@ -393,7 +400,8 @@ int gcmsg_response_set_load_store(gcmsg_response_set **out, const char *store_di
 			gcmsg__err_set_fix(&set->err, "run gcmsg responses sync");
 		} else {
 			rc = gcmsg__err_set(&set->err, errno == ENOMEM ? GCMSG_ERROR : GCMSG_ECONFIG,
-			                    "cannot read the store %s: %s", dir, strerror(errno));
+			                    "cannot read the store %s: %s", dir,
+			                    errno == EMFILE ? "more than 100000 library files" : strerror(errno));
 		}
 		goto out;
 	}
@@ -518,12 +526,26 @@ static rep_lib *rep_add(gcmsg_sync_report *rep, const char *id, const char *name
 	return l;
 }
 
-/* the comment a store file starts with; the URL's control characters are neutralised by the writer */
+/*
+ * The comment a store file starts with. The URL loses any user:password@
+ * part (never written to disk); the writer neutralises control characters.
+ */
 static char *store_comment(const gcmsg_client *c)
 {
+	const char *url = c->api_url ? c->api_url : "?", *host = strstr(url, "://"), *at, *slash;
+	size_t scheme = host ? (size_t)(host - url) + 3 : 0;
+
+	if (host) {
+		at = strchr(url + scheme, '@');
+		slash = strchr(url + scheme, '/');
+		if (at && (!slash || at < slash))
+			return gcmsg__asprintf("Synced by gcmsg responses sync from %.*s%s \xe2\x80\x94 do not edit: the "
+			                       "next sync replaces it.",
+			                       (int)scheme, url, at + 1);
+	}
 	return gcmsg__asprintf("Synced by gcmsg responses sync from %s \xe2\x80\x94 do not edit: the next sync "
 	                       "replaces it.",
-	                       c->api_url ? c->api_url : "?");
+	                       url);
 }
 
 /* fetch, compare and render one library (writes nothing) */

@@ -980,6 +980,38 @@ static void sync_refuses_and_fails_safely(void **state)
 	assert_int_equal(stat(dir, &st), -1);
 }
 
+/* credentials in the API URL never reach the store's files */
+static void store_comment_drops_userinfo(void **state)
+{
+	gcmsg_client_options o = GCMSG_CLIENT_OPTIONS_INIT;
+	gcmsg_sync_options so = GCMSG_SYNC_OPTIONS_INIT;
+	gcmsg_client *c;
+	gcmsg_sync_report *rep;
+	char url[128], dir[400], path[500], want[200], *text;
+
+	(void)state;
+	handler = rm_handler;
+	nlibs = 1;
+	resp_per_lib[0] = 1;
+	snprintf(url, sizeof(url), "http://user:s3cret@127.0.0.1:%d/", port);
+	o.access_token = "test-token";
+	o.api_url = url;
+	assert_int_equal(gcmsg_client_new(&c, &o), GCMSG_OK);
+	snprintf(dir, sizeof(dir), "%s/userinfo", store);
+	so.store_dir = dir;
+	assert_int_equal(gcmsg_responses_sync(&rep, c, &so), GCMSG_OK);
+	gcmsg_sync_report_free(rep);
+	snprintf(path, sizeof(path), "%s/responses/L0.toml", dir);
+	text = slurp(path);
+	assert_non_null(text);
+	assert_null(strstr(text, "s3cret"));
+	snprintf(want, sizeof(want), "# Synced by gcmsg responses sync from http://127.0.0.1:%d \xe2\x80\x94", port);
+	assert_memory_equal(text, want, strlen(want));
+	free(text);
+	gcmsg_client_free(c);
+	nlibs = 3;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -998,6 +1030,7 @@ int main(void)
 		cmocka_unit_test_setup(malformed_entities_and_bad_input, before),
 		cmocka_unit_test_setup(sync_writes_compares_and_deletes, before),
 		cmocka_unit_test_setup(sync_refuses_and_fails_safely, before),
+		cmocka_unit_test_setup(store_comment_drops_userinfo, before),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
