@@ -445,7 +445,7 @@ static int act_sync(rargs *a, cli_ctx *ctx)
 		json_t *arr = json_array();
 		for (i = 0; arr && i < gcmsg_sync_report_library_count(rep); i++)
 			json_array_append_new(
-				arr, json_pack("{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b}", "libraryId",
+				arr, json_pack("{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b}", "libraryId",
 			                       cli_jstr(gcmsg_sync_report_library_id(rep, i)), "libraryName",
 			                       cli_jstr(gcmsg_sync_report_library_name(rep, i)), "path",
 			                       cli_jstr(gcmsg_sync_report_path(rep, i)), "added",
@@ -453,12 +453,21 @@ static int act_sync(rargs *a, cli_ctx *ctx)
 			                       (json_int_t)gcmsg_sync_report_updated(rep, i), "unchanged",
 			                       (json_int_t)gcmsg_sync_report_unchanged(rep, i), "removed",
 			                       (json_int_t)gcmsg_sync_report_removed(rep, i), "written",
-			                       gcmsg_sync_report_written(rep, i)));
+			                       gcmsg_sync_report_written(rep, i), "deleted",
+			                       gcmsg_sync_report_deleted(rep, i)));
 		json_t *doc = json_pack("{s:b, s:s, s:o}", "dryRun", a->dry_run, "store", store, "libraries",
 		                        arr ? arr : json_array());
 		rc = cli_print_json(doc);
 	} else if (!ctx->quiet) {
-		for (i = 0; i < gcmsg_sync_report_library_count(rep); i++)
+		for (i = 0; i < gcmsg_sync_report_library_count(rep); i++) {
+			if (gcmsg_sync_report_deleted(rep, i)) {
+				printf("%s (%s): gone from Genesys; %zu removed%s %s\n",
+				       gcmsg_sync_report_library_name(rep, i) ? gcmsg_sync_report_library_name(rep, i)
+				                                              : "-",
+				       gcmsg_sync_report_library_id(rep, i), gcmsg_sync_report_removed(rep, i),
+				       a->dry_run ? ", would delete" : ", deleted", gcmsg_sync_report_path(rep, i));
+				continue;
+			}
 			printf("%s (%s): %zu added, %zu updated, %zu unchanged, %zu removed%s%s\n",
 			       gcmsg_sync_report_library_name(rep, i) ? gcmsg_sync_report_library_name(rep, i) : "-",
 			       gcmsg_sync_report_library_id(rep, i), gcmsg_sync_report_added(rep, i),
@@ -466,6 +475,7 @@ static int act_sync(rargs *a, cli_ctx *ctx)
 			       gcmsg_sync_report_removed(rep, i),
 			       gcmsg_sync_report_written(rep, i) ? (a->dry_run ? " -> would write " : " -> ") : "",
 			       gcmsg_sync_report_written(rep, i) ? gcmsg_sync_report_path(rep, i) : "");
+		}
 		if (a->dry_run)
 			fputs("gcmsg: dry run: the store was not changed\n", stderr);
 	}

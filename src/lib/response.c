@@ -462,13 +462,21 @@ static int in_library(const gcmsg_response *r, const char *library)
 	return 0;
 }
 
+/* Do two responses sit in the same first library (the one a listing shows)? */
+static int same_libraries(const gcmsg_response *a, const gcmsg_response *b)
+{
+	if (!a->nlibs || !b->nlibs)
+		return a->nlibs == b->nlibs;
+	return strcmp(a->lib_ids[0], b->lib_ids[0]) == 0;
+}
+
 int gcmsg_response_set_find(const gcmsg_response **out, gcmsg_response_set *set, const char *id_or_name,
                             const char *library)
 {
 	const gcmsg_response *hit = NULL;
 	gcmsg_buf where = GCMSG_BUF_INIT(4096);
 	size_t i, nhits = 0;
-	int rc;
+	int rc, across = 0;
 
 	if (!out || !set || !id_or_name || !*id_or_name) {
 		if (set)
@@ -490,9 +498,10 @@ int gcmsg_response_set_find(const gcmsg_response **out, gcmsg_response_set *set,
 			continue;
 		if (nhits++ == 0)
 			hit = r;
-		gcmsg__buf_printf(&where, "%s%s (%s)", nhits > 1 ? ", " : "",
-		                  r->nlibs && r->lib_names[0] ? r->lib_names[0] : "no library",
-		                  r->nlibs ? r->lib_ids[0] : r->id);
+		else if (!same_libraries(hit, r))
+			across = 1;
+		gcmsg__buf_printf(&where, "%s%s in library '%s' (%s)", nhits > 1 ? ", " : "", r->id,
+		                  r->nlibs && r->lib_names[0] ? r->lib_names[0] : "-", r->nlibs ? r->lib_ids[0] : "-");
 	}
 	if (nhits == 1) {
 		gcmsg__buf_dispose(&where);
@@ -500,9 +509,12 @@ int gcmsg_response_set_find(const gcmsg_response **out, gcmsg_response_set *set,
 		return GCMSG_OK;
 	}
 	if (nhits > 1) {
-		rc = gcmsg__err_set(&set->err, GCMSG_EUSAGE, "response name '%s' is in %zu libraries: %s",
+		rc = gcmsg__err_set(&set->err, GCMSG_EUSAGE, "response name '%s' matches %zu responses: %s",
 		                    id_or_name, nhits, gcmsg__buf_cstr(&where));
-		gcmsg__err_set_fix(&set->err, "name the library with --library, or use the response id");
+		gcmsg__err_set_fix(&set->err, "%s",
+		                   across ? "choose the library with --library (its name or id), or give the "
+		                            "response id"
+		                          : "the name repeats within one library: give the response id");
 	} else if (library) {
 		rc = gcmsg__err_set(&set->err, GCMSG_ENOTFOUND, "no response '%s' in library '%s'", id_or_name,
 		                    library);
