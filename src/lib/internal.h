@@ -2,6 +2,8 @@
 #ifndef GCMSG_INTERNAL_H
 #define GCMSG_INTERNAL_H
 
+#include <stdarg.h>
+
 #include <curl/curl.h>
 #include <jansson.h>
 
@@ -20,6 +22,7 @@
 /* ---- strings (util.c) ---- */
 char *gcmsg__strdup(const char *s);                         /* NULL-safe */
 char *gcmsg__asprintf(const char *fmt, ...) GCMSG__PRINTF(1, 2); /* NULL on OOM */
+char *gcmsg__vasprintf(const char *fmt, va_list ap) GCMSG__PRINTF(1, 0);
 void gcmsg__free_secret(char *s);                            /* zero, then free */
 /* Percent-encode one path segment (RFC 3986 unreserved kept). */
 char *gcmsg__path_escape(const char *segment);

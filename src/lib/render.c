@@ -276,17 +276,13 @@ static int fail(gcmsg_rendered *r, int code, const char *fmt, ...) GCMSG__PRINTF
 static int fail(gcmsg_rendered *r, int code, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 	char *p;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	p = gcmsg__vasprintf(fmt, ap);
 	va_end(ap);
-	if (n < 0 || !(p = malloc((size_t)n + 1)))
+	if (!p)
 		return GCMSG_ERROR;
-	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
-	va_end(ap);
 	free(r->error);
 	r->error = p;
 	return code;

@@ -11,6 +11,7 @@
  *   GET  /api/v2/responsemanagement/responses/{id}?expand=substitutionsSchema
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -467,6 +468,32 @@ static int add_set_library(gcmsg_client *c, gcmsg_response_set *set, const gcmsg
 	return GCMSG_OK;
 }
 
+/*
+ * The start of a listing or a search: every library (for names and for
+ * resolving `library`), an empty result set, and - when a library is named -
+ * its index in *libs_out, already added to the set (SIZE_MAX otherwise).
+ */
+static int begin_scope(gcmsg_client *client, const char *library, gcmsg_response_set **libs_out,
+                       gcmsg_response_set **set_out, size_t *idx)
+{
+	int rc;
+
+	*libs_out = *set_out = NULL;
+	*idx = SIZE_MAX;
+	rc = gcmsg_libraries_list(libs_out, client, NULL);
+	if (rc < 0)
+		return rc;
+	*set_out = gcmsg__response_set_new();
+	if (!*set_out)
+		return gcmsg__err_set(&client->err, GCMSG_ERROR, "out of memory");
+	if (!library)
+		return GCMSG_OK;
+	rc = gcmsg__library_resolve(client, *libs_out, library, idx);
+	if (rc == GCMSG_OK)
+		rc = add_set_library(client, *set_out, &(*libs_out)->libs[*idx]);
+	return rc;
+}
+
 int gcmsg_responses_list(gcmsg_response_set **out, gcmsg_client *client, const char *library)
 {
 	gcmsg_response_set *libs = NULL, *set = NULL;
@@ -480,20 +507,11 @@ int gcmsg_responses_list(gcmsg_response_set **out, gcmsg_client *client, const c
 		return GCMSG_EUSAGE;
 	if (library && !*library)
 		return gcmsg__err_set(&client->err, GCMSG_EUSAGE, "an empty library name");
-	rc = gcmsg_libraries_list(&libs, client, NULL);
+	rc = begin_scope(client, library, &libs, &set, &idx);
 	if (rc < 0)
-		return rc;
-	set = gcmsg__response_set_new();
-	if (!set) {
-		rc = gcmsg__err_set(&client->err, GCMSG_ERROR, "out of memory");
 		goto out;
-	}
 	if (library) {
-		rc = gcmsg__library_resolve(client, libs, library, &idx);
-		if (rc == GCMSG_OK)
-			rc = add_set_library(client, set, &libs->libs[idx]);
-		if (rc == GCMSG_OK)
-			rc = gcmsg__responses_of_library(client, set, libs, libs->libs[idx].id);
+		rc = gcmsg__responses_of_library(client, set, libs, libs->libs[idx].id);
 	} else {
 		for (i = 0; rc == GCMSG_OK && i < libs->nlibs; i++) {
 			rc = add_set_library(client, set, &libs->libs[i]);
@@ -577,23 +595,11 @@ int gcmsg_responses_search(gcmsg_response_set **out, gcmsg_client *client, const
 		return gcmsg__err_set(&client->err, GCMSG_EUSAGE, "an empty library name");
 	if (check_utf8(client, "search phrase", phrase) < 0 || check_utf8(client, "library name", library) < 0)
 		return GCMSG_EUSAGE;
-	rc = gcmsg_libraries_list(&libs, client, NULL);
+	rc = begin_scope(client, library, &libs, &set, &idx);
 	if (rc < 0)
-		return rc;
-	set = gcmsg__response_set_new();
-	if (!set) {
-		rc = gcmsg__err_set(&client->err, GCMSG_ERROR, "out of memory");
 		goto out;
-	}
-	if (library) {
-		rc = gcmsg__library_resolve(client, libs, library, &idx);
-		if (rc < 0)
-			goto out;
+	if (library)
 		library_id = libs->libs[idx].id;
-		rc = add_set_library(client, set, &libs->libs[idx]);
-		if (rc < 0)
-			goto out;
-	}
 	rc = query_all(client, set, libs, phrase, NULL, library_id);
 	if (rc < 0 || library)
 		goto out;

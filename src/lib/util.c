@@ -20,22 +20,30 @@ char *gcmsg__strdup(const char *s)
 	return p;
 }
 
-char *gcmsg__asprintf(const char *fmt, ...)
+char *gcmsg__vasprintf(const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list again;
 	int n;
 	char *p;
 
-	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
+	if (n < 0 || !(p = malloc((size_t)n + 1))) {
+		va_end(again);
 		return NULL;
-	p = malloc((size_t)n + 1);
-	if (!p)
-		return NULL;
+	}
+	vsnprintf(p, (size_t)n + 1, fmt, again);
+	va_end(again);
+	return p;
+}
+
+char *gcmsg__asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
 	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	p = gcmsg__vasprintf(fmt, ap);
 	va_end(ap);
 	return p;
 }
