@@ -166,7 +166,7 @@ int cli_render_failed(const char *cmd, const gcmsg_rendered *rd, int rc)
 	fprintf(stderr, "gcmsg: %s: %s: %s (nothing was sent)\n", cmd, gcmsg_strerror(rc),
 	        what ? what : "the response cannot be rendered");
 	if (rc == GCMSG_EPOLICY)
-		fputs("gcmsg:   fix: give each value with --var ID=VALUE, or --allow-missing to leave "
+		fputs("gcmsg: fix: give each value with --var ID=VALUE, or --allow-missing to leave "
 		      "placeholders in place as Genesys does\n",
 		      stderr);
 	return cli_exit_code(rc);
