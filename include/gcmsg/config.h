@@ -28,6 +28,7 @@ typedef enum gcmsg_config_key {
 	GCMSG_CONFIG_LOGIN_URL,
 	GCMSG_CONFIG_CACERT,
 	GCMSG_CONFIG_STORE, /**< the offline store directory (synced responses) */
+	GCMSG_CONFIG_POLICY, /**< the content policy file */
 	GCMSG_CONFIG_KEY_COUNT
 } gcmsg_config_key;
 
@@ -56,7 +57,7 @@ GCMSG_EXTERN(char *) gcmsg_config_default_path(void);
  * the default path). A missing file is not an error unless `profile` was
  * named explicitly or `path` was given. Keys: region (or environment),
  * client_id (or client_credentials), client_secret, access_token, api_url,
- * login_url, cacert, store. Errors (GCMSG_ECONFIG) name the file and line; a file
+ * login_url, cacert, store, policy. Errors (GCMSG_ECONFIG) name the file and line; a file
  * holding a secret that group or others can read is refused, with the fix
  * `chmod 600 <path>`.
  */
@@ -65,7 +66,7 @@ GCMSG_EXTERN(int) gcmsg_config_load_file(gcmsg_config *cfg, const char *path, co
 /**
  * Overlay the environment: GENESYSCLOUD_REGION, GENESYSCLOUD_OAUTHCLIENT_ID,
  * GENESYSCLOUD_OAUTHCLIENT_SECRET, GENESYSCLOUD_ACCESS_TOKEN, GCMSG_API_URL,
- * GCMSG_LOGIN_URL, GCMSG_STORE. Empty variables are ignored.
+ * GCMSG_LOGIN_URL, GCMSG_STORE, GCMSG_POLICY. Empty variables are ignored.
  */
 GCMSG_EXTERN(int) gcmsg_config_load_env(gcmsg_config *cfg);
 

@@ -19,6 +19,8 @@
 #include "send.h"
 #include "response.h"
 #include "render.h"
+#include "policy.h"
+#include "media.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -35,6 +35,7 @@ static const struct {
 	{ "login_url", GCMSG_CONFIG_LOGIN_URL },
 	{ "cacert", GCMSG_CONFIG_CACERT },
 	{ "store", GCMSG_CONFIG_STORE },
+	{ "policy", GCMSG_CONFIG_POLICY },
 };
 
 static const struct {
@@ -48,6 +49,7 @@ static const struct {
 	{ "GCMSG_API_URL", GCMSG_CONFIG_API_URL },
 	{ "GCMSG_LOGIN_URL", GCMSG_CONFIG_LOGIN_URL },
 	{ "GCMSG_STORE", GCMSG_CONFIG_STORE },
+	{ "GCMSG_POLICY", GCMSG_CONFIG_POLICY },
 };
 
 static int is_credential(gcmsg_config_key k)
@@ -241,7 +243,7 @@ int gcmsg_config_load_file(gcmsg_config *cfg, const char *path, const char *prof
 			                    e->line, e->key, table);
 			gcmsg__err_set_fix(&cfg->err, "known keys: region (or environment), client_id (or "
 			                              "client_credentials), client_secret, access_token, api_url, "
-			                              "login_url, cacert, store");
+			                              "login_url, cacert, store, policy");
 			goto out;
 		}
 	}

@@ -1,0 +1,2 @@
+/* md5.c - being written (issue 4). */
+typedef int gcmsg__wip_md5;

@@ -1,0 +1,2 @@
+/* media.c - being written (issue 4). */
+typedef int gcmsg__wip_media;

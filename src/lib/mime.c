@@ -1,0 +1,2 @@
+/* mime.c - being written (issue 4). */
+typedef int gcmsg__wip_mime;
