@@ -65,6 +65,14 @@ GCMSG_EXTERN(const char *) gcmsg_route_from_address(const gcmsg_route *route);
 GCMSG_EXTERN(const char *) gcmsg_route_to_address(const gcmsg_route *route);
 GCMSG_EXTERN(const char *) gcmsg_route_messenger_type(const gcmsg_route *route);
 
+/**
+ * What the content policy checks against: the channel ("chat" for a legacy web
+ * chat, else the messaging platform: "sms", "webmessaging", ...; NULL when
+ * unknown) and the queue (the last ACD participant's queueId, or NULL).
+ */
+GCMSG_EXTERN(const char *) gcmsg_route_channel(const gcmsg_route *route);
+GCMSG_EXTERN(const char *) gcmsg_route_queue_id(const gcmsg_route *route);
+
 /** permission.missing: "ANY" or "ALL", and the permissions of the route. */
 GCMSG_EXTERN(const char *) gcmsg_route_permission_mode(const gcmsg_route *route);
 GCMSG_EXTERN(size_t) gcmsg_route_missing_permission_count(const gcmsg_route *route);

@@ -10,6 +10,7 @@
 #include "client.h"
 #include "route.h"
 #include "render.h"
+#include "policy.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -17,11 +18,11 @@ extern "C" {
 
 typedef struct gcmsg_send_result gcmsg_send_result;
 
-#define GCMSG_SEND_OPTIONS_VERSION 2
+#define GCMSG_SEND_OPTIONS_VERSION 3
 
 typedef struct gcmsg_send_options {
-	unsigned int version;  /**< GCMSG_SEND_OPTIONS_VERSION (1 is still accepted) */
-	const char *text;      /**< the message text, UTF-8; or NULL with `rendered` */
+	unsigned int version;  /**< GCMSG_SEND_OPTIONS_VERSION (1 and 2 are still accepted) */
+	const char *text;      /**< the message text, UTF-8; or NULL with `rendered` or `media_id` */
 	int typing;            /**< send a typing indicator first */
 	unsigned int delay_ms; /**< wait between the typing indicator and the text */
 	int dry_run;           /**< build the requests, send nothing */
@@ -32,17 +33,30 @@ typedef struct gcmsg_send_options {
 	 * It must have rendered without error.
 	 */
 	const gcmsg_rendered *rendered;
+	/**
+	 * Version 3. Every text (and template text) is checked against `policy`
+	 * (NULL: the built-in defaults) before anything is sent; placeholders left
+	 * by an allow-missing rendering, or when `allow_placeholders` is set, are not
+	 * a violation.
+	 */
+	const gcmsg_policy *policy;
+	int allow_placeholders;
+	/** Version 3: send this uploaded media (gcmsg_attachment_upload) instead of a text. */
+	const char *media_id;
 } gcmsg_send_options;
 
-#define GCMSG_SEND_OPTIONS_INIT { GCMSG_SEND_OPTIONS_VERSION, NULL, 0, 0, 0, NULL }
+#define GCMSG_SEND_OPTIONS_INIT { GCMSG_SEND_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL }
 
 /**
  * Send. A refused route returns gcmsg_route_refusal_code(route) with the
  * rule, explanation and fix in the client's last error. The body must fit the
  * route, else GCMSG_EROUTE with one of the rules `template.not-messaging`
  * (a template into a legacy chat), `template.not-whatsapp` (a template into
- * another platform) or `messaging.whatsapp-agentless-text` (Genesys takes only
- * templates from the agentless route into WhatsApp). A server error keeps
+ * another platform), `messaging.whatsapp-agentless-text` (Genesys takes only
+ * templates from the agentless route into WhatsApp) or `media.agent-only`
+ * (media goes only through the agent messaging route). A text the content
+ * policy refuses is GCMSG_EPOLICY with the violations summarised, before any
+ * request. A server error keeps
  * its code, message, messageParams (e.g. the missing permissions of a 403) and
  * correlation id. On GCMSG_OK, *out holds the result.
  */

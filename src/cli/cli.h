@@ -22,7 +22,7 @@ enum {
 /* Global options, parsed by main.c. */
 typedef struct cli_ctx {
 	const char *profile, *region, *api_url, *login_url, *client_id, *client_secret, *access_token,
-		*cacert, *store;
+		*cacert, *store, *policy;
 	int json, verbose, quiet;
 } cli_ctx;
 
@@ -35,6 +35,7 @@ typedef struct cli_cmd {
 int cmd_inspect(int argc, char **argv, cli_ctx *ctx);
 int cmd_send(int argc, char **argv, cli_ctx *ctx);
 int cmd_responses(int argc, char **argv, cli_ctx *ctx);
+int cmd_validate(int argc, char **argv, cli_ctx *ctx);
 
 /* output.c */
 int cli_exit_code(int gcmsg_code);
@@ -66,6 +67,18 @@ int cli_store_dir(char **out, cli_ctx *ctx);
 
 /* Parse a non-negative decimal integer no larger than max; -1 on failure. */
 int cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
+
+/* ---- the content policy (checks.c) ---- */
+
+/* The policy file the configuration names (--policy > GCMSG_POLICY > profile), else the defaults. */
+int cli_policy_open(gcmsg_policy **out, cli_ctx *ctx);
+/* gcmsg_policy_check_text with these options; GCMSG_OK, GCMSG_EPOLICY, or another code (printed). */
+int cli_check_text(gcmsg_policy_result **out, const char *cmd, const gcmsg_policy *policy, const char *text,
+                   const char *channel, const char *queue, int allow_placeholders);
+/* "gcmsg: CMD: RULE at bytes a-b, characters c-d: MESSAGE", one line each (no prefix when cmd is NULL) */
+void cli_print_violations(FILE *f, const char *cmd, const gcmsg_policy_result *pr);
+void cli_print_text_stats(FILE *f, const gcmsg_policy_result *pr);
+json_t *cli_policy_json(const gcmsg_policy_result *pr);
 
 /* ---- canned responses (canned.c) ---- */
 

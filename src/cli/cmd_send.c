@@ -17,12 +17,14 @@ static void send_usage(FILE *f)
 {
 	fputs("usage: gcmsg [global options] send CONVERSATION_ID\n"
 	      "         (--text TEXT | --response ID|NAME [--library L] [--offline] | --file F [--response ID|NAME])\n"
-	      "         [--var ID=VALUE]... [--lang L] [--allow-missing] [--typing] [--delay MS] [--dry-run] [--json]\n"
+	      "         [--attach FILE]... [--var ID=VALUE]... [--lang L] [--allow-missing] [--typing] [--delay MS]\n"
+	      "         [--dry-run] [--json]\n"
 	      "\n"
 	      "Send a text or a canned response into the conversation along the route 'gcmsg inspect'\n"
 	      "shows. {{ID}} placeholders are filled from --var, the built-ins AGENT_NAME, AGENT_ALIAS and\n"
 	      "CUSTOMER_NAME, the customer's attributes, then the response's defaults; any left unfilled\n"
-	      "refuses the send (exit 5) unless --allow-missing.\n"
+	      "refuses the send (exit 5) unless --allow-missing. Everything is checked against the content\n"
+	      "policy first ('gcmsg validate'); a violation sends nothing (exit 5).\n"
 	      "\n"
 	      "  --text TEXT          the message text (UTF-8)\n"
 	      "  --response ID|NAME   a Response Management response, by id or by name\n"
@@ -32,6 +34,7 @@ static void send_usage(FILE *f)
 	      "  --var ID=VALUE       a placeholder value (repeatable; wins over every other source)\n"
 	      "  --lang L             the language variant of a library-file response\n"
 	      "  --allow-missing      leave unresolved placeholders in place, as Genesys does\n"
+	      "  --attach FILE        send FILE as an attachment, after the text if any (repeatable, at most 10)\n"
 	      "  --typing             show a typing indicator first (agent messaging and legacy chat)\n"
 	      "  --delay MS           wait MS milliseconds before sending the text (0-600000)\n"
 	      "  --dry-run            print the rendered text and the exact request(s); send nothing\n"
@@ -67,14 +70,14 @@ static json_t *warnings_json(const gcmsg_send_result *res)
 	return a;
 }
 
-static int print_json(const gcmsg_route *route, const gcmsg_send_result *res, const gcmsg_response *resp,
-                      const gcmsg_rendered *rd)
+static json_t *build_json(const gcmsg_route *route, const gcmsg_send_result *res, const gcmsg_response *resp,
+                          const gcmsg_rendered *rd)
 {
 	json_t *doc = json_object();
 	size_t i, j;
 
 	if (!doc)
-		return cli_print_json(NULL);
+		return NULL;
 	json_object_set_new(doc, "dryRun", json_boolean(gcmsg_send_result_dry_run(res)));
 	json_object_set_new(doc, "messageId", cli_jstr(gcmsg_send_result_message_id(res)));
 	json_object_set_new(doc, "route", json_string(gcmsg_route_type_name(gcmsg_route_kind(route))));
@@ -106,7 +109,7 @@ static int print_json(const gcmsg_route *route, const gcmsg_send_result *res, co
 	if (rd)
 		json_object_set_new(doc, "rendering", cli_rendered_json(rd, gcmsg_send_result_dry_run(res)));
 	json_object_set_new(doc, "warnings", warnings_json(res));
-	return cli_print_json(doc);
+	return doc;
 }
 
 static void print_rendered(const gcmsg_response *resp, const gcmsg_rendered *rd)
@@ -124,14 +127,54 @@ static void print_rendered(const gcmsg_response *resp, const gcmsg_rendered *rd)
 	printf("text:\n%s\n\n", gcmsg_rendered_text(rd));
 }
 
-int cmd_send(int argc, char **argv, cli_ctx *ctx)
+#define MAX_ATTACH 10
+
+/* One --attach FILE: its upload, and the message that carries it. */
+typedef struct attachment {
+	const char *path;
+	gcmsg_attachment *media;
+	gcmsg_send_result *sent;
+} attachment;
+
+typedef struct send_plan {
+	const char *conv_id, *text;
+	cli_canned cn;
+	cli_canned_loaded loaded;
+	attachment att[MAX_ATTACH];
+	size_t natt;
+	gcmsg_send_options so;
+	gcmsg_policy *policy;
+	gcmsg_client *client;
+	gcmsg_route *route;
+	gcmsg_rendered *rd;
+	gcmsg_send_result *res; /* the text message */
+} send_plan;
+
+static void plan_free(send_plan *p)
 {
-	enum { O_TEXT = 256, O_TYPING, O_DELAY, O_DRY_RUN, O_JSON, O_LATER };
+	size_t i;
+
+	for (i = 0; i < p->natt; i++) {
+		gcmsg_attachment_free(p->att[i].media);
+		gcmsg_send_result_free(p->att[i].sent);
+	}
+	gcmsg_send_result_free(p->res);
+	gcmsg_rendered_free(p->rd);
+	gcmsg_route_free(p->route);
+	cli_canned_loaded_free(&p->loaded);
+	gcmsg_client_free(p->client);
+	gcmsg_policy_free(p->policy);
+}
+
+static int parse(send_plan *p, int argc, char **argv, cli_ctx *ctx)
+{
+	enum { O_TEXT = 256, O_TYPING, O_DELAY, O_DRY_RUN, O_JSON, O_ATTACH, O_LATER };
 	static const struct option opts[] = {
 		{ "text", required_argument, NULL, O_TEXT },
 		{ "response", required_argument, NULL, CLI_OPT_RESPONSE },
 		CLI_SOURCE_OPTIONS,
 		CLI_RENDER_OPTIONS,
+		{ "attach", required_argument, NULL, O_ATTACH },
 		{ "typing", no_argument, NULL, O_TYPING },
 		{ "delay", required_argument, NULL, O_DELAY },
 		{ "dry-run", no_argument, NULL, O_DRY_RUN },
@@ -141,120 +184,271 @@ int cmd_send(int argc, char **argv, cli_ctx *ctx)
 		{ "idempotency-key", required_argument, NULL, O_LATER },
 		{ NULL, 0, NULL, 0 },
 	};
-	gcmsg_send_options so = GCMSG_SEND_OPTIONS_INIT;
-	gcmsg_render_options ro = GCMSG_RENDER_OPTIONS_INIT;
-	cli_canned cn;
-	cli_canned_loaded loaded;
-	gcmsg_client *client = NULL;
-	gcmsg_route *route = NULL;
-	gcmsg_send_result *res = NULL;
-	gcmsg_rendered *rd = NULL;
-	const char *conv_id, *text = NULL;
 	unsigned long delay = 0;
 	int c, rc, idx = 0;
-	size_t i;
 
-	memset(&cn, 0, sizeof(cn));
-	memset(&loaded, 0, sizeof(loaded));
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
 		switch (c) {
-		case O_TEXT: text = optarg; break;
-		case O_TYPING: so.typing = 1; break;
+		case O_TEXT: p->text = optarg; break;
+		case O_TYPING: p->so.typing = 1; break;
 		case O_DELAY:
 			if (cli_parse_uint(optarg, MAX_DELAY_MS, &delay) < 0)
 				return cli_usage_error("send: --delay wants milliseconds from 0 to %lu, not '%s'",
 				                       MAX_DELAY_MS, optarg);
 			break;
-		case O_DRY_RUN: so.dry_run = 1; break;
+		case O_DRY_RUN: p->so.dry_run = 1; break;
 		case O_JSON: ctx->json = 1; break;
-		case 'h': send_usage(stdout); return CLI_EXIT_OK;
+		case O_ATTACH:
+			if (p->natt >= MAX_ATTACH)
+				return cli_usage_error("send: at most %d --attach options", MAX_ATTACH);
+			if (!*optarg)
+				return cli_usage_error("send: --attach wants a file name");
+			p->att[p->natt++].path = optarg;
+			break;
+		case 'h': send_usage(stdout); return -1;
 		case O_LATER:
 			return cli_usage_error("send: --%s is not yet supported", opts[idx].name);
 		case ':': return cli_bad_option("send", argv[optind - 1], 1);
 		case '?': return cli_bad_option("send", argv[optind - 1], 0);
 		default:
-			rc = cli_canned_option(&cn, "send", c, optarg);
+			rc = cli_canned_option(&p->cn, "send", c, optarg);
 			if (rc)
 				return rc < 0 ? cli_bad_option("send", argv[optind - 1], 0) : rc;
 		}
 	}
 	if (optind >= argc)
 		return cli_usage_error("send: missing CONVERSATION_ID");
-	conv_id = argv[optind++];
+	p->conv_id = argv[optind++];
 	if (optind < argc)
 		return cli_usage_error("send: unexpected argument '%s'", argv[optind]);
-	if (!*conv_id)
+	if (!*p->conv_id)
 		return cli_usage_error("send: the conversation id is empty");
-	if (!text && !cn.response && !cn.file)
-		return cli_usage_error("send: give the message: --text TEXT, --response ID|NAME or --file F");
-	if (text && (cn.response || cn.file || cn.offline || cn.library || cn.lang))
+	if (!p->text && !p->cn.response && !p->cn.file && !p->natt)
+		return cli_usage_error("send: give the message: --text TEXT, --response ID|NAME, --file F or --attach F");
+	if (p->text && (p->cn.response || p->cn.file || p->cn.offline || p->cn.library || p->cn.lang))
 		return cli_usage_error("send: --text cannot be combined with --response, --file, --offline, "
 		                       "--library or --lang");
-	if (text && !*text)
+	if (p->text && !*p->text)
 		return cli_usage_error("send: --text is empty");
-	rc = cli_canned_check(&cn, "send");
-	if (rc)
-		return rc;
-	so.delay_ms = (unsigned int)delay;
+	p->so.delay_ms = (unsigned int)delay;
+	return cli_canned_check(&p->cn, "send");
+}
 
-	rc = cli_client_open(&client, ctx);
-	if (rc)
-		return rc;
-	if (!text) {
-		/* find the response before touching the conversation: a typo fails fast */
-		rc = cli_canned_load(&loaded, &cn, client, ctx, "send");
-		if (rc)
-			goto out;
+static int has_message(const send_plan *p)
+{
+	return p->text || p->cn.response || p->cn.file;
+}
+
+/* Render and check the text (or template text): violations are printed, nothing is sent. */
+static int prepare_text(send_plan *p, cli_ctx *ctx)
+{
+	gcmsg_render_options ro = GCMSG_RENDER_OPTIONS_INIT;
+	gcmsg_policy_result *pr = NULL;
+	int rc;
+
+	cli_canned_render_options(&ro, &p->cn, gcmsg_route_conversation(p->route), gcmsg_route_identity(p->route));
+	rc = p->text ? gcmsg_render_text(&p->rd, p->text, NULL, &ro) : gcmsg_render(&p->rd, p->loaded.response, &ro);
+	if (rc < 0)
+		return cli_render_failed("send", p->rd, rc);
+	cli_render_warnings(ctx, p->rd);
+	rc = cli_check_text(&pr, "send", p->policy, gcmsg_rendered_text(p->rd), gcmsg_route_channel(p->route),
+	                    gcmsg_route_queue_id(p->route), p->cn.allow_missing);
+	if (rc == GCMSG_EPOLICY) {
+		cli_print_violations(stderr, "send", pr);
+		fputs("gcmsg: send: refused by the content policy: nothing was sent\n", stderr);
 	}
-	rc = gcmsg_route_resolve(&route, client, conv_id);
-	if (rc < 0) {
-		cli_print_error("send", gcmsg_client_last_error(client));
-		rc = cli_exit_code(rc);
-		goto out;
-	}
-	cli_canned_render_options(&ro, &cn, gcmsg_route_conversation(route), gcmsg_route_identity(route));
-	rc = text ? gcmsg_render_text(&rd, text, NULL, &ro) : gcmsg_render(&rd, loaded.response, &ro);
-	if (rc < 0) {
-		rc = cli_render_failed("send", rd, rc);
-		goto out;
-	}
-	cli_render_warnings(ctx, rd);
-	so.rendered = rd;
-	rc = gcmsg_send(&res, client, route, &so);
-	if (rc < 0) {
-		cli_print_error("send", gcmsg_client_last_error(client));
-		rc = cli_exit_code(rc);
-		goto out;
-	}
-	for (i = 0; i < gcmsg_send_result_warning_count(res); i++)
-		cli_warn(ctx, gcmsg_send_result_warning_id(res, i), gcmsg_send_result_warning_text(res, i));
-	if (ctx->json) {
-		rc = print_json(route, res, loaded.response, rd);
-	} else if (gcmsg_send_result_dry_run(res)) {
-		print_rendered(loaded.response, rd);
-		rc = print_dry_run_text(res);
-	} else {
-		rc = CLI_EXIT_OK;
-		if (!ctx->quiet) {
-			printf("sent %s via %s to conversation %s",
-			       gcmsg_send_result_message_id(res) ? gcmsg_send_result_message_id(res) : "(no id)",
-			       gcmsg_route_type_name(gcmsg_route_kind(route)), gcmsg_route_conversation_id(route));
-			if (loaded.response)
-				printf(" (response '%s'%s)", gcmsg_response_name(loaded.response),
-				       gcmsg_rendered_is_template(rd) ? " as a messaging template" : "");
-			putchar('\n');
+	gcmsg_policy_result_free(pr);
+	return rc == GCMSG_OK ? CLI_EXIT_OK : cli_exit_code(rc);
+}
+
+/* Upload every attachment (checked first by the library); nothing is delivered by an upload. */
+static int upload_all(send_plan *p)
+{
+	gcmsg_attachment_options mo = GCMSG_ATTACHMENT_OPTIONS_INIT;
+	size_t i;
+	int rc;
+
+	mo.policy = p->policy;
+	mo.dry_run = p->so.dry_run;
+	for (i = 0; i < p->natt; i++) {
+		rc = gcmsg_attachment_upload(&p->att[i].media, p->client, p->route, p->att[i].path, &mo);
+		if (rc < 0) {
+			fprintf(stderr, "gcmsg: send: attachment %s:\n", p->att[i].path);
+			cli_print_error("send", gcmsg_client_last_error(p->client));
+			if (i)
+				fputs("gcmsg: send: the earlier attachments were uploaded but nothing was sent\n", stderr);
+			return cli_exit_code(rc);
 		}
 	}
-	if (gcmsg_send_result_dry_run(res) && !ctx->quiet) {
+	return CLI_EXIT_OK;
+}
+
+static int send_one(send_plan *p, gcmsg_send_result **out, const gcmsg_send_options *so)
+{
+	int rc = gcmsg_send(out, p->client, p->route, so);
+
+	if (rc < 0) {
+		cli_print_error("send", gcmsg_client_last_error(p->client));
+		return cli_exit_code(rc);
+	}
+	return CLI_EXIT_OK;
+}
+
+/* The text first (it usually introduces the attachments), then one message per attachment. */
+static int send_all(send_plan *p, cli_ctx *ctx)
+{
+	gcmsg_send_options mso = p->so;
+	size_t i, j;
+	int rc;
+
+	p->so.policy = p->policy;
+	p->so.allow_placeholders = p->cn.allow_missing;
+	if (has_message(p)) {
+		p->so.rendered = p->rd;
+		rc = send_one(p, &p->res, &p->so);
+		if (rc)
+			return rc;
+		for (i = 0; i < gcmsg_send_result_warning_count(p->res); i++)
+			cli_warn(ctx, gcmsg_send_result_warning_id(p->res, i), gcmsg_send_result_warning_text(p->res, i));
+	}
+	mso.policy = p->policy;
+	mso.typing = has_message(p) ? 0 : p->so.typing; /* one typing indicator at most */
+	for (i = 0; i < p->natt; i++) {
+		const char *id = gcmsg_attachment_id(p->att[i].media);
+
+		mso.media_id = id ? id : "MEDIA_ID_FROM_THE_UPLOAD"; /* a dry run has none yet */
+		mso.delay_ms = has_message(p) || i ? 0 : p->so.delay_ms;
+		rc = send_one(p, &p->att[i].sent, &mso);
+		if (rc) {
+			if (has_message(p) || i)
+				fputs("gcmsg: send: the messages before this one were sent\n", stderr);
+			return rc;
+		}
+		for (j = 0; !has_message(p) && i == 0 && j < gcmsg_send_result_warning_count(p->att[i].sent); j++)
+			cli_warn(ctx, gcmsg_send_result_warning_id(p->att[i].sent, j),
+			         gcmsg_send_result_warning_text(p->att[i].sent, j));
+	}
+	return CLI_EXIT_OK;
+}
+
+static json_t *attachments_json(const send_plan *p)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < p->natt; i++) {
+		const gcmsg_attachment *m = p->att[i].media;
+		json_array_append_new(
+			a, json_pack("{s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o}", "file", p->att[i].path, "fileName",
+		                     cli_jstr(gcmsg_attachment_file_name(m)), "mimeType",
+		                     cli_jstr(gcmsg_attachment_mime_type(m)), "size", (json_int_t)gcmsg_attachment_size(m),
+		                     "contentMd5", cli_jstr(gcmsg_attachment_md5(m)), "mediaId",
+		                     cli_jstr(gcmsg_attachment_id(m)), "status", cli_jstr(gcmsg_attachment_status(m)),
+		                     "messageId", cli_jstr(gcmsg_send_result_message_id(p->att[i].sent))));
+	}
+	return a;
+}
+
+static void print_attachment_dry_run(const attachment *a)
+{
+	size_t i;
+
+	printf("attachment: %s (%s, %llu bytes, contentMd5 %s)\n", a->path,
+	       gcmsg_attachment_mime_type(a->media) ? gcmsg_attachment_mime_type(a->media) : "?",
+	       gcmsg_attachment_size(a->media),
+	       gcmsg_attachment_md5(a->media) ? gcmsg_attachment_md5(a->media) : "?");
+	for (i = 0; i < gcmsg_attachment_request_count(a->media); i++) {
+		const char *body = gcmsg_attachment_request_body(a->media, i);
+		printf("  %s %s%s%s\n", gcmsg_attachment_request_method(a->media, i),
+		       gcmsg_attachment_request_url(a->media, i), body ? "  " : "", body ? body : "");
+	}
+	putchar('\n');
+	print_dry_run_text(a->sent);
+}
+
+static void print_done(const send_plan *p, const cli_ctx *ctx)
+{
+	const gcmsg_route *route = p->route;
+	size_t i;
+
+	if (ctx->quiet)
+		return;
+	if (p->res) {
+		printf("sent %s via %s to conversation %s",
+		       gcmsg_send_result_message_id(p->res) ? gcmsg_send_result_message_id(p->res) : "(no id)",
+		       gcmsg_route_type_name(gcmsg_route_kind(route)), gcmsg_route_conversation_id(route));
+		if (p->loaded.response)
+			printf(" (response '%s'%s)", gcmsg_response_name(p->loaded.response),
+			       gcmsg_rendered_is_template(p->rd) ? " as a messaging template" : "");
+		putchar('\n');
+	}
+	for (i = 0; i < p->natt; i++)
+		printf("sent %s via %s to conversation %s (attachment %s, %s, media %s)\n",
+		       gcmsg_send_result_message_id(p->att[i].sent) ? gcmsg_send_result_message_id(p->att[i].sent)
+		                                                    : "(no id)",
+		       gcmsg_route_type_name(gcmsg_route_kind(route)), gcmsg_route_conversation_id(route),
+		       gcmsg_attachment_file_name(p->att[i].media), gcmsg_attachment_mime_type(p->att[i].media),
+		       gcmsg_attachment_id(p->att[i].media));
+}
+
+int cmd_send(int argc, char **argv, cli_ctx *ctx)
+{
+	send_plan p;
+	const gcmsg_send_result *first;
+	int rc;
+	size_t i;
+
+	memset(&p, 0, sizeof(p));
+	p.so = (gcmsg_send_options)GCMSG_SEND_OPTIONS_INIT;
+	rc = parse(&p, argc, argv, ctx);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	rc = cli_policy_open(&p.policy, ctx);
+	if (!rc)
+		rc = cli_client_open(&p.client, ctx);
+	/* find the response before touching the conversation: a typo fails fast */
+	if (!rc && has_message(&p) && !p.text)
+		rc = cli_canned_load(&p.loaded, &p.cn, p.client, ctx, "send");
+	if (!rc && gcmsg_route_resolve(&p.route, p.client, p.conv_id) < 0) {
+		cli_print_error("send", gcmsg_client_last_error(p.client));
+		rc = cli_exit_code(gcmsg_client_last_error(p.client)->code);
+	}
+	if (!rc && has_message(&p))
+		rc = prepare_text(&p, ctx);
+	if (!rc)
+		rc = upload_all(&p);
+	if (!rc)
+		rc = send_all(&p, ctx);
+	if (rc)
+		goto out;
+	first = p.res ? p.res : p.att[0].sent;
+	if (ctx->json) {
+		json_t *doc = NULL;
+		rc = CLI_EXIT_OK;
+		/* print_json steals nothing: build the document, then add the attachments */
+		doc = build_json(p.route, first, p.loaded.response, p.rd);
+		if (doc && p.natt)
+			json_object_set_new(doc, "attachments", attachments_json(&p));
+		rc = cli_print_json(doc);
+	} else if (p.so.dry_run) {
+		if (p.res) {
+			print_rendered(p.loaded.response, p.rd);
+			print_dry_run_text(p.res);
+		}
+		for (i = 0; i < p.natt; i++) {
+			if (i || p.res)
+				putchar('\n');
+			print_attachment_dry_run(&p.att[i]);
+		}
+	} else {
+		print_done(&p, ctx);
+	}
+	if (p.so.dry_run && !ctx->quiet) {
 		fflush(stdout); /* keep the note after the output it refers to on a terminal */
 		fputs("gcmsg: dry run: nothing was sent\n", stderr);
 	}
 out:
-	gcmsg_send_result_free(res);
-	gcmsg_rendered_free(rd);
-	gcmsg_route_free(route);
-	cli_canned_loaded_free(&loaded);
-	gcmsg_client_free(client);
+	plan_free(&p);
 	return rc;
 }

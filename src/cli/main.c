@@ -10,6 +10,7 @@ static const cli_cmd commands[] = {
 	{ "inspect", cmd_inspect, "show a conversation, who you are, and the route send would take" },
 	{ "send", cmd_send, "send a text or a canned response into a conversation along its route" },
 	{ "responses", cmd_responses, "list, search, show, render and sync canned responses" },
+	{ "validate", cmd_validate, "check a text or a canned response against the content policy" },
 };
 
 static void usage(FILE *f)
@@ -35,6 +36,7 @@ static void usage(FILE *f)
 	      "  --access-token T      a user (or other) access token; cannot be renewed\n"
 	      "  --cacert FILE         CA bundle for TLS verification (always on)\n"
 	      "  --store DIR           offline store of synced responses (default ~/.gcmsg/store)\n"
+	      "  --policy FILE         content policy file (default: the built-in rules)\n"
 	      "  --json                print one JSON document\n"
 	      "  -v, --verbose         log each request line to stderr (no secrets, no text)\n"
 	      "  -q, --quiet           print no warnings and no success output\n"
@@ -43,7 +45,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "Environment: GENESYSCLOUD_REGION, GENESYSCLOUD_OAUTHCLIENT_ID,\n"
 	      "GENESYSCLOUD_OAUTHCLIENT_SECRET, GENESYSCLOUD_ACCESS_TOKEN, GCMSG_API_URL,\n"
-	      "GCMSG_LOGIN_URL, GCMSG_STORE, GCMSG_CONFIG. Precedence: flags > environment > profile.\n"
+	      "GCMSG_LOGIN_URL, GCMSG_STORE, GCMSG_POLICY, GCMSG_CONFIG.\n"
+	      "Precedence: flags > environment > profile.\n"
 	      "\n"
 	      "Exit codes: 0 ok, 1 internal, 2 usage, 3 configuration/authentication/permission,\n"
 	      "4 not found, 5 content policy, 6 conversation cannot receive it, 7 throttled,\n"
@@ -63,6 +66,7 @@ enum {
 	OPT_ACCESS_TOKEN,
 	OPT_CACERT,
 	OPT_STORE,
+	OPT_POLICY,
 	OPT_JSON,
 	OPT_VERSION
 };
@@ -77,6 +81,7 @@ static const struct option global_opts[] = {
 	{ "access-token", required_argument, NULL, OPT_ACCESS_TOKEN },
 	{ "cacert", required_argument, NULL, OPT_CACERT },
 	{ "store", required_argument, NULL, OPT_STORE },
+	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -147,6 +152,7 @@ static int run(int argc, char **argv, char **secret_out, char **token_out)
 		case OPT_ACCESS_TOKEN: ctx.access_token = take_secret(optarg, token); break;
 		case OPT_CACERT: ctx.cacert = optarg; break;
 		case OPT_STORE: ctx.store = optarg; break;
+		case OPT_POLICY: ctx.policy = optarg; break;
 		case OPT_JSON: ctx.json = 1; break;
 		case 'v': ctx.verbose = 1; break;
 		case 'q': ctx.quiet = 1; break;
@@ -162,7 +168,7 @@ static int run(int argc, char **argv, char **secret_out, char **token_out)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("no command given (commands: inspect, send, responses)");
+		return cli_usage_error("no command given (commands: inspect, send, responses, validate)");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {
 			int sub_argc = argc - optind;
@@ -180,7 +186,7 @@ static int run(int argc, char **argv, char **secret_out, char **token_out)
 			return rc;
 		}
 	}
-	return cli_usage_error("unknown command '%s' (commands: inspect, send, responses)", argv[optind]);
+	return cli_usage_error("unknown command '%s' (commands: inspect, send, responses, validate)", argv[optind]);
 }
 
 int main(int argc, char **argv)

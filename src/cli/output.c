@@ -161,6 +161,7 @@ int cli_config_open(gcmsg_config **out, cli_ctx *ctx)
 			{ GCMSG_CONFIG_ACCESS_TOKEN, ctx->access_token },
 			{ GCMSG_CONFIG_CACERT, ctx->cacert },
 			{ GCMSG_CONFIG_STORE, ctx->store },
+			{ GCMSG_CONFIG_POLICY, ctx->policy },
 		};
 		size_t i;
 		for (i = 0; i < sizeof(flags) / sizeof(flags[0]) && rc == GCMSG_OK; i++)

@@ -486,6 +486,30 @@ const char *gcmsg_route_path(const gcmsg_route *r) { return r ? r->path : NULL; 
 const char *gcmsg_route_from_address(const gcmsg_route *r) { return r ? r->from : NULL; }
 const char *gcmsg_route_to_address(const gcmsg_route *r) { return r ? r->to : NULL; }
 const char *gcmsg_route_messenger_type(const gcmsg_route *r) { return r ? r->mtype : NULL; }
+
+const char *gcmsg_route_channel(const gcmsg_route *r)
+{
+	const gcmsg_conversation *c = r ? r->conv : NULL;
+
+	if (!c)
+		return NULL;
+	if (c->media == GCMSG_MEDIA_CHAT)
+		return "chat";
+	return c->media == GCMSG_MEDIA_MESSAGE ? c->platform : NULL;
+}
+
+const char *gcmsg_route_queue_id(const gcmsg_route *r)
+{
+	const gcmsg_conversation *c = r ? r->conv : NULL;
+	const char *q = NULL;
+	size_t i;
+
+	/* the last ACD participant is the queue the conversation came through */
+	for (i = 0; c && i < c->nparts; i++)
+		if (c->parts[i].purpose && strcmp(c->parts[i].purpose, "acd") == 0 && c->parts[i].queue_id)
+			q = c->parts[i].queue_id;
+	return q;
+}
 const char *gcmsg_route_permission_mode(const gcmsg_route *r) { return r ? r->perm_mode : NULL; }
 size_t gcmsg_route_missing_permission_count(const gcmsg_route *r) { return r ? r->nmissing : 0; }
 const char *gcmsg_route_missing_permission(const gcmsg_route *r, size_t i) { return r && i < r->nmissing ? r->missing[i] : NULL; }

@@ -7,6 +7,8 @@
  *                     "useExistingActiveConversation":true}
  *   legacy chat:     POST .../chats/{cid}/communications/{comm}/messages
  *                    {"body": T, "bodyType": "standard"}; typing: POST .../typing, no body
+ * An attachment replaces textBody with "mediaIds": [M] (agent messaging only).
+ * Every text is checked against the content policy before anything is built.
  * A MessagingTemplate response replaces textBody with
  *   "messagingTemplate": {"responseId": R, "bodyParameters": [{"id","value"},...]}
  * on the two messaging routes (WhatsApp only).
@@ -196,6 +198,56 @@ static json_t *template_json(gcmsg_client *c, const gcmsg_rendered *rd, int *rc)
 	return tmpl;
 }
 
+/*
+ * The content policy, before anything is built: the same checks `gcmsg validate`
+ * runs, against the route's channel and queue. GCMSG_EPOLICY names every rule.
+ */
+static int check_content(gcmsg_client *c, const gcmsg_route *route, const gcmsg_policy *policy,
+                         const char *message, int allow_placeholders)
+{
+	gcmsg_check_options co = GCMSG_CHECK_OPTIONS_INIT;
+	gcmsg_policy_result *pr = NULL;
+	int rc;
+
+	co.channel = gcmsg_route_channel(route);
+	co.queue_id = gcmsg_route_queue_id(route);
+	co.allow_placeholders = allow_placeholders;
+	rc = gcmsg_policy_check_text(&pr, policy, message, strlen(message), &co);
+	if (rc == GCMSG_EPOLICY) {
+		gcmsg__err_set(&c->err, GCMSG_EPOLICY, "refused by the content policy: %s",
+		               gcmsg_policy_result_summary(pr));
+		gcmsg__err_set_rule(&c->err, gcmsg_policy_result_rule(pr, 0));
+		gcmsg__err_set_fix(&c->err, "run 'gcmsg validate' on the text to see each violation; nothing was sent");
+	} else if (rc < 0) {
+		gcmsg__err_set(&c->err, rc, "the content policy could not check the text");
+	}
+	gcmsg_policy_result_free(pr);
+	return rc;
+}
+
+/* The request body for this route: exactly one body kind (text, template or media). */
+static json_t *build_body(const gcmsg_route *route, json_t *text, json_t *tmpl, const char *media_id)
+{
+	json_t *kind_value = tmpl ? tmpl : text;
+	const char *kind_name = tmpl ? "messagingTemplate" : "textBody";
+
+	switch (gcmsg_route_kind(route)) {
+	case GCMSG_ROUTE_AGENT_MESSAGING:
+		if (media_id)
+			return json_pack("{s:[s]}", "mediaIds", media_id);
+		return json_pack("{s:O}", kind_name, kind_value);
+	case GCMSG_ROUTE_AGENTLESS:
+		return json_pack("{s:s, s:s, s:s, s:O, s:b}", "fromAddress", gcmsg_route_from_address(route),
+		                 "toAddress", gcmsg_route_to_address(route), "toAddressMessengerType",
+		                 gcmsg_route_messenger_type(route), kind_name, kind_value,
+		                 "useExistingActiveConversation", 1);
+	case GCMSG_ROUTE_LEGACY_CHAT:
+		return json_pack("{s:O, s:s}", "body", text, "bodyType", "standard");
+	default:
+		return NULL;
+	}
+}
+
 int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *route,
                const gcmsg_send_options *opts)
 {
@@ -203,11 +255,12 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 	json_t *body = NULL, *typing = NULL, *answer = NULL;
 	json_t *text = NULL, *tmpl = NULL;
 	const gcmsg_rendered *rendered = NULL;
-	const char *message;
+	const gcmsg_policy *policy = NULL;
+	const char *message, *media_id = NULL;
 	char *tpath = NULL;
 	gcmsg__http_resp r;
 	gcmsg_route_type kind;
-	int rc = GCMSG_OK;
+	int rc = GCMSG_OK, allow_placeholders = 0;
 	size_t i;
 
 	if (!out || !c)
@@ -215,17 +268,25 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 	*out = NULL;
 	if (!route || !opts)
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "gcmsg_send needs a route and options");
-	if (opts->version != 1 && opts->version != GCMSG_SEND_OPTIONS_VERSION)
+	if (opts->version < 1 || opts->version > GCMSG_SEND_OPTIONS_VERSION)
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "unknown gcmsg_send_options version %u",
 		                      opts->version);
 	if (opts->version >= 2)
 		rendered = opts->rendered;
-	if (rendered && opts->text)
-		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "give either a text or a rendered response, not both");
+	if (opts->version >= 3) {
+		policy = opts->policy;
+		media_id = opts->media_id;
+		allow_placeholders = opts->allow_placeholders;
+	}
+	if (!!rendered + !!opts->text + !!media_id != 1)
+		return gcmsg__err_set(&c->err, GCMSG_EUSAGE,
+		                      "give exactly one of a text, a rendered response or a media id");
 	if (rendered && gcmsg_rendered_error(rendered))
 		return gcmsg__err_set(&c->err, GCMSG_EPOLICY, "%s", gcmsg_rendered_error(rendered));
-	message = rendered ? gcmsg_rendered_text(rendered) : opts->text;
-	if (!message || !*message)
+	if (media_id && !*media_id)
+		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "the media id is empty");
+	message = media_id ? NULL : rendered ? gcmsg_rendered_text(rendered) : opts->text;
+	if (!media_id && (!message || !*message))
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "the text is empty");
 	kind = gcmsg_route_kind(route);
 	if (kind == GCMSG_ROUTE_NONE) {
@@ -236,16 +297,29 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 			gcmsg__err_set_fix(&c->err, "%s", gcmsg_route_fix(route));
 		return rc;
 	}
+	if (media_id && kind != GCMSG_ROUTE_AGENT_MESSAGING)
+		return refuse_body(c, "media.agent-only",
+		                   "send attachments with the user token of the conversation's connected agent",
+		                   "attachments (mediaIds) go only through the agent messaging route; %s has no "
+		                   "field for them",
+		                   kind == GCMSG_ROUTE_AGENTLESS ? "the agentless endpoint" : "a legacy web chat");
 	rc = check_body_kind(c, route, rendered && gcmsg_rendered_is_template(rendered));
 	if (rc < 0)
 		return rc;
+	if (message) {
+		if (rendered && !allow_placeholders)
+			allow_placeholders = gcmsg_rendered_missing_count(rendered) > 0 ||
+			                     gcmsg_rendered_malformed_count(rendered) > 0;
+		rc = check_content(c, route, policy, message, allow_placeholders);
+		if (rc < 0)
+			return rc;
+	}
 	if (rendered && gcmsg_rendered_is_template(rendered)) {
 		tmpl = template_json(c, rendered, &rc);
 		if (!tmpl)
 			return rc == GCMSG_ERROR ? gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory") : rc;
 	}
-	text = json_string(message);
-	if (!text) {
+	if (message && !(text = json_string(message))) {
 		json_decref(tmpl);
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "the text is not valid UTF-8");
 	}
@@ -264,35 +338,16 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 		if (add_warning(res, gcmsg_route_warning_id(route, i), gcmsg_route_warning_text(route, i)) < 0)
 			goto oom;
 	}
-
-	switch (kind) {
-	case GCMSG_ROUTE_AGENT_MESSAGING:
-		body = tmpl ? json_pack("{s:O}", "messagingTemplate", tmpl) : json_pack("{s:O}", "textBody", text);
-		if (opts->typing)
-			typing = json_pack("{s:{s:s}}", "typing", "type", "On");
-		if (!body || (opts->typing && !typing))
-			goto oom;
-		break;
-	case GCMSG_ROUTE_AGENTLESS:
-		body = json_pack("{s:s, s:s, s:s, s:O, s:b}", "fromAddress", gcmsg_route_from_address(route),
-		                 "toAddress", gcmsg_route_to_address(route), "toAddressMessengerType",
-		                 gcmsg_route_messenger_type(route), tmpl ? "messagingTemplate" : "textBody",
-		                 tmpl ? tmpl : text, "useExistingActiveConversation", 1);
-		if (!body)
-			goto oom;
-		if (opts->typing &&
-		    add_warning(res, "typing.unsupported",
-		                "the agentless route has no typing indicator; the text was sent without one") < 0)
-			goto oom;
-		break;
-	case GCMSG_ROUTE_LEGACY_CHAT:
-		body = json_pack("{s:O, s:s}", "body", text, "bodyType", "standard");
-		if (!body)
-			goto oom;
-		break;
-	default:
-		break;
-	}
+	body = build_body(route, text, tmpl, media_id);
+	if (!body)
+		goto oom;
+	if (opts->typing && kind == GCMSG_ROUTE_AGENT_MESSAGING &&
+	    !(typing = json_pack("{s:{s:s}}", "typing", "type", "On")))
+		goto oom;
+	if (opts->typing && kind == GCMSG_ROUTE_AGENTLESS &&
+	    add_warning(res, "typing.unsupported",
+	                "the agentless route has no typing indicator; the text was sent without one") < 0)
+		goto oom;
 	if (opts->typing && kind != GCMSG_ROUTE_AGENTLESS) {
 		tpath = typing_path(route);
 		if (!tpath || record(res, c, tpath, typing) < 0)
