@@ -25,6 +25,9 @@ A case file:
      "entries": [{"route": "agent-messaging", "text": "hi"}]},  # subset match, in order
     {"requests": {"method": "POST", "path": "/api/v2/conversations/messages/*"}, "count": 1},
     {"write_file": "${tmp}/home/.gcmsg/config.toml", "content": "...", "mode": "0600"},
+    {"write_file": "${tmp}/pic.png", "content_base64": "iVBOR..."},   # binary content
+    {"media_bytes": "${media_id}", "equals_file": "${tmp}/pic.png",
+     "content_type": "image/png"},                 # what gcsim received for an uploaded media
     {"api": "POST /api/v2/responsemanagement/responses", "client": ["id", "secret"],
      "body": {...}, "status": 200, "save": {"rid": "id"}}   # a Genesys API call as that client
   ]
@@ -264,9 +267,26 @@ def run_step(i, step, args, sim, saved, workdir):
     elif "write_file" in step:
         path = substitute(step["write_file"], saved)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(substitute(step["content"], saved))
+        if "content_base64" in step:  # binary files (attachments)
+            import base64
+            with open(path, "wb") as f:
+                f.write(base64.b64decode(step["content_base64"]))
+        else:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(substitute(step["content"], saved))
         os.chmod(path, int(step.get("mode", "0600"), 8))
+    elif "media_bytes" in step:
+        # the bytes gcsim received for a media id must equal a local file
+        media = substitute(step["media_bytes"], saved)
+        req = urllib.request.Request(f"{sim.base_url}/sim/v1/media/{media}")
+        with urllib.request.urlopen(req, timeout=STEP_TIMEOUT, context=sim.ssl) as resp:
+            got, ctype = resp.read(), resp.headers.get("Content-Type", "")
+        with open(substitute(step["equals_file"], saved), "rb") as f:
+            want = f.read()
+        if got != want:
+            raise CaseFailure(f"media {media}: gcsim holds {len(got)} bytes, the file has {len(want)}")
+        if "content_type" in step and not ctype.startswith(step["content_type"]):
+            raise CaseFailure(f"media {media}: Content-Type {ctype!r}, expected {step['content_type']!r}")
     elif "transcript" in step:
         conv = substitute(step["transcript"], saved)
         status, doc = sim.admin("GET", f"/sim/v1/conversations/{conv}/transcript")
