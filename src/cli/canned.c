@@ -122,9 +122,13 @@ int cli_canned_load(cli_canned_loaded *l, const cli_canned *cn, gcmsg_client *cl
 			return CLI_EXIT_OK;
 		}
 		if (!cn->response) {
+			size_t n = gcmsg_response_set_count(l->set);
 			cli_canned_loaded_free(l);
-			return cli_usage_error("%s: name the response (--response ID|NAME); %s holds several",
-			                       cmd, cn->file ? cn->file : "the store");
+			if (cn->file && n == 1)
+				return cli_usage_error("%s: name the response (--response ID|NAME) when giving --library",
+				                       cmd);
+			return cli_usage_error("%s: name the response (--response ID|NAME); %s holds %zu", cmd,
+			                       cn->file ? cn->file : "the store", n);
 		}
 		rc = gcmsg_response_set_find(&l->response, l->set, cn->response, cn->library);
 		if (rc < 0) {

@@ -55,6 +55,8 @@ json_t *cli_jstr(const char *s);
 
 /* An unknown option or one missing its value; never echoes a value after '='. Exit 2. */
 int cli_bad_option(const char *cmd, const char *word, int missing_value);
+/* The same, right after getopt_long returned ':' or '?' (or an unknown value). */
+int cli_bad_getopt(const char *cmd, char **argv, int missing_value);
 /* The route as a JSON object (cmd_inspect.c). */
 json_t *cli_route_json(const gcmsg_route *r);
 

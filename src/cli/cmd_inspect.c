@@ -172,8 +172,8 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx)
 		switch (c) {
 		case 'j': ctx->json = 1; break;
 		case 'h': inspect_usage(stdout); return CLI_EXIT_OK;
-		case ':': return cli_bad_option("inspect", argv[optind - 1], 1);
-		default: return cli_bad_option("inspect", argv[optind - 1], 0);
+		case ':': return cli_bad_getopt("inspect", argv, 1);
+		default: return cli_bad_getopt("inspect", argv, 0);
 		}
 	}
 	if (optind >= argc)

@@ -67,12 +67,12 @@ static int parse(int argc, char **argv, cli_ctx *ctx, const char *cmd, rargs *a)
 		case O_HTML: a->html = 1; break;
 		case O_DRY_RUN: a->dry_run = 1; break;
 		case 'h': responses_usage(stdout); return -1;
-		case ':': return cli_bad_option(cmd, argv[optind - 1], 1);
-		case '?': return cli_bad_option(cmd, argv[optind - 1], 0);
+		case ':': return cli_bad_getopt(cmd, argv, 1);
+		case '?': return cli_bad_getopt(cmd, argv, 0);
 		default:
 			rc = cli_canned_option(&a->cn, cmd, c, optarg);
 			if (rc)
-				return rc < 0 ? cli_bad_option(cmd, argv[optind - 1], 0) : rc;
+				return rc < 0 ? cli_bad_getopt(cmd, argv, 0) : rc;
 		}
 	}
 	if (a->needs_arg) {
@@ -184,6 +184,19 @@ static int in_library(const gcmsg_response *r, const char *lib)
 	return 0;
 }
 
+/* Is `lib` the id or the name of one of the set's libraries? (as the remote listing would ask) */
+static int library_known(const gcmsg_response_set *set, const char *lib)
+{
+	size_t i;
+
+	for (i = 0; i < gcmsg_response_set_library_count(set); i++) {
+		const char *id = gcmsg_response_set_library_id(set, i), *name = gcmsg_response_set_library_name(set, i);
+		if ((id && strcmp(id, lib) == 0) || (name && strcmp(name, lib) == 0))
+			return 1;
+	}
+	return 0;
+}
+
 /* list and search over a local set: the same semantics as the server's (name or text, any case) */
 static int local_filter(gcmsg_response_set *set, const cli_ctx *ctx, const char *phrase, const char *lib)
 {
@@ -202,9 +215,9 @@ static int local_filter(gcmsg_response_set *set, const cli_ctx *ctx, const char 
 		only[i] = hit ? "" : NULL;
 		hits += hit != 0;
 	}
-	if (lib && !hits && !phrase && !gcmsg_response_set_library_count(set)) {
+	if (lib && !library_known(set, lib)) {
 		free(only);
-		fprintf(stderr, "gcmsg: responses: no library '%s'\n", lib);
+		fprintf(stderr, "gcmsg: responses: no library '%s' here\n", lib);
 		return CLI_EXIT_NOTFOUND;
 	}
 	rc = print_set(set, ctx, only, n);

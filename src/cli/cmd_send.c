@@ -209,12 +209,12 @@ static int parse(send_plan *p, int argc, char **argv, cli_ctx *ctx)
 		case 'h': send_usage(stdout); return -1;
 		case O_LATER:
 			return cli_usage_error("send: --%s is not yet supported", opts[idx].name);
-		case ':': return cli_bad_option("send", argv[optind - 1], 1);
-		case '?': return cli_bad_option("send", argv[optind - 1], 0);
+		case ':': return cli_bad_getopt("send", argv, 1);
+		case '?': return cli_bad_getopt("send", argv, 0);
 		default:
 			rc = cli_canned_option(&p->cn, "send", c, optarg);
 			if (rc)
-				return rc < 0 ? cli_bad_option("send", argv[optind - 1], 0) : rc;
+				return rc < 0 ? cli_bad_getopt("send", argv, 0) : rc;
 		}
 	}
 	if (optind >= argc)
@@ -379,7 +379,9 @@ static void print_done(const send_plan *p, const cli_ctx *ctx)
 		       gcmsg_send_result_message_id(p->res) ? gcmsg_send_result_message_id(p->res) : "(no id)",
 		       gcmsg_route_type_name(gcmsg_route_kind(route)), gcmsg_route_conversation_id(route));
 		if (p->loaded.response)
-			printf(" (response '%s'%s)", gcmsg_response_name(p->loaded.response),
+			printf(" (response '%s'%s)",
+			       gcmsg_response_name(p->loaded.response) ? gcmsg_response_name(p->loaded.response)
+			                                               : gcmsg_response_id(p->loaded.response),
 			       gcmsg_rendered_is_template(p->rd) ? " as a messaging template" : "");
 		putchar('\n');
 	}

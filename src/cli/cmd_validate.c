@@ -82,12 +82,12 @@ int cmd_validate(int argc, char **argv, cli_ctx *ctx)
 		case O_CONV: conv_id = optarg; break;
 		case O_JSON: ctx->json = 1; break;
 		case 'h': validate_usage(stdout); return CLI_EXIT_OK;
-		case ':': return cli_bad_option("validate", argv[optind - 1], 1);
-		case '?': return cli_bad_option("validate", argv[optind - 1], 0);
+		case ':': return cli_bad_getopt("validate", argv, 1);
+		case '?': return cli_bad_getopt("validate", argv, 0);
 		default:
 			rc = cli_canned_option(&cn, "validate", c, optarg);
 			if (rc)
-				return rc < 0 ? cli_bad_option("validate", argv[optind - 1], 0) : rc;
+				return rc < 0 ? cli_bad_getopt("validate", argv, 0) : rc;
 		}
 	}
 	if (optind < argc)

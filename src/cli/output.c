@@ -1,6 +1,7 @@
 /* output.c - errors, warnings, JSON printing and client set-up for the commands. */
 #include <errno.h>
 #include <stdarg.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,17 @@ int cli_bad_option(const char *cmd, const char *word, int missing_value)
 		return cli_usage_error("%s%soption '%.*s' needs a value", cmd ? cmd : "", cmd ? ": " : "", len,
 		                       word);
 	return cli_usage_error("%s%sunknown option '%.*s'", cmd ? cmd : "", cmd ? ": " : "", len, word);
+}
+
+int cli_bad_getopt(const char *cmd, char **argv, int missing_value)
+{
+	/* inside a cluster (-xq) optind has not moved on: argv[optind - 1] is the word
+	 * before it, perhaps a message text; name the short option instead */
+	if (optopt > 0 && optopt < 256) {
+		char word[3] = { '-', (char)optopt, '\0' };
+		return cli_bad_option(cmd, word, missing_value);
+	}
+	return cli_bad_option(cmd, optind > 0 ? argv[optind - 1] : "?", missing_value);
 }
 
 void cli_print_error(const char *what, const gcmsg_error *e)

@@ -69,7 +69,6 @@
 #define SLOTS 2048 /* hash slots for ids: a power of two above 2 * MAX_IDS */
 #define LIST_IDS 20
 #define LIST_MALFORMED 5
-#define SHOW_BYTES 40
 
 typedef struct placeholder {
 	char *id, *value; /* value NULL when missing */
@@ -469,46 +468,7 @@ oom:
 
 /* ---- the problem line ---- */
 
-/* A malformed placeholder for a one-line message: at most SHOW_BYTES bytes, controls escaped. */
-static void show(gcmsg_buf *b, const char *s)
-{
-	size_t i = 0, n = strlen(s), k;
-	unsigned long cp;
-
-	gcmsg__buf_puts(b, "'");
-	while (i < n) {
-		unsigned char ch = (unsigned char)s[i];
-		if (i >= SHOW_BYTES) {
-			gcmsg__buf_puts(b, "...");
-			break;
-		}
-		if (ch == '\n') {
-			gcmsg__buf_puts(b, "\\n");
-			i++;
-		} else if (ch == '\t') {
-			gcmsg__buf_puts(b, "\\t");
-			i++;
-		} else if (ch == '\r') {
-			gcmsg__buf_puts(b, "\\r");
-			i++;
-		} else if (ch < 0x20 || ch == 0x7F) {
-			gcmsg__buf_printf(b, "\\x%02X", ch);
-			i++;
-		} else if (ch < 0x80) {
-			gcmsg__buf_append(b, s + i, 1);
-			i++;
-		} else if ((k = gcmsg__utf8_decode(s + i, n - i, &cp)) > 0) {
-			gcmsg__buf_append(b, s + i, k);
-			i += k;
-		} else {
-			gcmsg__buf_printf(b, "\\x%02X", ch);
-			i++;
-		}
-	}
-	gcmsg__buf_puts(b, "'");
-}
-
-/* "unresolved placeholders: A, B; malformed: '{{ X }}' at byte 3 (whitespace inside {{ }})" */
+/* "unresolved placeholders: A, B; malformed: at byte 3 (whitespace inside {{ }})" */
 static char *problem_line(const gcmsg_rendered *r)
 {
 	gcmsg_buf b = GCMSG_BUF_INIT(64 * 1024);
@@ -529,10 +489,9 @@ static char *problem_line(const gcmsg_rendered *r)
 		else
 			gcmsg__buf_printf(&b, "malformed (%zu): ", r->nmal);
 		for (i = 0; i < r->nmal && i < LIST_MALFORMED; i++) {
-			if (i)
-				gcmsg__buf_puts(&b, ", ");
-			show(&b, r->mal[i].text);
-			gcmsg__buf_printf(&b, " at byte %zu (%s)", r->mal[i].offset, r->mal[i].reason);
+			/* the offset and the reason, never the text: the line goes to stderr and
+			 * errors, and message text is personal data (gcmsg_rendered_malformed_text has it) */
+			gcmsg__buf_printf(&b, "%sat byte %zu (%s)", i ? ", " : "", r->mal[i].offset, r->mal[i].reason);
 		}
 		if (r->nmal > LIST_MALFORMED)
 			gcmsg__buf_printf(&b, " and %zu more", r->nmal - LIST_MALFORMED);

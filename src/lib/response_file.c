@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "response_file.h"
+#include "response_api.h"
 #include "strmap.h"
 #include "toml.h"
 
@@ -47,7 +48,7 @@ int gcmsg__read_file(const char *path, gcmsg_buf *b)
 	struct stat st;
 	char chunk[65536];
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), saved;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), saved; /* a FIFO must not block us */
 
 	if (fd < 0)
 		return -1;
@@ -490,6 +491,13 @@ static int build_response(reader *rd, const resp_builder *b, gcmsg__strmap *name
 			return missing(rd, t, "template_name");
 		if (is_template && !tlang)
 			return missing(rd, t, "template_language");
+		/* Genesys fills a template from its own copy: the send names it by its Response
+		 * Management id, so the table key must be that id */
+		if (is_template && !gcmsg__looks_like_id(tab->path[1]))
+			return rfail(rd, gcmsg__toml_get_in(&rd->doc, t, "response_type")->line,
+			             "%s: a MessagingTemplate response is sent by its Genesys id: name the table "
+			             "[responses.<the response's Response Management id>]",
+			             tab->name);
 		if (!is_template && (tname || tlang)) {
 			const char *k = tname ? "template_name" : "template_language";
 			return rfail(rd, gcmsg__toml_get_in(&rd->doc, t, k)->line,

@@ -630,6 +630,28 @@ out:
 }
 
 /* store files of libraries that no longer exist (a sync of every library) */
+/*
+ * Did a sync write this file? Only those may be deleted: a library file kept by
+ * hand in a folder that happens to be a store must survive a sync.
+ */
+static int written_by_sync(const char *path)
+{
+	static const char mark[] = "# Synced by gcmsg responses sync";
+	char head[sizeof(mark) - 1];
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	do
+		n = ok ? read(fd, head, sizeof(head)) : -1;
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	return n == (ssize_t)sizeof(head) && memcmp(head, mark, sizeof(head)) == 0;
+}
+
 static int find_stale(gcmsg_client *c, gcmsg_sync_report *rep, const gcmsg_response_set *libs, const char *dir)
 {
 	char **names = NULL;
@@ -665,9 +687,15 @@ static int find_stale(gcmsg_client *c, gcmsg_sync_report *rep, const gcmsg_respo
 		}
 		id[len] = '\0';
 		memset(&info, 0, sizeof(info));
-		if (read_store_file(old, path, &info) < 0)
-			gcmsg__log(c, "%s cannot be read (%s); it is deleted all the same", path,
-			           old->err.pub.explanation ? old->err.pub.explanation : "?");
+		if (!written_by_sync(path) || read_store_file(old, path, &info) < 0 || !info.id ||
+		    strcmp(info.id, id) != 0) {
+			gcmsg__log(c, "%s was not written by a sync (or cannot be read): left alone", path);
+			gcmsg__library_info_clear(&info);
+			gcmsg_response_set_free(old);
+			free(id);
+			free(path);
+			continue;
+		}
 		e = rep_add(rep, id, info.name, path);
 		if (!e) {
 			rc = gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");

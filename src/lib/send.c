@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "internal.h"
@@ -175,6 +176,16 @@ static json_t *template_json(gcmsg_client *c, const gcmsg_rendered *rd, int *rc)
 	*rc = GCMSG_ERROR;
 	if (!params)
 		return NULL;
+	if (gcmsg_rendered_malformed_count(rd) > 0) {
+		/* a malformed piece cannot become a body parameter, and Genesys would show it as written */
+		json_decref(params);
+		*rc = gcmsg__err_set(&c->err, GCMSG_EPOLICY,
+		                     "the template's text has %zu malformed placeholder(s): %s",
+		                     gcmsg_rendered_malformed_count(rd), gcmsg_rendered_malformed_reason(rd, 0));
+		gcmsg__err_set_fix(&c->err, "correct the template in Response Management (templates cannot leave "
+		                            "anything in place, even with --allow-missing)");
+		return NULL;
+	}
 	for (i = 0; i < gcmsg_rendered_placeholder_count(rd); i++) {
 		const char *id = gcmsg_rendered_placeholder_id(rd, i), *v = gcmsg_rendered_placeholder_value(rd, i);
 
@@ -283,6 +294,11 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 		                      "give exactly one of a text, a rendered response or a media id");
 	if (rendered && gcmsg_rendered_error(rendered))
 		return gcmsg__err_set(&c->err, GCMSG_EPOLICY, "%s", gcmsg_rendered_error(rendered));
+	if (rendered && !gcmsg_rendered_flattened(rendered) && gcmsg_rendered_content_type(rendered) &&
+	    strncasecmp(gcmsg_rendered_content_type(rendered), "text/html", 9) == 0)
+		/* rendered with keep_html, for display: markup must not reach a customer */
+		return gcmsg__err_set(&c->err, GCMSG_EUSAGE,
+		                      "the rendering kept its HTML (keep_html): render it flattened to send it");
 	if (media_id && !*media_id)
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "the media id is empty");
 	message = media_id ? NULL : rendered ? gcmsg_rendered_text(rendered) : opts->text;

@@ -47,7 +47,7 @@ static const char example[] =
 	"text = \"<p>Hallo</p>\"\n"
 	"content_type = \"text/html\"\n"
 	"\n"
-	"[responses.shipped]\n"
+	"[responses.0f9a8b7c-0000-4000-8000-00000000a001]\n"
 	"name = \"Order shipped\"\n"
 	"text = \"Your order {{ORDER}} has shipped.\"\n"
 	"response_type = \"MessagingTemplate\"\n"
@@ -125,7 +125,7 @@ static void the_example_maps_to_the_model(void **state)
 	assert_null(gcmsg_response_substitution_default(r, 1));
 
 	r = gcmsg_response_set_get(set, 1);
-	assert_string_equal(gcmsg_response_id(r), "shipped");
+	assert_string_equal(gcmsg_response_id(r), "0f9a8b7c-0000-4000-8000-00000000a001");
 	assert_int_equal(gcmsg_response_version(r), -1);
 	assert_true(gcmsg_response_is_template(r));
 	assert_string_equal(gcmsg_response_template_name(r), "order_shipped");
@@ -215,6 +215,11 @@ static void every_rule_names_file_and_line(void **state)
 	             "lib.toml: line 4: library: 'version' must be an integer");
 	expect_error("format = 1\nname = \"L\"\n",
 	             "lib.toml: line 2: unknown key 'name' before any table (known: format)");
+	/* a template is sent by its Response Management id, so its key must be one */
+	expect_error(HEAD "[responses.shipped]\nname = \"S\"\ntext = \"Hi {{1}}\"\nresponse_type = "
+	                  "\"MessagingTemplate\"\ntemplate_name = \"s\"\ntemplate_language = \"en_US\"\n",
+	             "lib.toml: line 7: responses.shipped: a MessagingTemplate response is sent by its Genesys id: "
+	             "name the table [responses.<the response's Response Management id>]");
 	/* unknown keys and tables: a typo never does nothing */
 	expect_error(HEAD "nmae = \"x\"\n",
 	             "lib.toml: line 4: library: unknown key 'nmae' (known: name, id, version, default_language)");
@@ -487,7 +492,7 @@ static void canonical_output(void **state)
 	                    "text = \"<p>Hallo</p>\"\n"
 	                    "content_type = \"text/html\"\n"
 	                    "\n"
-	                    "[responses.shipped]\n"
+	                    "[responses.0f9a8b7c-0000-4000-8000-00000000a001]\n"
 	                    "name = \"Order shipped\"\n"
 	                    "text = \"Your order {{ORDER}} has shipped.\"\n"
 	                    "response_type = \"MessagingTemplate\"\n"
