@@ -30,7 +30,8 @@ def documented(text):
 cases = [
     ([], section(".SH GLOBAL OPTIONS", ".SH COMMANDS")),
     (["inspect"], section(".SS inspect", ".SS send")),
-    (["send"], section(".SS send", ".SS responses")),
+    (["send"], section(".SS send", ".SS validate")),
+    (["validate"], section(".SS validate", ".SS responses")),
     (["responses"], section(".SS responses", ".SH PLACEHOLDERS")),
 ]
 for sub, text in cases:
