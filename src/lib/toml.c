@@ -25,6 +25,7 @@ typedef struct parser {
 	gcmsg__toml_doc *doc;
 	size_t cur;      /* the current table */
 	gcmsg_buf ipath; /* its encoded path (index key prefix) */
+	unsigned flags;  /* GCMSG__TOML_* */
 } parser;
 
 #if defined(__GNUC__)
@@ -385,12 +386,111 @@ static int parse_key(parser *ps, char **out)
 	return 0;
 }
 
+static void free_strings(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		volatile char *z = v[i];
+		while (*z)
+			*z++ = 0;
+		free(v[i]);
+	}
+	free(v);
+}
+
+/* blanks, line ends and comments between array elements */
+static int skip_array_space(parser *ps)
+{
+	size_t nl;
+
+	for (;;) {
+		skip_ws(ps);
+		skip_comment(ps);
+		if ((nl = newline_at(ps)) != 0) {
+			ps->p += nl;
+			ps->line++;
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == '\r')
+			return fail(ps, "carriage return without a line feed");
+		return 0;
+	}
+}
+
+/* an array of strings at ps->p ('['); GCMSG__TOML_ARRAYS only */
+static int parse_array(parser *ps, gcmsg__toml_entry *e)
+{
+	int start = ps->line;
+	size_t alloc = 0;
+
+	ps->p++;
+	for (;;) {
+		gcmsg_buf b = GCMSG_BUF_INIT(STRING_CAP);
+		char *str;
+		int rc;
+
+		if (skip_array_space(ps) < 0)
+			return -1;
+		if (ps->p >= ps->end) {
+			ps->line = start;
+			return fail(ps, "unterminated array (opened here)");
+		}
+		if (*ps->p == ']') {
+			ps->p++;
+			return 0;
+		}
+		if (*ps->p != '"' && *ps->p != '\'') {
+			if (*ps->p == ',')
+				return fail(ps, "an array element was expected before ','");
+			return fail(ps, "arrays hold only strings (in quotes)");
+		}
+		if (e->narr == GCMSG__TOML_MAX_ARRAY)
+			return fail(ps, "more than %zu strings in one array", GCMSG__TOML_MAX_ARRAY);
+		rc = is_triple(ps) ? parse_multiline(ps, &b) : parse_oneline(ps, &b);
+		if (rc < 0 || finish_string(ps, &b, &str) < 0) {
+			gcmsg__buf_dispose(&b);
+			return -1;
+		}
+		if (e->narr == alloc) {
+			size_t n = alloc ? alloc * 2 : 8;
+			char **v = realloc(e->arr, n * sizeof(*v));
+			if (!v) {
+				free(str);
+				return fail(ps, "out of memory");
+			}
+			e->arr = v;
+			alloc = n;
+		}
+		e->arr[e->narr++] = str;
+		if (skip_array_space(ps) < 0)
+			return -1;
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == ']') {
+			ps->p++;
+			return 0;
+		}
+		if (ps->p >= ps->end) {
+			ps->line = start;
+			return fail(ps, "unterminated array (opened here)");
+		}
+		return fail(ps, "',' or ']' expected after an array element");
+	}
+}
+
 static int parse_value(parser *ps, gcmsg__toml_entry *e)
 {
 	const char *s = ps->p;
 
 	if (ps->p >= ps->end || *ps->p == '#' || newline_at(ps))
 		return fail(ps, "a value was expected after '='");
+	if (*ps->p == '[' && (ps->flags & GCMSG__TOML_ARRAYS)) {
+		e->type = GCMSG_TOML_ARRAY;
+		return parse_array(ps, e);
+	}
 	if (*ps->p == '"' || *ps->p == '\'') {
 		gcmsg_buf b = GCMSG_BUF_INIT(STRING_CAP);
 		int rc = is_triple(ps) ? parse_multiline(ps, &b) : parse_oneline(ps, &b);
@@ -666,6 +766,7 @@ static void free_entry(gcmsg__toml_entry *e)
 			*v++ = 0;
 	}
 	free(e->str);
+	free_strings(e->arr, e->narr);
 }
 
 static int parse_keyval(parser *ps)
@@ -757,11 +858,18 @@ static int check_bytes(parser *ps, const char *text, size_t len)
 
 int gcmsg__toml_parse(gcmsg__toml_doc *doc, const char *text, size_t len, char *err, size_t errlen)
 {
+	return gcmsg__toml_parse_ex(doc, text, len, 0, err, errlen);
+}
+
+int gcmsg__toml_parse_ex(gcmsg__toml_doc *doc, const char *text, size_t len, unsigned flags, char *err,
+                         size_t errlen)
+{
 	parser ps;
 	size_t root, nl;
 
 	memset(doc, 0, sizeof(*doc));
 	memset(&ps, 0, sizeof(ps));
+	ps.flags = flags;
 	ps.err = err;
 	ps.errlen = errlen;
 	ps.doc = doc;

@@ -12,8 +12,9 @@
  * separators); # comments; blank lines; LF or CRLF line ends (a CRLF inside a
  * multi-line string is read as LF). The document must be valid UTF-8 without
  * NUL bytes, and strings cannot hold U+0000 (\u0000), since values are C
- * strings. Not read (an error naming the line): dotted keys (a.b = 1), arrays,
- * inline tables, arrays of tables, floats, dates, hex/octal/binary integers.
+ * strings. Not read (an error naming the line): dotted keys (a.b = 1), arrays
+ * (unless GCMSG__TOML_ARRAYS is given, see gcmsg__toml_parse_ex), inline
+ * tables, arrays of tables, floats, dates, hex/octal/binary integers.
  *
  * Tables: [a.b] implicitly defines [a]; a table may be defined by its own
  * header once (also after a deeper one); a key defined twice, a table
@@ -27,11 +28,15 @@
 #include "buf.h"
 #include "strmap.h"
 
-typedef enum { GCMSG_TOML_STRING, GCMSG_TOML_BOOL, GCMSG_TOML_INT } gcmsg__toml_type;
+typedef enum { GCMSG_TOML_STRING, GCMSG_TOML_BOOL, GCMSG_TOML_INT, GCMSG_TOML_ARRAY } gcmsg__toml_type;
 
 /* Caps: a document beyond them is refused (hostile input). */
 #define GCMSG__TOML_MAX_ITEMS ((size_t)1000000) /* keys and tables together */
 #define GCMSG__TOML_MAX_DEPTH 32                /* segments of a table name */
+#define GCMSG__TOML_MAX_ARRAY ((size_t)100000)   /* strings in one array */
+
+/* gcmsg__toml_parse_ex flags */
+#define GCMSG__TOML_ARRAYS 1u /* read arrays of strings (GCMSG_TOML_ARRAY) */
 
 typedef struct gcmsg__toml_table {
 	/*
@@ -53,6 +58,8 @@ typedef struct gcmsg__toml_entry {
 	gcmsg__toml_type type;
 	char *str;     /* STRING */
 	long long num; /* INT, and BOOL (0/1) */
+	char **arr;    /* ARRAY: the strings, in order */
+	size_t narr;
 	int line;      /* the line of the key */
 } gcmsg__toml_entry;
 
@@ -69,6 +76,16 @@ typedef struct gcmsg__toml_doc {
  * then empty, and gcmsg__toml_free is still safe to call).
  */
 int gcmsg__toml_parse(gcmsg__toml_doc *doc, const char *text, size_t len, char *err, size_t errlen);
+/*
+ * The same, with flags. GCMSG__TOML_ARRAYS: a value may also be an array of
+ * strings, `["a", 'b']`, on one line or several (a trailing comma, blank
+ * lines and # comments allowed between the elements; every element a one-line
+ * or multi-line string; at most GCMSG__TOML_MAX_ARRAY of them). Any other
+ * element (a number, a boolean, a nested array) is an error naming its line.
+ * The entry's line is that of its key.
+ */
+int gcmsg__toml_parse_ex(gcmsg__toml_doc *doc, const char *text, size_t len, unsigned flags, char *err,
+                         size_t errlen);
 /* Frees everything; string values are zeroed first (they may be secrets). */
 void gcmsg__toml_free(gcmsg__toml_doc *doc);
 /*

@@ -199,5 +199,6 @@ int sim_admin(sim_ctx *c) {
   if (is(c, "DELETE", 3, FAULTS)) return clear_faults(c);
   if (is(c, "GET", 3, FAULTS)) return ok(c, 200, json_pack("{s:o}", "faults", sim_faults_json(c->st)));
   if (is(c, "GET", 3, REQUESTS)) return requests(c);
+  if (c->nsegs >= 3 && strcmp(c->segs[2], "media") == 0) return sim_admin_media(c);
   return sim_admin_error(c, 404, c->path, "no admin operation %s %s", c->method, c->path);
 }

@@ -11,7 +11,7 @@ const sim_agent_media SIM_AGENT_MESSAGING = {1, "messaging", "messages", "bad.re
 const sim_agent_media SIM_AGENT_CHAT = {0, "chat", "chat messages", "chat.error.conversation.state",
                                         "chat.error.member.state"};
 
-int sim_resolve_agent_comm(sim_ctx *c, const sim_agent_media *m, json_t **conv_out, json_t **part_out) {
+static int resolve(sim_ctx *c, const sim_agent_media *m, int reading, json_t **conv_out, json_t **part_out) {
   const char *cid = c->segs[4], *comm_id = c->segs[6];
   json_t *conv = sim_find_conversation(c->st, cid);
   if (conv == NULL) {
@@ -32,7 +32,7 @@ int sim_resolve_agent_comm(sim_ctx *c, const sim_agent_media *m, json_t **conv_o
     sim_error_param(c, "communicationId", comm_id, "The communication {communicationId} was not found.");
     return -1;
   }
-  if (!sim_conv_is_connected(conv)) {
+  if (!reading && !sim_conv_is_connected(conv)) {
     sim_error(c, 400, m->state_code, "The conversation %s is disconnected: %s can no longer be sent into it.", cid,
               m->noun);
     sim_error_param(c, "conversationId", cid, "The conversation {conversationId} is disconnected.");
@@ -44,10 +44,18 @@ int sim_resolve_agent_comm(sim_ctx *c, const sim_agent_media *m, json_t **conv_o
                      "The communication %s does not belong to the calling user %s: send with the communication of "
                      "your own agent participant in conversation %s.",
                      comm_id, c->tok->principal, cid);
-  if (!sim_part_is_connected(part))
+  if (!reading && !sim_part_is_connected(part))
     return sim_error(c, 400, m->member_code, "The agent communication %s is %s, not connected.", comm_id,
                      sim_jstr(part, "state"));
   *conv_out = conv;
   *part_out = part;
   return 0;
+}
+
+int sim_resolve_agent_comm(sim_ctx *c, const sim_agent_media *m, json_t **conv_out, json_t **part_out) {
+  return resolve(c, m, 0, conv_out, part_out);
+}
+
+int sim_resolve_agent_comm_read(sim_ctx *c, const sim_agent_media *m, json_t **conv_out, json_t **part_out) {
+  return resolve(c, m, 1, conv_out, part_out);
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include <jansson.h>
+#include <ulfius.h>
 
 #include "state.h"
 
@@ -22,6 +23,8 @@ typedef struct sim_ctx {
   const char *authorization; /* the Authorization header or NULL; never logged */
   const char *raw_body;
   size_t raw_len;
+  const struct _u_request *req; /* for request headers beyond Authorization */
+  int binary_body;     /* the body is bytes (the upload receiver): never parsed as JSON */
   json_t *body;        /* parsed JSON body, or NULL */
   int body_malformed;  /* a body was sent but is not JSON */
   sim_token *tok;      /* the caller's token once authenticated */
@@ -29,6 +32,11 @@ typedef struct sim_ctx {
   const char *operation; /* spec operationId, NULL outside /api/v2 */
   int status;
   json_t *resp;        /* response body (owned) or NULL for an empty body */
+  char *raw_resp;      /* a non-JSON response body (owned; wins over resp), raw_resp_len bytes */
+  size_t raw_resp_len;
+  const char *raw_resp_type; /* its Content-Type */
+  json_t *log_resp;    /* responseBody for the log when the answer is not JSON (owned) */
+  json_t *headers_out; /* extra response headers, name -> value (owned) or NULL */
   json_t *log_body;    /* requestBody for the log when it differs from body (owned) */
   int log_resp_body;   /* 0: log responseBody as null (e.g. GET /sim/v1/requests) */
   long retry_after;    /* Retry-After seconds, -1 for none */

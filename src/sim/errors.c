@@ -48,7 +48,8 @@ void sim_error_detail(sim_ctx *c, const char *field, const char *error_code) {
   sim_error_detail_entity(c, field, error_code, NULL);
 }
 
-void sim_error_detail_entity(sim_ctx *c, const char *field, const char *error_code, const char *entity_name) {
+static void add_detail(sim_ctx *c, const char *field, const char *error_code, const char *entity_id,
+                       const char *entity_name) {
   if (c->resp == NULL) return;
   json_t *details = json_object_get(c->resp, "details");
   if (details == NULL) {
@@ -58,8 +59,17 @@ void sim_error_detail_entity(sim_ctx *c, const char *field, const char *error_co
   json_t *d = json_pack("{s:s}", "fieldName", field);
   if (d == NULL) return;
   if (error_code) json_object_set_new(d, "errorCode", json_string(error_code));
+  if (entity_id) json_object_set_new(d, "entityId", json_string(entity_id));
   if (entity_name) json_object_set_new(d, "entityName", json_string(entity_name));
   json_array_append_new(details, d);
+}
+
+void sim_error_detail_entity(sim_ctx *c, const char *field, const char *error_code, const char *entity_name) {
+  add_detail(c, field, error_code, NULL, entity_name);
+}
+
+void sim_error_detail_id(sim_ctx *c, const char *field, const char *error_code, const char *entity_id) {
+  add_detail(c, field, error_code, entity_id, NULL);
 }
 
 int sim_admin_error(sim_ctx *c, int status, const char *path, const char *fmt, ...) {

@@ -14,6 +14,8 @@ void sim_error_param(sim_ctx *c, const char *key, const char *value, const char 
 void sim_error_detail(sim_ctx *c, const char *field, const char *error_code);
 /* Adds a details[] entry naming a field and an entity (entityName), e.g. a template parameter id. */
 void sim_error_detail_entity(sim_ctx *c, const char *field, const char *error_code, const char *entity_name);
+/* Adds a details[] entry naming a field and an entity by id (entityId), e.g. a media id. */
+void sim_error_detail_id(sim_ctx *c, const char *field, const char *error_code, const char *entity_id);
 /* Admin API error: {"error": message, "path": path}. Returns -1. */
 int sim_admin_error(sim_ctx *c, int status, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

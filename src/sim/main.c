@@ -14,6 +14,7 @@
 #include <ulfius.h>
 
 #include "context.h"
+#include "media.h"
 #include "scenario.h"
 #include "server.h"
 #include "state.h"
@@ -229,7 +230,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   instance.allowed_post_processor = U_POST_PROCESS_NONE;
-  instance.max_post_body_size = SIM_MAX_BODY + 1;
+  /* uploads may be up to the largest limits.mediaMaxBytes; every other body above SIM_MAX_BODY is
+   * refused with 413 by the dispatcher */
+  instance.max_post_body_size = SIM_MEDIA_MAX_BYTES_CAP + 1;
   instance.check_utf8 = 0;
   ulfius_set_default_endpoint(&instance, sim_dispatch, &st);
 

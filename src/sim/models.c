@@ -77,6 +77,14 @@ static const sim_prop ADDITIONAL_MESSAGE_PROPS[] = {
 };
 const sim_model SIM_MODEL_ADDITIONAL_MESSAGE = {"AdditionalMessage", ADDITIONAL_MESSAGE_PROPS};
 
+static const sim_prop UPLOAD_MEDIA_REQUEST_PROPS[] = {
+    P("fileName", SIM_T_STRING, 1, NULL, NULL),
+    P("contentLengthBytes", SIM_T_INT, 1, NULL, NULL),
+    P("contentMd5", SIM_T_STRING, 0, NULL, NULL),
+    END,
+};
+const sim_model SIM_MODEL_UPLOAD_MEDIA_REQUEST = {"UploadMediaRequest", UPLOAD_MEDIA_REQUEST_PROPS};
+
 static const sim_prop EVENT_TYPING_PROPS[] = {
     P("type", SIM_T_STRING, 1, ENUM_TYPING, NULL),
     P("duration", SIM_T_INT, 0, NULL, NULL),

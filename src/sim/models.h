@@ -34,6 +34,7 @@ struct sim_model {
 };
 
 extern const sim_model SIM_MODEL_ADDITIONAL_MESSAGE;
+extern const sim_model SIM_MODEL_UPLOAD_MEDIA_REQUEST;
 extern const sim_model SIM_MODEL_MESSAGE_TYPING_EVENT_REQUEST;
 extern const sim_model SIM_MODEL_SEND_AGENTLESS_REQUEST;
 extern const sim_model SIM_MODEL_CREATE_WEB_CHAT_REQUEST;

@@ -37,7 +37,10 @@ void sim_reqlog_record(sim_ctx *c, json_t *headers) {
                             "time", now, "method", c->method, "path", c->path, "query", c->query, "operation",
                             c->operation ? json_string(c->operation) : json_null(), "headers", headers, "requestBody",
                             req_body, "status", c->status, "responseBody",
-                            c->log_resp_body ? loggable_response(c->resp) : json_null(), "correlationId", c->corr);
+                            !c->log_resp_body ? json_null()
+                            : c->log_resp    ? json_incref(c->log_resp)
+                            : c->raw_resp    ? json_null()
+                                             : loggable_response(c->resp), "correlationId", c->corr);
   if (entry == NULL) return;
   if (st->request_log) {
     char *line = json_dumps(entry, JSON_COMPACT | JSON_ENSURE_ASCII);

@@ -40,6 +40,8 @@ extern const sim_agent_media SIM_AGENT_MESSAGING, SIM_AGENT_CHAT;
 /* Finds the caller's own connected agent communication named by the path
  * (.../{conversationId}/communications/{communicationId}/...), or sets the Genesys error. */
 int sim_resolve_agent_comm(sim_ctx *c, const sim_agent_media *m, json_t **conv_out, json_t **part_out);
+/* The same for reading (GET of media): an ended conversation or a disconnected agent is fine. */
+int sim_resolve_agent_comm_read(sim_ctx *c, const sim_agent_media *m, json_t **conv_out, json_t **part_out);
 
 /* routes_identity.c */
 int sim_get_tokens_me(sim_ctx *c);
@@ -52,6 +54,19 @@ int sim_get_chat_conversation(sim_ctx *c);
 int sim_post_message(sim_ctx *c);
 int sim_post_message_typing(sim_ctx *c);
 int sim_post_agentless(sim_ctx *c);
+/* routes_media.c (message media; the upload receiver and admin views are outside /api/v2) */
+int sim_post_media_upload(sim_ctx *c);
+int sim_get_media(sim_ctx *c);
+int sim_get_media_listing(sim_ctx *c);
+/* PUT {base}/uploads/{mediaId}?signature=…: the presigned upload URL. */
+int sim_upload_receive(sim_ctx *c);
+/* GET {base}/media/{mediaId}/{name}: the bytes of a valid media (MessageMediaData.url). */
+int sim_media_fetch(sim_ctx *c);
+/* Admin: GET /sim/v1/media, /sim/v1/media/{id} (bytes), /sim/v1/media/{id}/info. */
+int sim_admin_media(sim_ctx *c);
+/* The MessageMedia / transcript view of a media {id, name, mediaType, contentLengthBytes, url}. */
+struct sim_media;
+json_t *sim_media_message_media(sim_ctx *c, const struct sim_media *m);
 /* routes_responses.c (Response Management) */
 int sim_get_libraries(sim_ctx *c);
 int sim_get_library(sim_ctx *c);

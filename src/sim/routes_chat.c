@@ -71,10 +71,10 @@ int sim_post_chat_message(sim_ctx *c) {
   const char *body = sim_jstr(c->body, "body");
   const char *body_type = sim_jstr(c->body, "bodyType");
   if (body_type == NULL) body_type = "standard";
-  long n = sim_utf8_count(body);
+  long n = sim_utf16_count(body); /* UTF-16 code units, as for messaging (routes_send.c) */
   if (n > CHAT_MAX_CHARS) {
     sim_error(c, 400, "invalid.value",
-              "body is %ld characters long; chat messages allow at most %d characters (counted in Unicode code points).",
+              "body is %ld characters long; chat messages allow at most %d characters (counted in UTF-16 code units).",
               n, CHAT_MAX_CHARS);
     sim_error_detail(c, "body", "invalid.value");
     return -1;

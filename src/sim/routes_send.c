@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "media.h"
 #include "models.h"
 #include "render.h"
 #include "routes.h"
@@ -26,36 +27,113 @@ static long max_chars(const char *platform) {
   return platform && strcmp(platform, "sms") == 0 ? SMS_MAX_CHARS : MESSAGING_MAX_CHARS;
 }
 
-/* Text length in Unicode code points against the platform's limit; `field` is textBody, or
- * messagingTemplate for the rendered text of a template. */
+/* Text length in UTF-16 code units (a character above U+FFFF, such as most emoji, counts 2: never
+ * fewer than code points, so gcsim is at least as strict as Genesys whichever unit it counts in)
+ * against the platform's limit; `field` is textBody, or messagingTemplate for the rendered text of
+ * a template. */
 static int check_length(sim_ctx *c, const char *text, const char *platform, const char *field) {
   if (text == NULL) return 0;
-  long n = sim_utf8_count(text), max = max_chars(platform);
+  long n = sim_utf16_count(text), max = max_chars(platform);
   if (n <= max) return 0;
-  char buf[32], mwp[128];
+  char buf[32], mwp[160];
   snprintf(buf, sizeof buf, "%ld", max);
-  snprintf(mwp, sizeof mwp, "%s is longer than {maxLength} characters.", field);
+  snprintf(mwp, sizeof mwp, "%s is longer than {maxLength} characters (counted in UTF-16 code units).", field);
   sim_error(c, 400, "invalid.value",
-            "%s%s is %ld characters long; %s messages allow at most %ld characters (counted in Unicode code points).",
+            "%s%s is %ld characters long; %s messages allow at most %ld characters (counted in UTF-16 code units).",
             field, strcmp(field, "textBody") ? " (the rendered text)" : "", n, platform, max);
   sim_error_param(c, "maxLength", buf, mwp);
   sim_error_detail(c, field, "invalid.value");
   return -1;
 }
 
-/* Exactly one body kind: a non-empty textBody, non-empty mediaIds, or a messagingTemplate. */
+static int blank(const char *s) {
+  for (; *s; s++)
+    if (!strchr(" \t\r\n\v\f", *s)) return 0;
+  return 1;
+}
+
+/* Exactly one body kind: a non-empty textBody, non-empty mediaIds (one id), or a messagingTemplate.
+ * The details name every field concerned: each kind given when several are, each possible kind
+ * when none is. A textBody of only whitespace is empty. */
 static int check_one_body_kind(sim_ctx *c, int allow_media) {
   const char *text = sim_jstr(c->body, "textBody");
   json_t *media = json_object_get(c->body, "mediaIds"), *tmpl = json_object_get(c->body, "messagingTemplate");
-  int kinds = (text && *text) + (allow_media && json_array_size(media) > 0) + (tmpl && !json_is_null(tmpl));
+  int has_text = text && *text, has_media = allow_media && json_array_size(media) > 0,
+      has_tmpl = tmpl && !json_is_null(tmpl);
+  int kinds = has_text + has_media + has_tmpl;
   const char *names = allow_media ? "textBody, mediaIds or messagingTemplate" : "textBody or messagingTemplate";
+  if (kinds == 1 && has_text && blank(text)) {
+    sim_error(c, 400, "bad.request", "textBody holds only whitespace: the message would be empty. Give exactly one of %s.",
+              names);
+    sim_error_detail(c, "textBody", "required");
+    return -1;
+  }
+  if (kinds == 1 && has_media && json_array_size(media) > 1) {
+    sim_error(c, 400, "bad.request",
+              "mediaIds holds %zu media ids; a message carries one media id: send each media as its own message.",
+              json_array_size(media));
+    sim_error_detail(c, "mediaIds", "invalid.value");
+    return -1;
+  }
   if (kinds == 1) return 0;
-  if (kinds == 0)
+  if (kinds == 0) {
     sim_error(c, 400, "bad.request", "The message is empty: give exactly one of %s.", names);
-  else
-    sim_error(c, 400, "bad.request", "Give exactly one body kind: %s cannot be combined in one message.", names);
-  sim_error_detail(c, "textBody", kinds == 0 ? "required" : "invalid.value");
+    sim_error_detail(c, "textBody", "required");
+    if (allow_media) sim_error_detail(c, "mediaIds", "required");
+    sim_error_detail(c, "messagingTemplate", "required");
+    return -1;
+  }
+  sim_error(c, 400, "bad.request",
+            "Give exactly one body kind: %s cannot be combined in one message (send them as separate messages).", names);
+  if (has_text) sim_error_detail(c, "textBody", "invalid.value");
+  if (has_media) sim_error_detail(c, "mediaIds", "invalid.value");
+  if (has_tmpl) sim_error_detail(c, "messagingTemplate", "invalid.value");
   return -1;
+}
+
+/* The media of mediaIds (at most one, see check_one_body_kind): it must exist, belong to this
+ * conversation and communication, and show status valid. *out is NULL without mediaIds. */
+static int check_media(sim_ctx *c, sim_media **out) {
+  json_t *ids = json_object_get(c->body, "mediaIds");
+  *out = NULL;
+  if (json_array_size(ids) == 0) return 0;
+  const char *id = json_string_value(json_array_get(ids, 0));
+  const char *cid = c->segs[4], *comm = c->segs[6];
+  sim_media *m = sim_media_find(c->st, id);
+  if (m == NULL) {
+    sim_error(c, 400, "bad.request",
+              "mediaIds: there is no media %.100s. Upload the file with POST .../messages/media/uploads first and send "
+              "the id it answers.",
+              id);
+    sim_error_param(c, "mediaId", id, "There is no media {mediaId}.");
+    sim_error_detail_id(c, "mediaIds", "invalid.value", id);
+    return -1;
+  }
+  if (strcmp(m->conv_id, cid) != 0 || strcmp(m->comm_id, comm) != 0) {
+    sim_error(c, 400, "bad.request",
+              "mediaIds: the media %s was uploaded to communication %.100s of conversation %.100s, not to this one: "
+              "upload it again here.",
+              m->id, m->comm_id, m->conv_id);
+    sim_error_param(c, "mediaId", m->id, "The media {mediaId} belongs to another communication.");
+    sim_error_detail_id(c, "mediaIds", "invalid.value", m->id);
+    return -1;
+  }
+  sim_media_status visible = sim_media_visible(m);
+  if (visible != SIM_MEDIA_VALID) {
+    if (visible == SIM_MEDIA_UPLOADING)
+      sim_error(c, 400, "bad.request",
+                "mediaIds: the media %s is uploading, not valid: wait until GET .../messages/media/%s answers status "
+                "valid.",
+                m->id, m->id);
+    else
+      sim_error(c, 400, "bad.request", "mediaIds: the media %s is invalid (%s): it cannot be sent.", m->id, m->reason);
+    sim_error_param(c, "mediaId", m->id, "The media {mediaId} is {status}.");
+    sim_error_param(c, "status", sim_media_status_name(visible), "The media {mediaId} is {status}.");
+    sim_error_detail_id(c, "mediaIds", "invalid.value", m->id);
+    return -1;
+  }
+  *out = m;
+  return 0;
 }
 
 /* ---- messaging templates (SendMessagingTemplateRequest) ---- */
@@ -283,8 +361,30 @@ fail:
   return -1;
 }
 
-/* MessageData for an outbound message into conv. */
-static json_t *message_data(sim_ctx *c, json_t *conv, const char *msg_id, const char *text, const char *now) {
+/* normalizedMessage of an outbound message: its text and, for a media message, the attachment. */
+static json_t *normalized_message(sim_ctx *c, const char *msg_id, const char *text, const sim_media *m) {
+  json_t *n = json_pack("{s:s, s:s, s:s}", "id", msg_id, "type", "Text", "direction", "Outbound");
+  if (n == NULL) return NULL;
+  if (text && *text) json_object_set_new(n, "text", json_string(text));
+  if (m) {
+    char *url = sim_media_url(c->st, m);
+    json_t *att = url ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "mediaType", sim_media_attachment_kind(m->media_type),
+                                  "id", m->id, "url", url, "mime", m->media_type, "filename", m->name,
+                                  "contentSizeBytes", (json_int_t)m->len)
+                      : NULL;
+    free(url);
+    if (att == NULL) {
+      json_decref(n);
+      return NULL;
+    }
+    json_object_set_new(n, "content", json_pack("[{s:s, s:o}]", "contentType", "Attachment", "attachment", att));
+  }
+  return n;
+}
+
+/* MessageData for an outbound message into conv (with its media when m is not NULL). */
+static json_t *message_data(sim_ctx *c, json_t *conv, const char *msg_id, const char *text, const char *now,
+                            const sim_media *m) {
   char uri[512];
   const char *cid = sim_jstr(conv, "id"), *platform = sim_jstr(conv, "platform");
   snprintf(uri, sizeof uri, "/api/v2/conversations/messages/%s/messages/%s", cid, msg_id);
@@ -298,14 +398,22 @@ static json_t *message_data(sim_ctx *c, json_t *conv, const char *msg_id, const 
   const char *customer = sim_jstr(comm, "fromAddress") ? sim_jstr(comm, "fromAddress") : sim_jstr(cust, "address");
   if (business) json_object_set_new(md, "fromAddress", json_string(business));
   if (customer) json_object_set_new(md, "toAddress", json_string(customer));
-  (void)c;
+  if (m) json_object_set_new(md, "media", json_pack("[o]", sim_media_message_media(c, m)));
+  json_t *norm = normalized_message(c, msg_id, text, m);
+  if (norm == NULL || (m && json_object_get(md, "media") == NULL)) {
+    json_decref(norm);
+    json_decref(md);
+    return NULL;
+  }
+  json_object_set_new(md, "normalizedMessage", norm);
   return md;
 }
 
 int sim_post_message(sim_ctx *c) {
   json_t *conv, *part;
+  sim_media *m;
   if (sim_require_user(c) || sim_validate_body(c, &SIM_MODEL_ADDITIONAL_MESSAGE) || check_one_body_kind(c, 1) ||
-      sim_resolve_agent_comm(c, &SIM_AGENT_MESSAGING, &conv, &part))
+      sim_resolve_agent_comm(c, &SIM_AGENT_MESSAGING, &conv, &part) || check_media(c, &m))
     return -1;
   const char *text = sim_jstr(c->body, "textBody"), *platform = sim_jstr(conv, "platform");
   json_t *tmpl = json_object_get(c->body, "messagingTemplate"), *record = NULL;
@@ -322,17 +430,11 @@ int sim_post_message(sim_ctx *c) {
   char id[40], now[40];
   sim_new_uuid(c->st, id, sizeof id);
   sim_now_iso(c->st, now, sizeof now);
-  json_t *md = message_data(c, conv, id, text, now);
-  json_t *media = json_object_get(c->body, "mediaIds");
-  if (md && json_array_size(media) > 0) {
-    json_t *list = json_array();
-    size_t i;
-    json_t *m;
-    json_array_foreach(media, i, m) json_array_append_new(list, json_pack("{s:O}", "id", m));
-    json_object_set_new(md, "media", list);
-  }
+  json_t *md = message_data(c, conv, id, text, now, m);
   json_t *entry = sim_entry_new(c, id, "outbound", "agent-messaging", 0);
-  if (md == NULL || entry == NULL) {
+  json_t *entry_media = m ? json_pack("[o]", sim_media_message_media(c, m)) : NULL;
+  if (md == NULL || entry == NULL || (m && entry_media == NULL)) {
+    json_decref(entry_media);
     json_decref(md);
     json_decref(entry);
     free(rendered);
@@ -342,7 +444,7 @@ int sim_post_message(sim_ctx *c) {
   json_object_set_new(entry, "time", json_string(now));
   sim_entry_sender_participant(c, entry, part);
   if (text && *text) json_object_set_new(entry, "text", json_string(text));
-  if (json_array_size(media) > 0) json_object_set(entry, "mediaIds", media);
+  if (entry_media) json_object_set_new(entry, "media", entry_media);
   if (record) json_object_set_new(entry, "messagingTemplate", record);
   free(rendered);
   sim_transcript_append(c->st, sim_jstr(conv, "id"), entry);
@@ -444,7 +546,7 @@ int sim_post_agentless(sim_ctx *c) {
   char id[40], now[40], uri[256];
   sim_new_uuid(c->st, id, sizeof id);
   sim_now_iso(c->st, now, sizeof now);
-  json_t *md = message_data(c, conv, id, text, now);
+  json_t *md = message_data(c, conv, id, text, now, NULL);
   snprintf(uri, sizeof uri, "/api/v2/conversations/messages/agentless/%s", id);
   json_t *resp = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:s}", "id", id, "conversationId",
                            sim_jstr(conv, "id"), "fromAddress", from, "toAddress", to, "messengerType", type,

@@ -7,6 +7,10 @@ static const char *const PERM_CONV_VIEW[] = {"conversation:communication:view", 
 static const char *const PERM_MESSAGE_CREATE_ANY[] = {"conversation:message:create", "conversation:webmessaging:create",
                                                       NULL};
 static const char *const PERM_MESSAGE_CREATE[] = {"conversation:message:create", NULL};
+static const char *const PERM_MEDIA_CREATE_ANY[] = {"conversation:message:create", "conversation:webmessaging:create",
+                                                    "conversation:socialmedia:create", NULL};
+static const char *const PERM_MEDIA_VIEW_ANY[] = {"conversation:message:view", "conversation:webmessaging:view", NULL};
+static const char *const PERM_MESSAGE_MEDIA_VIEW[] = {"conversation:messageMedia:view", NULL};
 static const char *const PERM_WEBCHAT_CREATE[] = {"conversation:webchat:create", NULL};
 static const char *const PERM_LIBRARY_VIEW[] = {"responses:library:view", NULL};
 static const char *const PERM_LIBRARY_ADD[] = {"responses:library:add", NULL};
@@ -25,6 +29,13 @@ const sim_route SIM_API_ROUTES[] = {
      PERM_MESSAGE_CREATE, sim_post_agentless},
     {"POST", "/api/v2/conversations/messages/*/communications/*/messages", "postConversationsMessageCommunicationMessages",
      SIM_PERM_ANY, PERM_MESSAGE_CREATE_ANY, sim_post_message},
+    {"POST", "/api/v2/conversations/messages/*/communications/*/messages/media/uploads",
+     "postConversationsMessageCommunicationMessagesMediaUploads", SIM_PERM_ANY, PERM_MEDIA_CREATE_ANY,
+     sim_post_media_upload},
+    {"GET", "/api/v2/conversations/messages/*/communications/*/messages/media/*",
+     "getConversationsMessageCommunicationMessagesMediaMediaId", SIM_PERM_ANY, PERM_MEDIA_VIEW_ANY, sim_get_media},
+    {"GET", "/api/v2/conversations/messages/*/communications/*/messages/media",
+     "getConversationsMessageCommunicationMessagesMedia", SIM_PERM_ANY, PERM_MESSAGE_MEDIA_VIEW, sim_get_media_listing},
     {"POST", "/api/v2/conversations/messages/*/communications/*/typing", "postConversationsMessageCommunicationTyping",
      SIM_PERM_ANY, PERM_MESSAGE_CREATE_ANY, sim_post_message_typing},
     {"POST", "/api/v2/conversations/chats", "postConversationsChats", SIM_PERM_ALL, PERM_WEBCHAT_CREATE, sim_post_chat},

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "media.h"
 #include "models.h"
 
 #define MAX_ITEMS 10000
@@ -421,7 +422,8 @@ error:
 static const char *const TOP_KEYS[] = {"description", "org",       "limits",    "clients", "users",
                                        "queues",      "libraries", "responses", "conversations", NULL};
 static const char *const ORG_KEYS[] = {"id", "name", NULL};
-static const char *const LIMIT_KEYS[] = {"requestsPerMinutePerToken", NULL};
+static const char *const LIMIT_KEYS[] = {"requestsPerMinutePerToken", "mediaMaxBytes", "mediaTypes",
+                                         "mediaProcessingPolls", NULL};
 static const char *const CLIENT_KEYS[] = {"id",          "secret", "name", "grants", "tokenLifetimeSeconds",
                                           "permissions", "description", NULL};
 static const char *const USER_KEYS[] = {"id", "name", "email", "preferredName", "permissions", NULL};
@@ -801,6 +803,49 @@ static int normalize_responses(const json_t *in, const json_t *libraries, json_t
   return 0;
 }
 
+/* limits.mediaTypes: an array of distinct types gcsim can sniff (default SIM_MEDIA_DEFAULT_TYPES). */
+static json_t *media_types(const json_t *limits, sim_verr *err) {
+  json_t *v = json_object_get(limits, "mediaTypes"), *out = json_array();
+  if (out == NULL) {
+    fail(err, "$.limits.mediaTypes", "out of memory");
+    return NULL;
+  }
+  size_t i;
+  json_t *t;
+  if (v == NULL) {
+    for (i = 0; SIM_MEDIA_DEFAULT_TYPES[i]; i++) json_array_append_new(out, json_string(SIM_MEDIA_DEFAULT_TYPES[i]));
+    return out;
+  }
+  if (!json_is_array(v)) {
+    json_decref(out);
+    fail(err, "$.limits.mediaTypes", "expected an array of media types such as \"image/png\"");
+    return NULL;
+  }
+  json_array_foreach(v, i, t) {
+    char p[64];
+    indexpath(p, sizeof p, "$.limits.mediaTypes", i);
+    const char *s = json_string_value(t);
+    int dup = 0;
+    size_t j;
+    json_t *seen;
+    json_array_foreach(out, j, seen) dup |= s && strcmp(s, json_string_value(seen)) == 0;
+    if (s == NULL || !sim_media_type_sniffable(s) || dup) {
+      char list[512] = "";
+      for (j = 0; SIM_MEDIA_SNIFFABLE[j]; j++) {
+        if (j) strncat(list, ", ", sizeof list - strlen(list) - 1);
+        strncat(list, SIM_MEDIA_SNIFFABLE[j], sizeof list - strlen(list) - 1);
+      }
+      json_decref(out);
+      if (dup) fail(err, p, "'%s' is listed twice", s);
+      else fail(err, p, "%s%s%s is not a type gcsim can detect in content (one of: %s)", s ? "'" : "",
+                s ? s : "a non-string", s ? "'" : "", list);
+      return NULL;
+    }
+    json_array_append(out, t);
+  }
+  return out;
+}
+
 const char *sim_response_body_text(const json_t *response) {
   size_t i;
   json_t *t;
@@ -813,7 +858,8 @@ const char *sim_response_body_text(const json_t *response) {
 
 json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
   const char *org_id, *org_name, *desc;
-  long long rpm = 300;
+  long long rpm = 300, media_max = SIM_MEDIA_DEFAULT_MAX_BYTES, media_polls = SIM_MEDIA_DEFAULT_POLLS;
+  json_t *types = NULL;
   memset(err, 0, sizeof *err);
   if (check_keys(doc, "$", TOP_KEYS, err)) return NULL;
   if (get_str(doc, "description", "$", 0, MAX_TEXT_LEN, &desc, err)) return NULL;
@@ -829,7 +875,12 @@ json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
       get_str(org_in ? org_in : empty, "name", "$.org", 0, MAX_TEXT_LEN, &org_name, err) ||
       (limits_in && check_keys(limits_in, "$.limits", LIMIT_KEYS, err)) ||
       get_positive_int(limits_in ? limits_in : empty, "requestsPerMinutePerToken", "$.limits", 1, 1000000, 300, &rpm,
-                       err)) {
+                       err) ||
+      get_positive_int(limits_in ? limits_in : empty, "mediaMaxBytes", "$.limits", 1, SIM_MEDIA_MAX_BYTES_CAP,
+                       SIM_MEDIA_DEFAULT_MAX_BYTES, &media_max, err) ||
+      get_positive_int(limits_in ? limits_in : empty, "mediaProcessingPolls", "$.limits", 0, SIM_MEDIA_MAX_POLLS,
+                       SIM_MEDIA_DEFAULT_POLLS, &media_polls, err) ||
+      (types = media_types(limits_in ? limits_in : empty, err)) == NULL) {
     json_decref(empty);
     return NULL;
   }
@@ -847,10 +898,12 @@ json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
   const json_t *convs = array_member(doc, "conversations", err);
   if (convs == NULL && err->message[0]) return NULL;
 
-  json_t *out = json_pack("{s:{s:s, s:s}, s:{s:I}, s:[], s:[], s:[], s:[], s:[], s:[]}", "org", "id",
+  json_t *out = json_pack("{s:{s:s, s:s}, s:{s:I, s:I, s:o, s:I}, s:[], s:[], s:[], s:[], s:[], s:[]}", "org", "id",
                           org_id ? org_id : "00000000-0000-4000-8000-00000000000a", "name",
                           org_name ? org_name : "gcsim org", "limits", "requestsPerMinutePerToken", (json_int_t)rpm,
-                          "clients", "users", "queues", "libraries", "responses", "conversations");
+                          "mediaMaxBytes", (json_int_t)media_max, "mediaTypes", types, "mediaProcessingPolls",
+                          (json_int_t)media_polls, "clients", "users", "queues", "libraries", "responses",
+                          "conversations");
   if (out == NULL) {
     fail(err, "$", "out of memory");
     return NULL;

@@ -89,6 +89,16 @@ static void handle(sim_ctx *c) {
     return;
   }
   if (sim_fault_apply(c)) return;
+  /* The storage side of the media upload flow: outside /api/v2, as Genesys hands out URLs on
+   * another host. No bearer token, no rate limit. */
+  if (c->nsegs >= 1 && strcmp(c->segs[0], "uploads") == 0) {
+    sim_upload_receive(c);
+    return;
+  }
+  if (c->nsegs >= 1 && strcmp(c->segs[0], "media") == 0) {
+    sim_media_fetch(c);
+    return;
+  }
   if (c->nsegs == 2 && strcmp(c->segs[0], "oauth") == 0 && strcmp(c->segs[1], "token") == 0) {
     sim_oauth_token(c);
     return;
@@ -132,14 +142,21 @@ int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *us
   c.authorization = u_map_get_case(req->map_header, "Authorization");
   c.raw_body = req->binary_body;
   c.raw_len = req->binary_body_length;
+  c.req = req;
   c.retry_after = -1;
   c.log_resp_body = 1;
   c.status = 500;
 
   int path_ok = split_path(&c) == 0;
   int is_oauth = c.nsegs == 2 && strcmp(c.segs[0], "oauth") == 0;
-  int too_large = c.raw_len > SIM_MAX_BODY;
-  if (c.raw_len > 0 && !is_oauth && !too_large) {
+  c.binary_body = path_ok && c.nsegs >= 1 && strcmp(c.segs[0], "uploads") == 0;
+  /* an upload's size is the receiver's to judge (against contentLengthBytes) */
+  int too_large = !c.binary_body && c.raw_len > SIM_MAX_BODY;
+  if (c.binary_body) {
+    char note[64];
+    snprintf(note, sizeof note, "<%zu bytes>", c.raw_len);
+    c.log_body = json_string(note);
+  } else if (c.raw_len > 0 && !is_oauth && !too_large) {
     size_t i = 0;
     while (i < c.raw_len && strchr(" \t\r\n", c.raw_body[i])) i++;
     if (i < c.raw_len) {
@@ -165,8 +182,14 @@ int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *us
     set_long_header(res, "inin-ratelimit-reset", c.rl_reset);
   }
   if (c.retry_after >= 0) set_long_header(res, "Retry-After", c.retry_after);
-  char *text = c.resp ? json_dumps(c.resp, JSON_COMPACT) : NULL;
-  if (text) {
+  const char *hname;
+  json_t *hvalue;
+  json_object_foreach(c.headers_out, hname, hvalue) ulfius_add_header_to_response(res, hname, json_string_value(hvalue));
+  char *text = c.resp && !c.raw_resp ? json_dumps(c.resp, JSON_COMPACT) : NULL;
+  if (c.raw_resp) {
+    ulfius_add_header_to_response(res, "Content-Type", c.raw_resp_type ? c.raw_resp_type : "application/octet-stream");
+    ulfius_set_binary_body_response(res, (unsigned)c.status, c.raw_resp, c.raw_resp_len);
+  } else if (text) {
     ulfius_add_header_to_response(res, "Content-Type", "application/json");
     ulfius_set_string_body_response(res, (unsigned)c.status, text);
   } else {
@@ -181,6 +204,9 @@ int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *us
   json_decref(c.body);
   json_decref(c.resp);
   json_decref(c.log_body);
+  free(c.raw_resp);
+  json_decref(c.log_resp);
+  json_decref(c.headers_out);
   for (size_t i = 0; i < c.nsegs; i++) free(c.segs[i]);
   return U_CALLBACK_COMPLETE;
 }

@@ -1,5 +1,7 @@
 #include "state.h"
 
+#include "media.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,7 @@ int sim_state_init(sim_state *st, json_t *normalized_scenario, uint64_t seed) {
 void sim_state_free(sim_state *st) {
   clear_tokens(st);
   clear_faults(st);
+  sim_media_clear(st);
   json_decref(st->initial);
   json_decref(st->org);
   json_decref(st->transcripts);
@@ -62,6 +65,7 @@ void sim_state_load(sim_state *st, json_t *normalized_scenario) {
   st->org = org;
   json_object_clear(st->transcripts);
   clear_tokens(st);
+  sim_media_clear(st);
 }
 
 void sim_state_reset(sim_state *st) {
@@ -75,6 +79,7 @@ void sim_state_reset(sim_state *st) {
   st->request_seq = 0;
   clear_tokens(st);
   clear_faults(st);
+  sim_media_clear(st);
   st->clock_offset_ms = 0;
 }
 

@@ -40,6 +40,8 @@ typedef struct sim_fault {
   long retry_after; /* -1 = no header */
 } sim_fault;
 
+struct sim_media; /* media.h */
+
 typedef struct sim_state {
   pthread_mutex_t lock;
   json_t *initial;  /* the normalized scenario to reset to */
@@ -53,6 +55,9 @@ typedef struct sim_state {
   long long request_seq;
   FILE *request_log; /* --request-log, JSON Lines; may be NULL */
   int64_t clock_offset_ms;
+  struct sim_media *media; /* uploaded message media (media.h), oldest first */
+  size_t nmedia;
+  size_t media_reserved; /* sum of the declared sizes of the media held */
   sim_rng rng;
   char base_url[128];
   int quiet;
@@ -63,9 +68,10 @@ void sim_state_free(sim_state *st);
 void sim_state_lock(sim_state *st);
 void sim_state_unlock(sim_state *st);
 
-/* Replaces the org with a normalized scenario (takes a reference); clears tokens, transcripts. */
+/* Replaces the org with a normalized scenario (takes a reference); clears tokens, transcripts,
+ * media. */
 void sim_state_load(sim_state *st, json_t *normalized_scenario);
-/* Back to the initial scenario; clears tokens, transcripts, request log, faults. */
+/* Back to the initial scenario; clears tokens, transcripts, media, request log, faults. */
 void sim_state_reset(sim_state *st);
 
 int64_t sim_now_ms(const sim_state *st);

@@ -122,7 +122,8 @@ void sim_rng_token(sim_rng *r, char *buf, size_t len) {
   buf[len - 1] = '\0';
 }
 
-long sim_utf8_count(const char *s) {
+/* Counts code points (units16 == 0) or UTF-16 code units (units16 != 0). */
+static long utf8_measure(const char *s, int units16) {
   const unsigned char *p = (const unsigned char *)s;
   long n = 0;
   while (*p) {
@@ -152,10 +153,13 @@ long sim_utf8_count(const char *s) {
     if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
         cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
       return -1;
-    n++;
+    n += units16 && cp > 0xFFFF ? 2 : 1;
   }
   return n;
 }
+
+long sim_utf8_count(const char *s) { return utf8_measure(s, 0); }
+long sim_utf16_count(const char *s) { return utf8_measure(s, 1); }
 
 static int b64val(int c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -190,6 +194,24 @@ char *sim_base64_decode(const char *in, size_t *out_len) {
   }
   out[o] = '\0';
   if (out_len) *out_len = o;
+  return out;
+}
+
+char *sim_base64_encode(const unsigned char *in, size_t len) {
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char *out = malloc((len + 2) / 3 * 4 + 1);
+  if (out == NULL) return NULL;
+  size_t o = 0;
+  for (size_t i = 0; i < len; i += 3) {
+    uint32_t v = (uint32_t)in[i] << 16;
+    if (i + 1 < len) v |= (uint32_t)in[i + 1] << 8;
+    if (i + 2 < len) v |= in[i + 2];
+    out[o++] = alphabet[(v >> 18) & 63];
+    out[o++] = alphabet[(v >> 12) & 63];
+    out[o++] = i + 1 < len ? alphabet[(v >> 6) & 63] : '=';
+    out[o++] = i + 2 < len ? alphabet[v & 63] : '=';
+  }
+  out[o] = '\0';
   return out;
 }
 

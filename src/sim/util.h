@@ -27,10 +27,15 @@ void sim_rng_token(sim_rng *r, char *buf, size_t len);
 
 /* Number of Unicode code points in valid UTF-8 text; -1 when not valid UTF-8. */
 long sim_utf8_count(const char *s);
+/* Length of valid UTF-8 text in UTF-16 code units (a code point above U+FFFF counts 2); -1 when
+ * not valid UTF-8. The unit gcsim counts message lengths in. */
+long sim_utf16_count(const char *s);
 
 /* Decodes base64 (standard alphabet, padding optional) into a NUL-terminated malloc'd buffer;
  * NULL on bad input or allocation failure. The caller frees with sim_free_secret. */
 char *sim_base64_decode(const char *in, size_t *out_len);
+/* Standard base64 with padding of len bytes into a NUL-terminated malloc'd string; NULL on OOM. */
+char *sim_base64_encode(const unsigned char *in, size_t len);
 /* Zeroes then frees a string holding a secret. */
 void sim_free_secret(char *s);
 

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Smoke test of gcsim: start it on a free loopback port with the demo scenario and exercise
-OAuth, token checks, the conversation GETs, every send route, refusals, the admin API, clock,
-rate limiting, faults and the request log's redaction; then stop it with SIGTERM.
+OAuth, token checks, the conversation GETs, every send route, refusals, the media upload flow
+(uploads, the presigned PUT, status polling, sending mediaIds, every refusal), length limits in
+UTF-16 code units, the admin API, clock, rate limiting, faults and the request log's redaction;
+then stop it with SIGTERM.
 
 Usage: smoke.py PATH/TO/gcsim PATH/TO/scenarios/demo.json
 Standard library only. Exit 0 on success, 1 on the first failure (with the reason).
 """
 import base64
+import hashlib
 import json
 import os
+import random
 import re
 import signal
 import subprocess
@@ -512,6 +516,377 @@ def template_sends(sim):
             token=service)
 
 
+MEDIA_DEFAULT_TYPES = ["image/jpeg", "image/png", "image/gif", "application/pdf", "video/mp4", "audio/mpeg"]
+
+
+def md5_b64(data):
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def fake_file(kind, size, seed=1):
+    """size bytes that gcsim's sniffing takes for `kind` (magic bytes, then noise)."""
+    magic = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff\xe0", "gif": b"GIF89a", "pdf": b"%PDF-1.7\n",
+             "mp4": b"\x00\x00\x00\x18ftypisom", "mp3": b"ID3\x04\x00", "zip": b"PK\x03\x04"}[kind]
+    rng = random.Random(seed)
+    return magic + bytes(rng.getrandbits(8) for _ in range(size - len(magic)))
+
+
+def upload_path(conv, comm):
+    return f"/api/v2/conversations/messages/{conv}/communications/{comm}/messages/media"
+
+
+class Media:
+    """One media through the flow: create the upload, PUT the bytes, poll."""
+
+    def __init__(self, sim, token, conv, comm, data, name="photo.png", md5=True):
+        self.sim, self.token, self.conv, self.comm, self.data = sim, token, conv, comm, data
+        body = {"fileName": name, "contentLengthBytes": len(data)}
+        if md5:
+            body["contentMd5"] = md5_b64(data)
+        a = sim.call("POST", upload_path(conv, comm) + "/uploads", body, token=token)
+        check(a.status == 200, f"uploads {name}: 200", a.json)
+        self.upload = a.json
+        self.id = a.json["id"]
+
+    def put(self, data=None, headers=None, drop=(), url=None, method="PUT", token=None):
+        h = {k: v for k, v in self.upload["uploadHeaders"].items() if k not in drop}
+        h.update(headers or {})
+        url = url or self.upload["uploadUrl"]
+        check(url.startswith(self.sim.base + "/"), "uploadUrl is served by gcsim", url)
+        return self.sim.call(method, url[len(self.sim.base):], raw=self.data if data is None else data, headers=h,
+                             token=token)
+
+    def get(self, token=None):
+        a = self.sim.call("GET", upload_path(self.conv, self.comm) + "/" + self.id, token=token or self.token)
+        check(a.status == 200, "GET media 200", a.json)
+        return a.json
+
+    def send(self, body=None, token=None):
+        return self.sim.call("POST", f"/api/v2/conversations/messages/{self.conv}/communications/{self.comm}/messages",
+                             {"textBody": "", "mediaIds": [self.id]} if body is None else body,
+                             token=token or self.token)
+
+
+def expect_storage_error(a, status, code, what, contains=None):
+    check(a.status == status, f"{what}: status {status}", {"got": a.status, "body": a.raw.decode(errors="replace")})
+    text = a.raw.decode()
+    check(a.header("Content-Type") == "application/xml" and text.startswith('<?xml version="1.0" encoding="UTF-8"?>') and
+          f"<Code>{code}</Code>" in text and "<RequestId>" in text, f"{what}: S3-style XML error {code}", text)
+    if contains:
+        check(contains in text, f"{what}: message says '{contains}'", text)
+
+
+def expect_field(a, status, code, field, what):
+    expect_error(a, status, code, what)
+    check(a.json["details"][0]["fieldName"] == field, f"{what}: details names {field}", a.json)
+    return a.json
+
+
+def media_uploads(sim, scenario_doc):
+    alice, carol, bob = sim.user_token(ALICE), sim.user_token(CAROL), sim.user_token(BOB)
+    service = sim.token("demo-service", "demo-service-secret").json["access_token"]
+    c1, up = (C(1), COMM(1, 3)), upload_path(C(1), COMM(1, 3))
+    send1 = f"/api/v2/conversations/messages/{C(1)}/communications/{COMM(1, 3)}/messages"
+
+    # The happy path: uploads -> PUT with the headers -> uploading -> valid -> send -> transcript -> bytes
+    data = fake_file("png", 5000)
+    m = Media(sim, alice, *c1, data)
+    u = m.upload
+    check(UUID.match(m.id) and u["name"] == "photo.png" and u["selfUri"] == f"{up}/{m.id}" and
+          re.fullmatch(re.escape(f"{sim.base}/uploads/{m.id}?signature=") + r"[A-Za-z0-9_-]{43}", u["uploadUrl"]),
+          "MessageMediaUploadData", u)
+    check(u["uploadHeaders"] == {"Content-Type": "application/octet-stream", "Content-MD5": md5_b64(data),
+                                 "x-amz-server-side-encryption": "AES256", "x-amz-meta-media-id": m.id},
+          "uploadHeaders", u["uploadHeaders"])
+    for _ in range(3):
+        g = m.get()
+        check(g["status"] == "uploading" and "url" not in g and "mediaType" not in g and
+              g["contentLengthBytes"] == 5000 and g["uploadUrl"] == u["uploadUrl"] and g["conversationId"] == C(1) and
+              g["communicationId"] == COMM(1, 3) and g["selfUri"] == u["selfUri"], "before the PUT: uploading", g)
+    a = m.send()
+    j = expect_field(a, 400, "bad.request", "mediaIds", "send an uploading media")
+    check(j["details"][0]["entityId"] == m.id and j["messageParams"] == {"mediaId": m.id, "status": "uploading"},
+          "uploading media named with its status", j)
+    a = m.put()
+    check(a.status == 200 and a.raw == b"" and a.header("ETag") == '"' + hashlib.md5(data).hexdigest() + '"',
+          "PUT 200 with the MD5 ETag", {"status": a.status, "etag": a.header("ETag")})
+    g = m.get()
+    check(g["status"] == "uploading" and "url" not in g, "first GET after the PUT: still uploading (processing)", g)
+    g = m.get()
+    media_url = f"{sim.base}/media/{m.id}/photo.png"
+    check(g["status"] == "valid" and g["mediaType"] == "image/png" and g["url"] == media_url and
+          g["contentLengthBytes"] == 5000, "then valid with the sniffed type and url", g)
+    check(m.get() == g, "valid stays valid")
+    a = sim.call("GET", media_url[len(sim.base):])
+    check(a.status == 200 and a.raw == data and a.header("Content-Type") == "image/png", "the url serves the bytes",
+          a.status)
+    a = m.send()
+    want_media = {"id": m.id, "name": "photo.png", "mediaType": "image/png", "contentLengthBytes": 5000, "url": media_url}
+    check(a.status == 200 and a.json["textBody"] == "" and a.json["media"] == [want_media], "send mediaIds: MessageData",
+          a.json)
+    att = a.json["normalizedMessage"]["content"][0]
+    check(a.json["normalizedMessage"]["type"] == "Text" and "text" not in a.json["normalizedMessage"] and
+          att["contentType"] == "Attachment" and
+          att["attachment"] == {"mediaType": "Image", "id": m.id, "url": media_url, "mime": "image/png",
+                                "filename": "photo.png", "contentSizeBytes": 5000}, "normalizedMessage attachment", a.json)
+    e = sim.transcript(C(1))[-1]
+    check(e["id"] == a.json["id"] and e["route"] == "agent-messaging" and e["media"] == [want_media] and
+          "text" not in e and "mediaIds" not in e, "transcript entry carries the media", e)
+    a = sim.call("GET", f"/sim/v1/media/{m.id}")
+    check(a.status == 200 and a.raw == data and a.header("Content-Type") == "image/png", "admin bytes are the upload",
+          a.status)
+    info = sim.call("GET", f"/sim/v1/media/{m.id}/info").json
+    check(info["status"] == "valid" and info["verdict"] == "valid" and info["md5"] == md5_b64(data) and
+          info["size"] == 5000 and info["mediaType"] == "image/png" and info["userId"] == ALICE and
+          info["puts"] == 1 and info["lastRefusal"] is None and info["reason"] is None, "admin info", info)
+    check(sim.call("GET", "/sim/v1/media").json["entities"][0]["id"] == m.id, "admin media listing")
+    check(sim.call("GET", "/sim/v1/media/nope").status == 404, "admin bytes of an unknown media: 404")
+    expect_storage_error(m.put(), 409, "UploadAlreadyReceived", "a second PUT to a used URL")
+    again = m.send()
+    check(again.status == 200, "a valid media can be sent again", again.json)
+
+    # UploadMediaRequest refusals
+    for name, why in ((".hidden.png", "starts with a dot"), ("folder/", "ends with a forward slash"),
+                      ("my photo.png", "whitespace"), ("no\u00a0break.png", "whitespace"), ("tab\there", "whitespace"),
+                      ("ctl\u0007.png", "control character"), ("", "empty"), ("x" * 256, "longer than 255 bytes")) + \
+            tuple((f"a{ch}b.png", f"character {ch}") for ch in '\\{^}%`]">[~<#|'):
+        a = sim.call("POST", up + "/uploads", {"fileName": name, "contentLengthBytes": 10}, token=alice)
+        j = expect_field(a, 400, "invalid.value", "fileName", f"fileName {name!r}")
+        check(why in j["message"], f"fileName {name!r}: the message says why", j)
+    check(sim.call("POST", up + "/uploads", {"fileName": "r\u00e9sum\u00e9-2026.pdf", "contentLengthBytes": 10},
+                   token=alice).status == 200, "a non-ASCII file name without forbidden characters is fine")
+    expect_field(sim.call("POST", up + "/uploads", {"contentLengthBytes": 10}, token=alice), 400, "bad.request",
+                 "fileName", "fileName missing")
+    expect_field(sim.call("POST", up + "/uploads", {"fileName": "a.png"}, token=alice), 400, "bad.request",
+                 "contentLengthBytes", "contentLengthBytes missing")
+    for n in (0, -1, 2 ** 31, "12", 1.5):
+        expect_field(sim.call("POST", up + "/uploads", {"fileName": "a.png", "contentLengthBytes": n}, token=alice), 400,
+                     "invalid.value", "contentLengthBytes", f"contentLengthBytes {n!r}")
+    a = sim.call("POST", up + "/uploads", {"fileName": "big.mp4", "contentLengthBytes": 10485761}, token=alice)
+    j = expect_field(a, 400, "invalid.value", "contentLengthBytes", "over the default 10 MiB limit")
+    check(j["messageParams"]["maxBytes"] == "10485760", "the limit is named", j)
+    for md5 in ("abc", hashlib.md5(b"x").hexdigest(), "1B2M2Y8AsgTpgAmY7PhCfh==", "1B2M2Y8AsgTpgAmY7PhCfg", ""):
+        a = sim.call("POST", up + "/uploads", {"fileName": "a.png", "contentLengthBytes": 1, "contentMd5": md5},
+                     token=alice)
+        expect_field(a, 400, "invalid.value", "contentMd5", f"contentMd5 {md5!r}")
+    a = sim.call("POST", up + "/uploads", {"fileName": "a.png", "contentLengthBytes": 1,
+                                           "contentMd5": hashlib.md5(b"x").hexdigest()}, token=alice)
+    check("hexadecimal" in a.json["message"], "a hex digest is called out", a.json)
+    expect_field(sim.call("POST", up + "/uploads", {"fileName": "a.png", "contentLengthBytes": 1, "size": 1},
+                          token=alice), 400, "invalid.property", "size", "unknown property in UploadMediaRequest")
+    ok_body = {"fileName": "a.png", "contentLengthBytes": 10}
+    expect_error(sim.call("POST", up + "/uploads", ok_body, token=service), 400, "bad.request",
+                 "uploads with client credentials")
+    a = sim.call("POST", upload_path(C(9), COMM(9, 3)) + "/uploads", ok_body, token=bob)
+    expect_error(a, 403, "missing.any.permissions", "Bob cannot create media")
+    check(a.json["messageParams"]["permissions"] == "[conversation:message:create, conversation:webmessaging:create, "
+          "conversation:socialmedia:create]", "the 403 names the three permissions", a.json)
+    expect_error(sim.call("POST", up + "/uploads", ok_body, token=carol), 400, "bad.request",
+                 "uploads to another agent's communication")
+    expect_error(sim.call("POST", upload_path(C(8), COMM(8, 3)) + "/uploads", ok_body, token=alice), 400, "bad.request",
+                 "uploads into an ended conversation")
+    expect_error(sim.call("POST", upload_path(C(1), "nope") + "/uploads", ok_body, token=alice), 404, "not.found",
+                 "uploads to an unknown communication")
+    expect_error(sim.call("POST", upload_path(C(6), COMM(6, 3)) + "/uploads", ok_body, token=alice), 404, "not.found",
+                 "uploads into a chat conversation")
+
+    # The PUT: authorization-type refusals leave the media uploading and the URL usable
+    data = fake_file("jpeg", 3000, seed=2)
+    m = Media(sim, alice, *c1, data, name="scan.jpg")
+    expect_storage_error(m.put(token=alice), 403, "AccessDenied", "PUT with a bearer token", "Authorization")
+    expect_storage_error(m.put(headers={"Authorization": "Basic eDp5"}), 403, "AccessDenied", "PUT with any Authorization")
+    expect_storage_error(m.put(url=m.upload["uploadUrl"].split("?")[0]), 403, "AccessDenied", "PUT without the signature",
+                         "signature")
+    expect_storage_error(m.put(url=m.upload["uploadUrl"][:-3] + "AAA"), 403, "SignatureDoesNotMatch", "PUT, wrong signature")
+    expect_storage_error(m.put(drop=("x-amz-server-side-encryption",)), 403, "SignatureDoesNotMatch",
+                         "PUT without an upload header", "x-amz-server-side-encryption is missing")
+    expect_storage_error(m.put(drop=("Content-MD5",)), 403, "SignatureDoesNotMatch", "PUT without Content-MD5",
+                         "Content-MD5 is missing")
+    expect_storage_error(m.put(headers={"Content-Type": "image/jpeg"}), 403, "SignatureDoesNotMatch",
+                         "PUT with another Content-Type", "image/jpeg")
+    expect_storage_error(m.put(headers={"x-amz-meta-media-id": "other"}), 403, "SignatureDoesNotMatch",
+                         "PUT with another header value")
+    expect_storage_error(m.put(method="POST"), 405, "MethodNotAllowed", "POST to the upload URL")
+    expect_storage_error(sim.call("PUT", "/uploads/nope?signature=x", raw=b"x"), 404, "NoSuchUpload",
+                         "PUT to an unknown upload")
+    g = m.get()
+    check(g["status"] == "uploading", "refused PUTs leave the media uploading", g)
+    info = sim.call("GET", f"/sim/v1/media/{m.id}/info").json
+    check(info["lastRefusal"]["status"] == 405 and info["puts"] == 8 and info["verdict"] is None, "refusals recorded",
+          info)
+    a = sim.call("POST", "/sim/v1/faults", {"method": "PUT", "path": "/uploads/*", "status": 503, "retryAfter": 1})
+    check(a.status == 201, "install a fault on the upload receiver", a.json)
+    a = m.put()
+    expect_error(a, 503, "service.unavailable", "faulted PUT")
+    check(a.header("Retry-After") == "1" and m.get()["status"] == "uploading", "a faulted PUT changes nothing", a.json)
+    check(m.put().status == 200, "the URL still takes the right PUT")
+    check([m.get()["status"], m.get()["status"]] == ["uploading", "valid"], "then processing, then valid")
+    log = sim.call("GET", "/sim/v1/requests").json["entries"]
+    puts = [e for e in log if e["method"] == "PUT" and e["path"] == f"/uploads/{m.id}"]
+    check(len(puts) == 10 and alice not in json.dumps(log), "PUTs logged, the leaked token redacted", len(puts))
+    check(puts[0]["headers"]["Authorization"] == "Bearer <redacted>" and puts[0]["requestBody"] == "<3000 bytes>" and
+          "<Code>AccessDenied</Code>" in puts[0]["responseBody"] and puts[0]["operation"] is None, "PUT log entry",
+          puts[0])
+
+    # Content refusals: the upload fails and the media becomes invalid
+    m = Media(sim, alice, *c1, fake_file("png", 2000, seed=3), name="short.png")
+    a = m.put(data=m.data[:1999])
+    expect_storage_error(a, 400, "IncompleteBody", "a body shorter than contentLengthBytes", "1999 bytes")
+    check([m.get()["status"], m.get()["status"]] == ["uploading", "invalid"], "a short body makes the media invalid")
+    j = expect_field(m.send(), 400, "bad.request", "mediaIds", "send an invalid media")
+    check(j["messageParams"]["status"] == "invalid" and j["details"][0]["entityId"] == m.id, "invalid named", j)
+    expect_storage_error(m.put(), 409, "UploadAlreadyReceived", "PUT after a content refusal")
+    m = Media(sim, alice, *c1, fake_file("png", 2000, seed=4), name="long.png")
+    expect_storage_error(m.put(data=m.data + b"x"), 400, "EntityTooLarge", "a body longer than contentLengthBytes")
+    m = Media(sim, alice, *c1, fake_file("png", 2000, seed=5), name="digest.png")
+    other = fake_file("png", 2000, seed=6)
+    expect_storage_error(m.put(data=other), 400, "BadDigest", "bytes that do not match contentMd5", md5_b64(other))
+    check([m.get()["status"], m.get()["status"]] == ["uploading", "invalid"], "an MD5 mismatch makes the media invalid")
+    info = sim.call("GET", f"/sim/v1/media/{m.id}/info").json
+    check(info["verdict"] == "invalid" and "MD5" in info["reason"] and info["size"] is None, "no bytes kept", info)
+    m = Media(sim, alice, *c1, fake_file("gif", 800, seed=7), name="anim.gif", md5=False)
+    check("Content-MD5" not in m.upload["uploadHeaders"], "no Content-MD5 header without contentMd5", m.upload)
+    expect_storage_error(m.put(headers={"Content-MD5": md5_b64(b"other")}), 400, "BadDigest",
+                         "a Content-MD5 header of the client's own is checked too")
+    m = Media(sim, alice, *c1, fake_file("gif", 800, seed=8), name="anim2.gif", md5=False)
+    expect_storage_error(m.put(headers={"Content-MD5": "nope"}), 400, "InvalidDigest", "a malformed Content-MD5 header")
+    m = Media(sim, alice, *c1, fake_file("gif", 800, seed=9), name="anim3.gif", md5=False)
+    check(m.put().status == 200 and [m.get()["status"], m.get()["status"]] == ["uploading", "valid"],
+          "without contentMd5 the PUT needs no Content-MD5")
+
+    # A type outside limits.mediaTypes: the PUT is accepted, the media turns invalid
+    m = Media(sim, alice, *c1, fake_file("zip", 1500, seed=10), name="archive.zip")
+    check(m.put().status == 200, "a zip uploads")
+    check(m.get()["status"] == "uploading", "zip: processing")
+    g = m.get()
+    check(g["status"] == "invalid" and g["mediaType"] == "application/zip" and "url" not in g, "zip: invalid", g)
+    j = expect_field(m.send(), 400, "bad.request", "mediaIds", "send a disallowed type")
+    check("application/zip" in j["message"], "the reason is given", j)
+    check(sim.call("GET", f"/media/{m.id}/archive.zip").status == 404, "an invalid media's url serves nothing")
+    check(sim.call("GET", f"/sim/v1/media/{m.id}").raw == m.data, "admin still has the refused type's bytes")
+
+    # Expiry of the upload URL on gcsim's clock
+    m = Media(sim, alice, *c1, fake_file("pdf", 900, seed=11), name="late.pdf")
+    sim.call("POST", "/sim/v1/clock/advance", {"seconds": 3601})
+    expect_storage_error(m.put(), 403, "AccessDenied", "PUT after the URL expired", "expired")
+
+    # mediaIds on the send
+    other = Media(sim, alice, C(4), COMM(4, 3), fake_file("mp3", 1200, seed=12), name="voice.mp3")
+    check(other.put().status == 200 and [other.get()["status"], other.get()["status"]] == ["uploading", "valid"],
+          "an mp3 in another conversation is valid")
+    check(other.get()["mediaType"] == "audio/mpeg", "mp3 sniffed as audio/mpeg")
+    a = sim.call("POST", send1, {"textBody": "", "mediaIds": [other.id]}, token=alice)
+    j = expect_field(a, 400, "bad.request", "mediaIds", "send another conversation's media")
+    check(j["details"][0]["entityId"] == other.id and C(4) in j["message"], "names the media and its conversation", j)
+    expect_error(sim.call("GET", f"{up}/{other.id}", token=alice), 404, "not.found", "GET another conversation's media")
+    expect_error(sim.call("GET", f"{up}/nope", token=alice), 404, "not.found", "GET an unknown media")
+    expect_error(sim.call("GET", f"{up}/{other.id}", token=service), 400, "bad.request", "GET media with client credentials")
+    a = sim.call("POST", send1, {"textBody": "", "mediaIds": ["nope"]}, token=alice)
+    j = expect_field(a, 400, "bad.request", "mediaIds", "send an unknown media id")
+    check(j["details"][0]["entityId"] == "nope", "the unknown id is named", j)
+    good = Media(sim, alice, *c1, fake_file("mp4", 4000, seed=13), name="clip.mp4")
+    check(good.put().status == 200 and [good.get()["status"], good.get()["status"]] == ["uploading", "valid"],
+          "an mp4 is valid")
+    a = sim.call("POST", send1, {"textBody": "", "mediaIds": [good.id, good.id]}, token=alice)
+    expect_field(a, 400, "bad.request", "mediaIds", "two media ids")
+    check("one media id" in a.json["message"], "one media id per message", a.json)
+    a = sim.call("POST", send1, {"textBody": "look", "mediaIds": [good.id]}, token=alice)
+    j = expect_field(a, 400, "bad.request", "textBody", "textBody and mediaIds together")
+    check([d["fieldName"] for d in j["details"]] == ["textBody", "mediaIds"], "details name both kinds", j)
+    a = sim.call("POST", send1, {"textBody": "look", "mediaIds": [good.id],
+                                 "messagingTemplate": {"responseId": RESP(4)}}, token=alice)
+    j = expect_field(a, 400, "bad.request", "textBody", "three kinds together")
+    check([d["fieldName"] for d in j["details"]] == ["textBody", "mediaIds", "messagingTemplate"], "all three named", j)
+    for body, what in (({"textBody": ""}, "empty textBody"), ({"textBody": "", "mediaIds": []}, "empty mediaIds")):
+        j = expect_field(sim.call("POST", send1, body, token=alice), 400, "bad.request", "textBody", what)
+        check([d["fieldName"] for d in j["details"]] == ["textBody", "mediaIds", "messagingTemplate"] and
+              all(d["errorCode"] == "required" for d in j["details"]), f"{what}: every possible kind named", j)
+    j = expect_field(sim.call("POST", send1, {"textBody": " \n\t "}, token=alice), 400, "bad.request", "textBody",
+                     "whitespace-only textBody")
+    check("whitespace" in j["message"], "whitespace-only is empty", j)
+    expect_field(sim.call("POST", send1, {"mediaIds": [good.id]}, token=alice), 400, "bad.request", "textBody",
+                 "textBody missing (the definition requires it)")
+    a = good.send()
+    check(a.status == 200 and a.json["media"][0]["mediaType"] == "video/mp4" and
+          a.json["normalizedMessage"]["content"][0]["attachment"]["mediaType"] == "Video", "an mp4 is sent", a.json)
+    agentless = {"fromAddress": "+15550001000", "toAddress": "+15551230002", "toAddressMessengerType": "sms",
+                 "textBody": "", "mediaIds": [good.id], "useExistingActiveConversation": True}
+    expect_field(sim.call("POST", "/api/v2/conversations/messages/agentless", agentless, token=service), 400,
+                 "invalid.property", "mediaIds", "agentless with mediaIds")
+    a = sim.call("GET", up, token=alice)
+    expect_error(a, 403, "missing.any.permissions", "the listing needs conversation:messageMedia:view")
+    check(a.json["messageParams"]["permissions"] == "[conversation:messageMedia:view]", "names messageMedia:view", a.json)
+
+    # Length limits in UTF-16 code units (an emoji above U+FFFF counts 2)
+    smile = "\U0001F600"
+    check(sim.call("POST", send1, {"textBody": "x" * 1998 + smile}, token=alice).status == 200,
+          "2000 UTF-16 units (1999 code points) accepted")
+    a = sim.call("POST", send1, {"textBody": "x" * 1999 + smile}, token=alice)
+    j = expect_field(a, 400, "invalid.value", "textBody", "2001 UTF-16 units (2000 code points) refused")
+    check("2001 characters" in j["message"] and "(counted in UTF-16 code units)" in j["message"] and
+          j["messageParams"]["maxLength"] == "2000", "the message names the unit", j)
+    expect_field(sim.call("POST", send1, {"textBody": "x" * 2001}, token=alice), 400, "invalid.value", "textBody",
+                 "2001 ASCII characters")
+    sms = f"/api/v2/conversations/messages/{C(2)}/communications/{COMM(2, 3)}/messages"
+    check(sim.call("POST", sms, {"textBody": smile * 382 + "x"}, token=alice).status == 200, "SMS: 765 units accepted")
+    expect_field(sim.call("POST", sms, {"textBody": smile * 383}, token=alice), 400, "invalid.value", "textBody",
+                 "SMS: 383 emoji = 766 units refused")
+    chat = f"/api/v2/conversations/chats/{C(6)}/communications/{COMM(6, 3)}/messages"
+    check(sim.call("POST", chat, {"body": smile * 2000}, token=alice).status == 200, "chat: 4000 units accepted")
+    a = sim.call("POST", chat, {"body": smile * 2000 + "x"}, token=alice)
+    j = expect_field(a, 400, "invalid.value", "body", "chat: 4001 units refused")
+    check("UTF-16 code units" in j["message"], "chat names the unit", j)
+
+    # The default limit exactly: a 10 MiB upload goes through
+    big = fake_file("jpeg", 10485760, seed=14)
+    m = Media(sim, alice, *c1, big, name="big.jpg")
+    check(m.put().status == 200 and [m.get()["status"], m.get()["status"]] == ["uploading", "valid"],
+          "10485760 bytes: valid")
+    check(sim.call("GET", f"/sim/v1/media/{m.id}").raw == big, "10 MiB stored byte for byte")
+
+    # Other limits: a scenario with its own mediaMaxBytes, mediaTypes, mediaProcessingPolls
+    doc = json.loads(json.dumps(scenario_doc))
+    doc["limits"].update({"mediaMaxBytes": 1000, "mediaTypes": ["image/png", "text/plain"], "mediaProcessingPolls": 3})
+    next(u for u in doc["users"] if u["id"] == ALICE)["permissions"].append("conversation:messageMedia:view")
+    check(sim.call("POST", "/sim/v1/scenario", doc).json == {"loaded": True}, "load the media-limits scenario")
+    check(sim.call("GET", "/sim/v1/media").json["entities"] == [], "a scenario load drops every media")
+    alice = sim.user_token(ALICE)
+    a = sim.call("POST", up + "/uploads", {"fileName": "a.png", "contentLengthBytes": 1001}, token=alice)
+    j = expect_field(a, 400, "invalid.value", "contentLengthBytes", "over limits.mediaMaxBytes")
+    check(j["messageParams"]["maxBytes"] == "1000", "limits.mediaMaxBytes named", j)
+    text = "Order 1234: delivered.\n".encode() * 20
+    t = Media(sim, alice, *c1, text, name="note.txt")
+    check(t.put().status == 200, "a text file uploads")
+    check([t.get()["status"] for _ in range(4)] == ["uploading"] * 3 + ["valid"], "three processing polls, then valid")
+    check(t.get()["mediaType"] == "text/plain", "text/plain sniffed")
+    jp = Media(sim, alice, *c1, fake_file("jpeg", 1000, seed=15), name="photo.jpg")
+    check(jp.put().status == 200 and [jp.get()["status"] for _ in range(4)][-1] == "invalid",
+          "jpeg is not in this scenario's mediaTypes")
+    a = sim.call("GET", up, token=alice)
+    check(a.status == 202 and a.json["total"] == 2 and [e["id"] for e in a.json["entities"]] == [t.id, jp.id] and
+          a.json["selfUri"] == f"{up}?pageSize=25&pageNumber=1", "listing: 202 MessageMediaListing", a.json)
+    a = sim.call("GET", up + "?status=valid", token=alice)
+    check(a.status == 202 and [e["id"] for e in a.json["entities"]] == [t.id] and
+          a.json["selfUri"] == f"{up}?status=valid&pageSize=25&pageNumber=1", "listing by status", a.json)
+    a = sim.call("GET", up + "?pageSize=1&pageNumber=2", token=alice)
+    check(a.status == 202 and [e["id"] for e in a.json["entities"]] == [jp.id] and a.json["pageCount"] == 2 and
+          "nextUri" not in a.json and a.json["previousUri"].endswith("pageSize=1&pageNumber=1"), "listing paging", a.json)
+    expect_field(sim.call("GET", up + "?status=done", token=alice), 400, "invalid.query.param.value", "status",
+                 "listing status enum")
+    for limits, path in (({"mediaTypes": ["image/heic"]}, "$.limits.mediaTypes[0]"),
+                         ({"mediaTypes": ["image/png", "image/png"]}, "$.limits.mediaTypes[1]"),
+                         ({"mediaTypes": "image/png"}, "$.limits.mediaTypes"),
+                         ({"mediaMaxBytes": 0}, "$.limits.mediaMaxBytes"),
+                         ({"mediaMaxBytes": 104857601}, "$.limits.mediaMaxBytes"),
+                         ({"mediaProcessingPolls": 101}, "$.limits.mediaProcessingPolls"),
+                         ({"mediaPolls": 1}, "$.limits.mediaPolls")):
+        a = sim.call("POST", "/sim/v1/scenario", {"limits": limits})
+        check(a.status == 400 and a.json["path"] == path, f"scenario limits error at {path}", a.json)
+    a = sim.call("POST", "/sim/v1/scenario", {"limits": {"mediaTypes": [], "mediaProcessingPolls": 0}})
+    check(a.status == 200, "no allowed types and no processing polls load", a.json)
+    check(sim.call("POST", "/sim/v1/scenario", scenario_doc).status == 200, "load the demo back (media)")
+
+
 def run(sim, scenario_doc):
     a = sim.call("GET", "/sim/v1/health")
     check(a.status == 200 and a.json == {"ok": True, "baseUrl": sim.base}, "health", a.json)
@@ -592,10 +967,10 @@ def run(sim, scenario_doc):
     expect_error(sim.call("POST", send + "/messages", raw=b"{nope", token=alice,
                           headers={"Content-Type": "application/json"}), 400, "bad.request", "malformed JSON")
     a = sim.call("POST", send + "/messages", {"textBody": "\u00e9" * 2001}, token=alice)
-    expect_error(a, 400, "invalid.value", "webmessaging 2000 code points")
+    expect_error(a, 400, "invalid.value", "webmessaging 2001 BMP characters")
     check(a.json["details"][0]["fieldName"] == "textBody", "length detail", a.json)
     check(sim.call("POST", send + "/messages", {"textBody": "\u00e9" * 2000}, token=alice).status == 200,
-          "2000 code points accepted")
+          "2000 BMP characters (4000 UTF-8 bytes) accepted")
     sms = f"/api/v2/conversations/messages/{C(2)}/communications/{COMM(2, 3)}/messages"
     expect_error(sim.call("POST", sms, {"textBody": "x" * 766}, token=alice), 400, "invalid.value", "sms 765")
     expect_error(sim.call("POST", send + "/messages", {"textBody": "hi"}, token=service), 400, "bad.request",
@@ -736,6 +1111,7 @@ def run(sim, scenario_doc):
     # Response Management and messaging-template sends (they load other scenarios: tokens end here)
     response_management(sim, scenario_doc, service, readonly, alice, bob)
     template_sends(sim)
+    media_uploads(sim, scenario_doc)
 
     # Rate limit: a tiny-limit scenario, then reset back to the demo
     tiny = json.loads(json.dumps(scenario_doc))

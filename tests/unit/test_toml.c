@@ -394,6 +394,78 @@ static void utf8_validation(void **state)
 	assert_false(gcmsg__toml_utf8_valid("\x80", 1));
 }
 
+static void arrays_of_strings(void **state)
+{
+	gcmsg__toml_doc doc;
+	char err[256];
+	const gcmsg__toml_entry *e;
+	static const char text[] =
+		"[t]\n"
+		"one = [\"a\", 'b\\c']\n"
+		"empty = []\n"
+		"multi = [\n"
+		"  \"image/jpeg\",   # a comment\n"
+		"\n"
+		"  'image/png',\r\n"
+		"]\n"
+		"after = 1\n"
+		"ml = [\"\"\"\nx\ny\"\"\"]\n";
+
+	(void)state;
+	assert_int_equal(gcmsg__toml_parse_ex(&doc, text, sizeof(text) - 1, GCMSG__TOML_ARRAYS, err, sizeof(err)), 0);
+	e = gcmsg__toml_get(&doc, "t", "one");
+	assert_non_null(e);
+	assert_int_equal(e->type, GCMSG_TOML_ARRAY);
+	assert_int_equal(e->narr, 2);
+	assert_string_equal(e->arr[0], "a");
+	assert_string_equal(e->arr[1], "b\\c");
+	e = gcmsg__toml_get(&doc, "t", "empty");
+	assert_int_equal(e->type, GCMSG_TOML_ARRAY);
+	assert_int_equal(e->narr, 0);
+	e = gcmsg__toml_get(&doc, "t", "multi");
+	assert_int_equal(e->line, 4);
+	assert_int_equal(e->narr, 2);
+	assert_string_equal(e->arr[1], "image/png");
+	e = gcmsg__toml_get(&doc, "t", "after");
+	assert_int_equal(e->line, 9); /* lines inside the array were counted */
+	e = gcmsg__toml_get(&doc, "t", "ml");
+	assert_int_equal(e->narr, 1);
+	assert_string_equal(e->arr[0], "x\ny");
+	gcmsg__toml_free(&doc);
+
+	/* without the flag, arrays stay refused */
+	assert_int_equal(parse(&doc, "x = [\"a\"]\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "line 1: bad value"));
+}
+
+static void expect_array_error(const char *text, const char *want)
+{
+	gcmsg__toml_doc doc;
+	char err[256];
+
+	assert_int_equal(gcmsg__toml_parse_ex(&doc, text, strlen(text), GCMSG__TOML_ARRAYS, err, sizeof(err)), -1);
+	if (!strstr(err, want))
+		fail_msg("error '%s' lacks '%s' for input '%s'", err, want, text);
+	assert_int_equal(doc.count, 0);
+}
+
+static void bad_arrays(void **state)
+{
+	(void)state;
+	expect_array_error("x = [1, 2]\n", "line 1: arrays hold only strings");
+	expect_array_error("x = [\"a\", true]\n", "line 1: arrays hold only strings");
+	expect_array_error("x = [[\"a\"]]\n", "line 1: arrays hold only strings");
+	expect_array_error("x = [,]\n", "line 1: an array element was expected before ','");
+	expect_array_error("x = [\"a\",,]\n", "line 1: an array element was expected");
+	expect_array_error("x = [\"a\" \"b\"]\n", "line 1: ',' or ']' expected");
+	expect_array_error("a = 1\nx = [\n\"a\",\n", "line 2: unterminated array");
+	expect_array_error("x = [\"a\"\n", "line 1: unterminated array");
+	expect_array_error("x = [\"a\"] junk\n", "line 1: unexpected 'j'");
+	expect_array_error("x = [\n\"a\",\n\"unterminated\n]\n", "line 3: unterminated string");
+	expect_array_error("x = [\"a\"\r]\n", "line 1: carriage return");
+	expect_array_error("x = [\"a\"]\nx = []\n", "line 2: key 'x' is defined twice");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +480,8 @@ int main(void)
 		cmocka_unit_test(writer_round_trips),
 		cmocka_unit_test(writer_output),
 		cmocka_unit_test(utf8_validation),
+		cmocka_unit_test(arrays_of_strings),
+		cmocka_unit_test(bad_arrays),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
