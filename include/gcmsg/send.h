@@ -41,7 +41,7 @@ typedef struct gcmsg_send_options {
 	 */
 	const gcmsg_policy *policy;
 	int allow_placeholders;
-	/** Version 3: send this uploaded media (gcmsg_attachment_upload) instead of a text. */
+	/** Version 3: send this uploaded media (gcmsg_media_upload) instead of a text. */
 	const char *media_id;
 } gcmsg_send_options;
 

@@ -132,7 +132,7 @@ static void print_rendered(const gcmsg_response *resp, const gcmsg_rendered *rd)
 /* One --attach FILE: its upload, and the message that carries it. */
 typedef struct attachment {
 	const char *path;
-	gcmsg_attachment *media;
+	gcmsg_media_file *media;
 	gcmsg_send_result *sent;
 } attachment;
 
@@ -155,7 +155,7 @@ static void plan_free(send_plan *p)
 	size_t i;
 
 	for (i = 0; i < p->natt; i++) {
-		gcmsg_attachment_free(p->att[i].media);
+		gcmsg_media_free(p->att[i].media);
 		gcmsg_send_result_free(p->att[i].sent);
 	}
 	gcmsg_send_result_free(p->res);
@@ -265,14 +265,14 @@ static int prepare_text(send_plan *p, cli_ctx *ctx)
 /* Upload every attachment (checked first by the library); nothing is delivered by an upload. */
 static int upload_all(send_plan *p)
 {
-	gcmsg_attachment_options mo = GCMSG_ATTACHMENT_OPTIONS_INIT;
+	gcmsg_media_options mo = GCMSG_MEDIA_OPTIONS_INIT;
 	size_t i;
 	int rc;
 
 	mo.policy = p->policy;
 	mo.dry_run = p->so.dry_run;
 	for (i = 0; i < p->natt; i++) {
-		rc = gcmsg_attachment_upload(&p->att[i].media, p->client, p->route, p->att[i].path, &mo);
+		rc = gcmsg_media_upload(&p->att[i].media, p->client, p->route, p->att[i].path, &mo);
 		if (rc < 0) {
 			fprintf(stderr, "gcmsg: send: attachment %s:\n", p->att[i].path);
 			cli_print_error("send", gcmsg_client_last_error(p->client));
@@ -315,7 +315,7 @@ static int send_all(send_plan *p, cli_ctx *ctx)
 	mso.policy = p->policy;
 	mso.typing = has_message(p) ? 0 : p->so.typing; /* one typing indicator at most */
 	for (i = 0; i < p->natt; i++) {
-		const char *id = gcmsg_attachment_id(p->att[i].media);
+		const char *id = gcmsg_media_id(p->att[i].media);
 
 		mso.media_id = id ? id : "MEDIA_ID_FROM_THE_UPLOAD"; /* a dry run has none yet */
 		mso.delay_ms = has_message(p) || i ? 0 : p->so.delay_ms;
@@ -338,13 +338,13 @@ static json_t *attachments_json(const send_plan *p)
 	size_t i;
 
 	for (i = 0; a && i < p->natt; i++) {
-		const gcmsg_attachment *m = p->att[i].media;
+		const gcmsg_media_file *m = p->att[i].media;
 		json_array_append_new(
 			a, json_pack("{s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o}", "file", p->att[i].path, "fileName",
-		                     cli_jstr(gcmsg_attachment_file_name(m)), "mimeType",
-		                     cli_jstr(gcmsg_attachment_mime_type(m)), "size", (json_int_t)gcmsg_attachment_size(m),
-		                     "contentMd5", cli_jstr(gcmsg_attachment_md5(m)), "mediaId",
-		                     cli_jstr(gcmsg_attachment_id(m)), "status", cli_jstr(gcmsg_attachment_status(m)),
+		                     cli_jstr(gcmsg_media_file_name(m)), "mimeType",
+		                     cli_jstr(gcmsg_media_mime_type(m)), "size", (json_int_t)gcmsg_media_size(m),
+		                     "contentMd5", cli_jstr(gcmsg_media_md5(m)), "mediaId",
+		                     cli_jstr(gcmsg_media_id(m)), "status", cli_jstr(gcmsg_media_status(m)),
 		                     "messageId", cli_jstr(gcmsg_send_result_message_id(p->att[i].sent))));
 	}
 	return a;
@@ -355,13 +355,13 @@ static void print_attachment_dry_run(const attachment *a)
 	size_t i;
 
 	printf("attachment: %s (%s, %llu bytes, contentMd5 %s)\n", a->path,
-	       gcmsg_attachment_mime_type(a->media) ? gcmsg_attachment_mime_type(a->media) : "?",
-	       gcmsg_attachment_size(a->media),
-	       gcmsg_attachment_md5(a->media) ? gcmsg_attachment_md5(a->media) : "?");
-	for (i = 0; i < gcmsg_attachment_request_count(a->media); i++) {
-		const char *body = gcmsg_attachment_request_body(a->media, i);
-		printf("  %s %s%s%s\n", gcmsg_attachment_request_method(a->media, i),
-		       gcmsg_attachment_request_url(a->media, i), body ? "  " : "", body ? body : "");
+	       gcmsg_media_mime_type(a->media) ? gcmsg_media_mime_type(a->media) : "?",
+	       gcmsg_media_size(a->media),
+	       gcmsg_media_md5(a->media) ? gcmsg_media_md5(a->media) : "?");
+	for (i = 0; i < gcmsg_media_request_count(a->media); i++) {
+		const char *body = gcmsg_media_request_body(a->media, i);
+		printf("  %s %s%s%s\n", gcmsg_media_request_method(a->media, i),
+		       gcmsg_media_request_url(a->media, i), body ? "  " : "", body ? body : "");
 	}
 	putchar('\n');
 	print_dry_run_text(a->sent);
@@ -390,8 +390,8 @@ static void print_done(const send_plan *p, const cli_ctx *ctx)
 		       gcmsg_send_result_message_id(p->att[i].sent) ? gcmsg_send_result_message_id(p->att[i].sent)
 		                                                    : "(no id)",
 		       gcmsg_route_type_name(gcmsg_route_kind(route)), gcmsg_route_conversation_id(route),
-		       gcmsg_attachment_file_name(p->att[i].media), gcmsg_attachment_mime_type(p->att[i].media),
-		       gcmsg_attachment_id(p->att[i].media));
+		       gcmsg_media_file_name(p->att[i].media), gcmsg_media_mime_type(p->att[i].media),
+		       gcmsg_media_id(p->att[i].media));
 }
 
 int cmd_send(int argc, char **argv, cli_ctx *ctx)

@@ -69,8 +69,11 @@ static const sim_prop SEND_TEMPLATE_PROPS[] = {
 const sim_model SIM_MODEL_SEND_MESSAGING_TEMPLATE = {"SendMessagingTemplateRequest", SEND_TEMPLATE_PROPS};
 #define SEND_TEMPLATE SIM_MODEL_SEND_MESSAGING_TEMPLATE
 
+/* The definition marks textBody required, but the operation's description says one body kind per
+ * request (a text, OR a media id, OR a template): media and templates go without it, and an empty
+ * textBody beside them is tolerated (what clients built on the generated models send). */
 static const sim_prop ADDITIONAL_MESSAGE_PROPS[] = {
-    P("textBody", SIM_T_STRING, 1, NULL, NULL),
+    P("textBody", SIM_T_STRING, 0, NULL, NULL),
     P("mediaIds", SIM_T_STRING_ARRAY, 0, NULL, NULL),
     P("messagingTemplate", SIM_T_OBJECT, 0, NULL, &SEND_TEMPLATE),
     END,

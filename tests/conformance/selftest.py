@@ -40,8 +40,12 @@ def get_response(body):
 
 # a bare {"type": "object"} (JsonSchemaDocument.properties' values) is free-form
 GOOD.append(get_response(RESPONSE))
+# the documented upstream exception: media or a template go without textBody
+GOOD.append(entry(requestBody={"mediaIds": ["m1"]}))
+GOOD.append(entry(requestBody={"messagingTemplate": {"responseId": "r1", "bodyParameters": []}}))
 
 BAD = {
+    "textBody missing with no other body kind": entry(requestBody={}),
     "unknown property in a model that lists its properties": get_response(dict(RESPONSE, cannedText="x")),
     "unknown request property": entry(requestBody={"textBody": "hi", "stickerIds": ["s"]}),
     "wrong request type": entry(requestBody={"textBody": 5}),
