@@ -92,11 +92,18 @@ show "$bin/gcmsg" responses show "$canned"
 step "Rendered for this conversation: built-ins, the customer's attributes, defaults"
 show "$bin/gcmsg" responses render "$canned" --conversation "$web_conv"
 
+step "Validated against the content policy, exactly as send will check it"
+show "$bin/gcmsg" validate --response "$canned" --conversation "$web_conv" --var ETA="2 hours"
+
 step "Dry run: the rendered text and the exact request, nothing sent"
 show "$bin/gcmsg" send "$web_conv" --response "$canned" --var ETA="2 hours" --dry-run
 
 step "Send it, with a typing indicator first"
 show "$bin/gcmsg" send "$web_conv" --response "$canned" --var ETA="2 hours" --typing --delay 300
+
+step "An attachment, through Genesys' media upload flow (uploads, PUT, poll, mediaIds)"
+python3 -c 'import base64,sys; sys.stdout.buffer.write(base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="))' >"$work/receipt.png"
+show "$bin/gcmsg" send "$web_conv" --text "Here is your receipt." --attach "$work/receipt.png"
 
 step "What the customer received (gcsim transcript)"
 curl -fsS "$base/sim/v1/conversations/$web_conv/transcript" | python3 -c '
@@ -104,10 +111,19 @@ import json, sys
 entries = json.load(sys.stdin)["entries"]
 for e in entries:
     who = e.get("sender", {}).get("name") or e.get("sender", {}).get("clientId") or "?"
-    what = "(typing...)" if e.get("typing") else repr(e.get("text"))
+    what = "(typing...)" if e.get("typing") else repr(e.get("text")) if e.get("text") else \
+        "[media " + ", ".join(m["name"] + " " + m["mediaType"] for m in e.get("media", [])) + "]"
     print(f"  {e['"'"'time'"'"']}  {e['"'"'route'"'"']:<16} {who:<16} {what}")
 sys.exit(0 if any(not e.get("typing") and "{{" not in e.get("text", "") for e in entries) else 1)
 '
+
+step "A card number in a message is refused before anything is sent"
+set +e
+show "$bin/gcmsg" send "$web_conv" --text "Your card 4539 1488 0343 6467 has been blocked."
+code=$?
+set -e
+echo "(exit code $code: refused by the content policy, nothing sent; the number is never echoed)"
+[ "$code" -eq 5 ] || { echo "demo: expected exit 5 for the card number" >&2; exit 1; }
 
 step "A value nobody can fill refuses the send: a literal {{...}} never reaches a customer"
 set +e
