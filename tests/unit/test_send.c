@@ -179,8 +179,14 @@ static void refusals_and_bad_input(void **state)
 	assert_non_null(e->explanation);
 	assert_non_null(e->fix);
 
+	/* the content policy runs inside gcmsg_send too, before anything is built */
 	so.text = "bad \xff utf-8";
-	assert_int_equal(gcmsg_send(&res, client, ok, &so), GCMSG_EUSAGE);
+	assert_int_equal(gcmsg_send(&res, client, ok, &so), GCMSG_EPOLICY);
+	assert_string_equal(gcmsg_client_last_error(client)->rule, "text.utf8");
+	so.text = "card 4539 1488 0343 6467";
+	assert_int_equal(gcmsg_send(&res, client, ok, &so), GCMSG_EPOLICY);
+	assert_string_equal(gcmsg_client_last_error(client)->rule, "detector.payment-card");
+	assert_null(strstr(gcmsg_client_last_error(client)->explanation, "4539"));
 	so.text = "";
 	assert_int_equal(gcmsg_send(&res, client, ok, &so), GCMSG_EUSAGE);
 	so.text = "hi";
