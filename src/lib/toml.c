@@ -157,7 +157,7 @@ static int expect_eol(parser *ps)
 		return 0;
 	if (*ps->p == '\r')
 		return fail(ps, "carriage return without a line feed");
-	return fail(ps, "unexpected '%c' after the value", *ps->p);
+	return fail(ps, "unexpected characters after the value");
 }
 
 static int bare_char(char c)
@@ -519,11 +519,12 @@ static int parse_value(parser *ps, gcmsg__toml_entry *e)
 		size_t n = 0;
 		const char *q = s;
 		int prev_digit = 0;
-		int shown = ps->p - s > 40 ? 40 : (int)(ps->p - s);
+		/* never echo the value: this reader also reads files holding secrets */
+		const char *key = e->key ? e->key : "?";
 		if (q < ps->p && (*q == '+' || *q == '-'))
 			digits[n++] = *q++;
 		if (q == ps->p)
-			return fail(ps, "bad value '%.*s'", shown, s);
+			return fail(ps, "bad value for '%s'", key);
 		for (; q < ps->p; q++) {
 			if (*q >= '0' && *q <= '9' && n < sizeof(digits) - 1) {
 				digits[n++] = *q;
@@ -533,12 +534,12 @@ static int parse_value(parser *ps, gcmsg__toml_entry *e)
 			} else if (*q == '_' && prev_digit && q + 1 < ps->p && q[1] >= '0' && q[1] <= '9') {
 				prev_digit = 0;
 			} else {
-				return fail(ps, "bad value '%.*s' (strings need quotes)", shown, s);
+				return fail(ps, "bad value for '%s' (strings need quotes)", key);
 			}
 		}
 		digits[n] = '\0';
 		if ((digits[0] == '0' && n > 1) || ((digits[0] == '+' || digits[0] == '-') && digits[1] == '0' && n > 2))
-			return fail(ps, "leading zeros are not allowed in '%.*s'", shown, s);
+			return fail(ps, "leading zeros are not allowed in the value of '%s'", key);
 		errno = 0;
 		e->num = strtoll(digits, NULL, 10);
 		if (errno == ERANGE)

@@ -195,6 +195,21 @@ static void bad_files(void **state)
 	assert_non_null(strstr(gcmsg_config_last_error(cfg)->explanation, "must be a string"));
 	gcmsg_config_free(cfg);
 
+	/* an unquoted secret is named by its key, never echoed */
+	write_file("[DEFAULT]\nclient_id = \"x\"\nclient_secret = Sup3rS3cretValue\n", 0600);
+	assert_int_equal(gcmsg_config_new(&cfg), GCMSG_OK);
+	assert_int_equal(gcmsg_config_load_file(cfg, path, NULL), GCMSG_ECONFIG);
+	e = gcmsg_config_last_error(cfg);
+	assert_non_null(strstr(e->explanation, "bad value for 'client_secret'"));
+	assert_null(strstr(e->explanation, "Sup3r"));
+	gcmsg_config_free(cfg);
+	write_file("[DEFAULT]\nclient_secret = \"Sup3rS3cretValue\"junk\n", 0600);
+	assert_int_equal(gcmsg_config_new(&cfg), GCMSG_OK);
+	assert_int_equal(gcmsg_config_load_file(cfg, path, NULL), GCMSG_ECONFIG);
+	assert_null(strstr(gcmsg_config_last_error(cfg)->explanation, "Sup3r"));
+	assert_null(strstr(gcmsg_config_last_error(cfg)->explanation, "junk"));
+	gcmsg_config_free(cfg);
+
 	write_file("[DEFAULT]\nregion = \"a\"\nenvironment = \"b\"\n", 0600);
 	assert_int_equal(gcmsg_config_new(&cfg), GCMSG_OK);
 	assert_int_equal(gcmsg_config_load_file(cfg, path, NULL), GCMSG_ECONFIG);

@@ -105,7 +105,7 @@ static void bad_lines_name_their_line(void **state)
 	expect_error("# c\n\n[t\n", "line 3: ']' expected");
 	expect_error("x\n", "line 1: '=' expected");
 	expect_error("x =\n", "line 1: a value was expected");
-	expect_error("x = \"a\" junk\n", "line 1: unexpected 'j'");
+	expect_error("x = \"a\" junk\n", "line 1: unexpected characters after the value");
 	expect_error("x = \"\\q\"\n", "line 1: unknown escape");
 	expect_error("x = \"\\u12\"\n", "line 1: bad \\u escape");
 	expect_error("x = \"\\uD800\"\n", "line 1: escape is not a Unicode scalar value");
@@ -275,7 +275,7 @@ static void bad_extended_syntax(void **state)
 	expect_error("a = \"\"\"never\nclosed\n", "line 1: unterminated multi-line string");
 	expect_error("x = 1\na = '''never\n", "line 2: unterminated multi-line string");
 	expect_error("a = \"\"\"x\"\"\"\"\"\"\n", "line 1: too many quotes");
-	expect_error("a = \"\"\"ok\"\"\" junk\n", "line 1: unexpected 'j'");
+	expect_error("a = \"\"\"ok\"\"\" junk\n", "line 1: unexpected characters after the value");
 	expect_error("a = \"\"\"\nbad \\q\n\"\"\"\n", "line 2: unknown escape");
 	expect_error("a = \"\"\"\nbad \\ x\n\"\"\"\n", "line 2: unknown escape");
 	expect_error("a = \"\"\"\nraw\x01\n\"\"\"\n", "line 2: control character");
@@ -460,7 +460,7 @@ static void bad_arrays(void **state)
 	expect_array_error("x = [\"a\" \"b\"]\n", "line 1: ',' or ']' expected");
 	expect_array_error("a = 1\nx = [\n\"a\",\n", "line 2: unterminated array");
 	expect_array_error("x = [\"a\"\n", "line 1: unterminated array");
-	expect_array_error("x = [\"a\"] junk\n", "line 1: unexpected 'j'");
+	expect_array_error("x = [\"a\"] junk\n", "line 1: unexpected characters after the value");
 	expect_array_error("x = [\n\"a\",\n\"unterminated\n]\n", "line 3: unterminated string");
 	expect_array_error("x = [\"a\"\r]\n", "line 1: carriage return");
 	expect_array_error("x = [\"a\"]\nx = []\n", "line 2: key 'x' is defined twice");
