@@ -29,7 +29,7 @@
  *    limit: a larger file is refused by the policy before it is read whole.
  *    Every problem with the file is GCMSG_EUSAGE "cannot read FILE: reason",
  *    a missing file included (GCMSG_ENOTFOUND means an unknown id at Genesys).
- *    An empty file is refused (GCMSG_EUSAGE).
+ *    An empty file is the policy's to refuse (attachment.size).
  *  - fileName is the base name of `path` (after the last '/').
  */
 #ifndef GCMSG_MEDIA_H
@@ -49,8 +49,6 @@ extern "C" {
  * that name is the conversation media kind of conversation.h.
  */
 typedef struct gcmsg_media_file gcmsg_media_file;
-/* declared by policy.h too (a repeated typedef is valid C11) */
-typedef struct gcmsg_policy gcmsg_policy;
 
 #define GCMSG_MEDIA_OPTIONS_VERSION 1
 
@@ -72,7 +70,8 @@ typedef struct gcmsg_media_options {
  *   iso2/4/5/6, mp41, mp42, avc1, M4V, MSNV, dash), audio/mp4 (M4A, M4B),
  *   video/quicktime (qt), audio/mpeg (an ID3v2 tag or an MPEG Layer III frame
  *   header), audio/ogg, video/ogg (Theora), audio/wav, and text/plain (valid
- *   UTF-8 without NUL bytes, checked to the last byte).
+ *   UTF-8, checked to the last byte, without control characters other than
+ *   tab, line feed, carriage return and form feed).
  */
 GCMSG_EXTERN(const char *) gcmsg_mime_sniff(const unsigned char *data, size_t len);
 
@@ -89,13 +88,20 @@ GCMSG_EXTERN(const char *) gcmsg_mime_sniff(const unsigned char *data, size_t le
  *    request;
  *  - a dry run stops here: GCMSG_OK, the uploads request recorded, status
  *    "unchecked", no media id;
- *  - POST .../messages/media/uploads; its answer must hold id and uploadUrl;
- *  - PUT the bytes to uploadUrl ("the media upload was refused: PUT uploadUrl
- *    answered 403": GCMSG_EREMOTE, or the status's code for 401/403/404/429);
- *  - GET .../messages/media/{id} until `valid` (GCMSG_OK) or `invalid`
- *    (GCMSG_EREMOTE "media ID became invalid"), waiting 100 ms, then twice as
- *    long each time up to 2 s, never past poll_timeout_ms (GCMSG_EREMOTE
- *    "media ID still uploading after N s").
+ *  - POST .../messages/media/uploads ("the media upload could not start: POST
+ *    ... answered 400", the code of the status as for any API call); its answer
+ *    must hold id and uploadUrl;
+ *  - PUT the bytes to uploadUrl: any status but 2xx is GCMSG_EREMOTE ("the
+ *    media upload was refused: PUT uploadUrl answered 403", http_status set,
+ *    the storage host's answer, made printable and cut at 300 bytes, as the
+ *    error's message): the storage host is not the API, so its 401/403 say
+ *    nothing about the token's rights; a network failure is "the media upload
+ *    failed: ...";
+ *  - GET .../messages/media/{id} at once, then until `valid` (GCMSG_OK) or
+ *    `invalid` (GCMSG_EREMOTE "media ID became invalid"), waiting 100 ms, then
+ *    twice as long each time up to 2 s, never past poll_timeout_ms (GCMSG_EREMOTE
+ *    "media ID still uploading after N s"); a failing GET keeps its code
+ *    ("checking media ID failed: ...").
  * The detail of a failure is on the client (gcmsg_client_last_error).
  * On GCMSG_OK, *out holds the result; on failure *out is NULL.
  */

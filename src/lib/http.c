@@ -118,26 +118,138 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+char *gcmsg__url_redacted(const char *url)
+{
+	size_t n = strcspn(url, "?#");
+
+	if (url[n] == '\0')
+		return gcmsg__strdup(url);
+	return gcmsg__asprintf("%.*s?<redacted>", (int)n, url);
+}
+
+int gcmsg__http_header_name_ok(const char *name, size_t len)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      (ch && strchr(tchar, ch))))
+			return 0;
+	}
+	return len > 0;
+}
+
+/* "Name: value": a token name, a colon, no line break anywhere; *name_len set. */
+static int header_ok(const char *line, size_t *name_len)
+{
+	size_t n = strcspn(line, ":");
+
+	if (line[n] != ':' || !gcmsg__http_header_name_ok(line, n))
+		return 0;
+	*name_len = n;
+	return strpbrk(line, "\r\n") == NULL;
+}
+
+static int header_is(const char *line, size_t name_len, const char *name)
+{
+	return name_len == strlen(name) && strncasecmp(line, name, name_len) == 0;
+}
+
+/* Does one of the extra headers set `name`? */
+static int has_header(const gcmsg__http_req *req, const char *name)
+{
+	size_t i, nl;
+
+	for (i = 0; i < req->nheaders; i++)
+		if (header_ok(req->headers[i], &nl) && header_is(req->headers[i], nl, name))
+			return 1;
+	return 0;
+}
+
+static int check_headers(gcmsg_client *c, const gcmsg__http_req *req)
+{
+	size_t i, nl;
+
+	if ((req->flags & GCMSG__HTTP_FOREIGN) && (req->bearer || req->basic_user))
+		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "credentials for a URL outside the API were refused");
+	for (i = 0; i < req->nheaders; i++) {
+		const char *line = req->headers[i];
+		if (!line || !header_ok(line, &nl))
+			return gcmsg__err_set(&c->err, GCMSG_EUSAGE,
+			                      "request header %zu is not a single \"Name: value\" line", i + 1);
+		if ((req->flags & GCMSG__HTTP_FOREIGN) &&
+		    (header_is(line, nl, "Authorization") || header_is(line, nl, "Proxy-Authorization") ||
+		     header_is(line, nl, "Cookie")))
+			return gcmsg__err_set(&c->err, GCMSG_EUSAGE,
+			                      "a %.*s header is never sent to a URL outside the API", (int)nl, line);
+	}
+	return GCMSG_OK;
+}
+
+static struct curl_slist *add_line(struct curl_slist *hdrs, const char *line, int *ok)
+{
+	struct curl_slist *tmp;
+
+	if (!*ok)
+		return hdrs;
+	tmp = curl_slist_append(hdrs, line);
+	*ok = tmp != NULL;
+	return tmp ? tmp : hdrs;
+}
+
+/* An extra header as curl wants it: "Name;" sends an empty value ("Name:" would remove it). */
+static struct curl_slist *add_extra(struct curl_slist *hdrs, const char *line, int *ok)
+{
+	size_t nl = strcspn(line, ":");
+	const char *v = line + nl + 1;
+	char *semi;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v)
+		return add_line(hdrs, line, ok);
+	semi = gcmsg__asprintf("%.*s;", (int)nl, line);
+	if (!semi) {
+		*ok = 0;
+		return hdrs;
+	}
+	hdrs = add_line(hdrs, semi, ok);
+	free(semi);
+	return hdrs;
+}
+
 int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http_resp *resp)
 {
 	CURL *h = c->curl;
-	struct curl_slist *hdrs = NULL, *tmp;
-	char *auth = NULL;
+	struct curl_slist *hdrs = NULL;
+	char *auth = NULL, *shown;
+	const char *display = req->url;
 	CURLcode rc;
 	double t0;
-	int ok = 1;
+	int ok = 1, foreign = (req->flags & GCMSG__HTTP_FOREIGN) != 0;
+	size_t i;
 
 	gcmsg__buf_clear(&resp->body);
 	resp->status = 0;
 	resp->correlation_id[0] = resp->rl_count[0] = resp->rl_allowed[0] = resp->rl_reset[0] = '\0';
 	resp->retry_after = -1;
+	if (check_headers(c, req) < 0)
+		return c->err.pub.code;
+	/* what the log and the error messages show of the URL */
+	shown = foreign ? gcmsg__url_redacted(req->url) : NULL;
+	if (foreign && !shown)
+		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory building a request");
+	if (shown)
+		display = shown;
 
 	curl_easy_reset(h);
 	c->curl_errbuf[0] = '\0';
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_errbuf);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)GCMSG__BODY_CAP);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -163,32 +275,31 @@ int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
 	}
 
-	tmp = curl_slist_append(hdrs, "Accept: application/json");
-	ok = ok && tmp;
-	hdrs = tmp ? tmp : hdrs;
+	/* a foreign URL gets no Accept at all (not even curl's default) unless asked for */
+	if (!has_header(req, "Accept"))
+		hdrs = add_line(hdrs, foreign ? "Accept:" : "Accept: application/json", &ok);
 	if (ok && req->content_type) {
 		char *ct = gcmsg__asprintf("Content-Type: %s", req->content_type);
-		tmp = ct ? curl_slist_append(hdrs, ct) : NULL;
+		if (ct)
+			hdrs = add_line(hdrs, ct, &ok);
+		else
+			ok = 0;
 		free(ct);
-		ok = tmp != NULL;
-		hdrs = tmp ? tmp : hdrs;
-	} else if (ok && strcmp(req->method, "GET") != 0) {
+	} else if (strcmp(req->method, "GET") != 0 && !has_header(req, "Content-Type")) {
 		/* no body type: stop curl from adding a form content type */
-		tmp = curl_slist_append(hdrs, "Content-Type:");
-		ok = tmp != NULL;
-		hdrs = tmp ? tmp : hdrs;
+		hdrs = add_line(hdrs, "Content-Type:", &ok);
 	}
-	if (ok) {
-		/* curl adds "Expect: 100-continue" to large POSTs; not needed here */
-		tmp = curl_slist_append(hdrs, "Expect:");
-		ok = tmp != NULL;
-		hdrs = tmp ? tmp : hdrs;
-	}
+	/* curl adds "Expect: 100-continue" to large POSTs; not needed here */
+	if (!has_header(req, "Expect"))
+		hdrs = add_line(hdrs, "Expect:", &ok);
+	for (i = 0; i < req->nheaders; i++)
+		hdrs = add_extra(hdrs, req->headers[i], &ok);
 	if (ok && req->bearer) {
 		auth = gcmsg__asprintf("Authorization: Bearer %s", req->bearer);
-		tmp = auth ? curl_slist_append(hdrs, auth) : NULL;
-		ok = tmp != NULL;
-		hdrs = tmp ? tmp : hdrs;
+		if (auth)
+			hdrs = add_line(hdrs, auth, &ok);
+		else
+			ok = 0;
 	}
 	if (ok && req->basic_user) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -199,6 +310,7 @@ int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http
 	if (!ok) {
 		wipe_slist(hdrs);
 		curl_slist_free_all(hdrs);
+		free(shown);
 		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory building a request");
 	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
@@ -217,21 +329,55 @@ int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http
 		const char *why = c->curl_errbuf[0] ? c->curl_errbuf : curl_easy_strerror(rc);
 		if (rc == CURLE_WRITE_ERROR || rc == CURLE_FILESIZE_EXCEEDED)
 			why = "the answer is larger than the 4 MiB limit";
-		gcmsg__log(c, "%s %s -> failed: %s", req->method, req->url, why);
-		gcmsg__err_set(&c->err, GCMSG_EREMOTE, "%s %s failed: %s", req->method, req->url, why);
+		gcmsg__log(c, "%s %s -> failed: %s", req->method, display, why);
+		gcmsg__err_set(&c->err, GCMSG_EREMOTE, "%s %s failed: %s", req->method, display, why);
 		if (rc == CURLE_SSL_CACERT || rc == CURLE_PEER_FAILED_VERIFICATION ||
 		    rc == CURLE_SSL_CACERT_BADFILE)
 			gcmsg__err_set_fix(&c->err, "check the server certificate, or give its CA with --cacert FILE");
 		else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
 		         rc == CURLE_OPERATION_TIMEDOUT)
 			gcmsg__err_set_fix(&c->err, "check the region / --api-url and the network");
+		free(shown);
 		return GCMSG_EREMOTE;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	gcmsg__log(c, "%s %s -> %ld (correlation id %s; ratelimit count %s allowed %s reset %s) %.0f ms",
-	           req->method, req->url, resp->status,
+	           req->method, display, resp->status,
 	           resp->correlation_id[0] ? resp->correlation_id : "-",
 	           resp->rl_count[0] ? resp->rl_count : "-", resp->rl_allowed[0] ? resp->rl_allowed : "-",
 	           resp->rl_reset[0] ? resp->rl_reset : "-", now_ms() - t0);
+	free(shown);
 	return GCMSG_OK;
+}
+
+static int has_scheme(const char *url, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	return strncasecmp(url, scheme, n) == 0 && strncmp(url + n, "://", 3) == 0;
+}
+
+int gcmsg__http_foreign(gcmsg_client *c, const char *what, const char *method, const char *url,
+                        const char *const *headers, size_t nheaders, const void *body, size_t len,
+                        long timeout_ms, gcmsg__http_resp *resp)
+{
+	gcmsg__http_req req;
+
+	if (!has_scheme(url, "https") && !(has_scheme(url, "http") && has_scheme(c->api_url, "http"))) {
+		char *shown = gcmsg__url_redacted(url);
+		gcmsg__err_set(&c->err, GCMSG_EREMOTE, "refusing the %s %s: %s", what, shown ? shown : "",
+		               has_scheme(url, "http") ? "plain http, while the API is https" : "not an https URL");
+		free(shown);
+		return GCMSG_EREMOTE;
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.url = url;
+	req.body = body;
+	req.body_len = body ? len : 0;
+	req.headers = headers;
+	req.nheaders = nheaders;
+	req.flags = GCMSG__HTTP_FOREIGN;
+	req.timeout_ms = timeout_ms;
+	return gcmsg__http_perform(c, &req, resp);
 }

@@ -108,21 +108,50 @@ typedef struct gcmsg__http_resp {
 	long retry_after;
 } gcmsg__http_resp;
 
+/*
+ * A request outside the API (a presigned upload URL): no Authorization ever
+ * (a bearer or Basic credentials are refused), no Accept of ours, and the URL's
+ * query (a presigned URL's signature) left out of the log and of error messages.
+ */
+#define GCMSG__HTTP_FOREIGN 1u
+
 typedef struct gcmsg__http_req {
-	const char *method;     /* "GET", "POST" */
+	const char *method;     /* "GET", "POST", "PUT", ... */
 	const char *url;
 	const char *bearer;     /* token for Authorization: Bearer, or NULL */
 	const char *basic_user; /* HTTP Basic credentials, or NULL */
 	const char *basic_pass;
 	const char *content_type;
-	const char *body;       /* NULL: no body */
+	const char *body;       /* NULL: no body; any bytes (body_len of them) */
 	size_t body_len;
+	/* Version 2 fields: zero keeps the old behaviour (callers memset the struct). */
+	const char *const *headers; /* extra "Name: value" lines, sent as given */
+	size_t nheaders;
+	unsigned flags;         /* GCMSG__HTTP_* */
+	long timeout_ms;        /* whole request; 0: the client's */
 } gcmsg__http_req;
 
 void gcmsg__http_resp_init(gcmsg__http_resp *r);
 void gcmsg__http_resp_dispose(gcmsg__http_resp *r);
-/* GCMSG_OK when an answer arrived (any status); GCMSG_EREMOTE on a network failure. */
+/*
+ * GCMSG_OK when an answer arrived (any status); GCMSG_EREMOTE on a network failure;
+ * GCMSG_EUSAGE for a header that is not "Name: value" on one line, or a FOREIGN
+ * request with credentials or an Authorization/Proxy-Authorization/Cookie header.
+ */
 int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http_resp *resp);
+/*
+ * Call a URL outside the API (GCMSG__HTTP_FOREIGN): never an Authorization
+ * header. The URL must be https, or http when the client's API URL is http
+ * itself (a local gcsim): else GCMSG_EREMOTE (the server handed out an unsafe
+ * URL) naming `what` (e.g. "uploadUrl"). Status and headers land in resp.
+ */
+int gcmsg__http_foreign(gcmsg_client *c, const char *what, const char *method, const char *url,
+                        const char *const *headers, size_t nheaders, const void *body, size_t len,
+                        long timeout_ms, gcmsg__http_resp *resp);
+/* Is name[0..len) an HTTP header name (an RFC 9110 token)? */
+int gcmsg__http_header_name_ok(const char *name, size_t len);
+/* The URL without its query and fragment ("?<redacted>" in their place); NULL on OOM. */
+char *gcmsg__url_redacted(const char *url);
 void gcmsg__log(gcmsg_client *c, const char *fmt, ...) GCMSG__PRINTF(2, 3);
 
 /* ---- client (client.c) ---- */

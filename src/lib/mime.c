@@ -2,8 +2,8 @@
  * mime.c - the type of a file from its first bytes, never from its name.
  * Signatures: JPEG, PNG, GIF87a/89a, WebP and WAV (RIFF), PDF, ISO base media
  * (ftyp box: MP4, M4V, M4A, QuickTime), MP3 (ID3 tag or a Layer III frame
- * header), Ogg, BMP, TIFF, ZIP; then UTF-8 text without NUL bytes. Anything
- * else is unknown (NULL). Every check reads within `len`: inputs may be short.
+ * header), Ogg, BMP, TIFF, ZIP; then UTF-8 text. Anything else is unknown
+ * (NULL). Every check reads within `len`: inputs may be short.
  */
 #include <string.h>
 
@@ -126,8 +126,11 @@ static int bmp(const unsigned char *d, size_t len)
 }
 
 /*
- * Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF) without
- * NUL bytes. With `partial`, a sequence cut by the end of the data is accepted.
+ * Text: strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF)
+ * without control characters but tab, line feed, carriage return and form feed
+ * (no NUL, no other C0, no DEL, no C1: binary data that happens to be valid UTF-8
+ * mostly has some). With `partial`, a sequence cut by the end of the data is
+ * accepted.
  */
 static int utf8_text(const unsigned char *d, size_t len, int partial)
 {
@@ -137,12 +140,14 @@ static int utf8_text(const unsigned char *d, size_t len, int partial)
 		unsigned char c = d[i];
 		unsigned char lo = 0x80, hi = 0xBF;
 
-		if (c == 0)
-			return 0;
 		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7F)
+				return 0;
 			i++;
 			continue;
 		}
+		if (c == 0xC2)
+			lo = 0xA0; /* U+0080..U+009F are the C1 controls */
 		if (c >= 0xC2 && c <= 0xDF)
 			n = 1;
 		else if (c >= 0xE0 && c <= 0xEF) {

@@ -757,7 +757,7 @@ static int read_tables(reader *rd)
 		int channel;
 		kind k = classify(rd, t);
 
-		if (k == K_UNKNOWN && tb->implicit)
+		if (tb->implicit && (k == K_UNKNOWN || k == K_PATTERN || k == K_ALLOW))
 			continue; /* only implied by a deeper header, which is reported instead */
 		if (k == K_UNKNOWN)
 			return known_tables_error(rd, t);

@@ -4,7 +4,7 @@
  * Checks: no crash and no read outside the input (the input is copied to a heap
  * block of exactly its size); the answer is NULL or one of the sniffer's own
  * strings (the very pointers of gcmsg__mime_types); text/plain only for input
- * without NUL bytes; the same answer twice; the prefix mode answers the same
+ * without NUL, ESC or DEL bytes; the same answer twice; the prefix mode answers the same
  * for everything but unknown content (where it may only add text/plain); MD5
  * fed in two pieces, split where the first byte says, equals the one-shot MD5.
  */
@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (size == 0 && t)
 		abort();
-	if (t && strcmp(t, "text/plain") == 0 && memchr(copy, 0, size))
+	if (t && strcmp(t, "text/plain") == 0 && (memchr(copy, 0, size) || memchr(copy, 0x1B, size) || memchr(copy, 0x7F, size)))
 		abort();
 	again = gcmsg_mime_sniff(copy, size);
 	if (again != t)

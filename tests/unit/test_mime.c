@@ -54,7 +54,7 @@ static const sample samples[] = {
 	S("text", "text/plain", "Hello, world.\n"),
 	S("text-utf8", "text/plain", "K\xC3\xA4se \xE2\x82\xAC \xF0\x9F\x98\x80\n"),
 	S("text-bom", "text/plain", "\xEF\xBB\xBFhi"),
-	S("text-controls", "text/plain", "a\tb\r\nc\x1B[0m"),
+	S("text-controls", "text/plain", "a\tb\r\nc\fd"),
 };
 
 static int known(const char *t)
@@ -145,7 +145,7 @@ static void test_truncated(void **state)
 	assert_string_equal(sniff_exact((const unsigned char *)"OggS", 4), "text/plain");
 	assert_null(sniff_exact((const unsigned char *)"BM\x36\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0", 17));
 	assert_string_equal(sniff_exact((const unsigned char *)"II*", 3), "text/plain");
-	assert_string_equal(sniff_exact((const unsigned char *)"PK\x03", 3), "text/plain");
+	assert_null(sniff_exact((const unsigned char *)"PK\x03", 3)); /* a control character: not text */
 	assert_null(sniff_exact((const unsigned char *)"", 0));
 	assert_null(gcmsg_mime_sniff(NULL, 10));
 }
@@ -206,6 +206,13 @@ static void test_text_rules(void **state)
 		{ "a\xE2\x82", 3, 0 },           /* cut */
 		{ "a\xE2\x28\xA1", 4, 0 },       /* bad continuation */
 		{ "\xFE\xFF\0h\0i", 6, 0 },      /* UTF-16 */
+		{ "esc \x1B[0m", 8, 0 },         /* C0 control */
+		{ "bell\a", 5, 0 },
+		{ "del\x7F", 4, 0 },
+		{ "nel \xC2\x85", 6, 0 },       /* C1 control U+0085 */
+		{ "\xC2\x9F", 2, 0 },            /* U+009F */
+		{ "nbsp \xC2\xA0", 7, 1 },      /* U+00A0 */
+		{ "t\tn\nr\rf\f", 8, 1 },
 	};
 	size_t i;
 

@@ -146,6 +146,8 @@ static void unknown_tables_and_keys(void **state)
 	expect_error("format = 1\n[channels.sms.rules]\n", "line 2: unknown table [channels.sms.rules]");
 	expect_error("format = 1\n[queues.q1.pcre]\n", "line 2: unknown table [queues.q1.pcre]");
 	expect_error("format = 1\n[queues.q1.limits.x]\n", "line 2: unknown table [queues.q1.limits.x]");
+	expect_error("format = 1\n[patterns.a.b]\nregex = 'a'\n", "line 2: unknown table [patterns.a.b]");
+	expect_error("format = 1\n[allow.a.b]\n", "line 2: unknown table [allow.a.b]");
 	expect_error("format = 1\n[patterns]\nx = 1\n", "line 3: [patterns]: unknown key 'x' ([patterns] holds only tables)");
 	expect_error("format = 1\n[patterns.a]\nregex = 'a'\nflags = 'i'\n", "line 4: [patterns.a]: unknown key 'flags'");
 	expect_error("format = 1\n[allow.a]\nregex = 'a'\nrules = [\"detector.email\"]\nwhy = 'x'\n",
