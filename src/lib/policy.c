@@ -612,6 +612,8 @@ typedef struct check {
 	int error;            /* GCMSG_ERROR once out of memory */
 } check;
 
+#define MATCH_SLACK 64 /* zeroed bytes after a subject given to PCRE2 (see gcmsg_policy_check_text) */
+
 static int match_setup(check *c)
 {
 	const gcmsg_policy *p = c->p;
@@ -1150,6 +1152,7 @@ int gcmsg_policy_check_text(gcmsg_policy_result **out, const gcmsg_policy *polic
 	const gcmsg_policy *p = NULL;
 	gcmsg_policy *tmp;
 	gcmsg_policy_result *r;
+	char *padded = NULL;
 	check c;
 	eff e;
 	int rc;
@@ -1195,11 +1198,26 @@ int gcmsg_policy_check_text(gcmsg_policy_result **out, const gcmsg_policy *polic
 		}
 		if (!c.error && (p->npatterns || p->nallows) && match_setup(&c) < 0)
 			c.error = GCMSG_ERROR;
+		/*
+		 * PCRE2's JIT code reads the subject in aligned 16-byte chunks and may read past
+		 * its end (harmless inside the allocation, but not ours to read): match a copy
+		 * with zeroed slack after it. The offsets are the same.
+		 */
+		if (!c.error && (p->npatterns || p->nallows)) {
+			padded = calloc(1, len + MATCH_SLACK);
+			if (padded) {
+				memcpy(padded, text, len);
+				c.text = padded;
+			} else {
+				c.error = GCMSG_ERROR;
+			}
+		}
 		if (!c.error)
 			run_detectors(&c);
 		if (!c.error)
 			run_patterns(&c);
 		match_cleanup(&c);
+		free(padded);
 		if (c.allow) {
 			size_t i;
 			for (i = 0; i < p->nallows; i++)
