@@ -200,7 +200,7 @@ static int library_known(const gcmsg_response_set *set, const char *lib)
 /* list and search over a local set: the same semantics as the server's (name or text, any case) */
 static int local_filter(gcmsg_response_set *set, const cli_ctx *ctx, const char *phrase, const char *lib)
 {
-	size_t i, j, n = gcmsg_response_set_count(set), hits = 0;
+	size_t i, j, n = gcmsg_response_set_count(set);
 	const char **only = calloc(n ? n : 1, sizeof(char *));
 	int rc;
 
@@ -213,7 +213,6 @@ static int local_filter(gcmsg_response_set *set, const cli_ctx *ctx, const char 
 		for (j = 0; phrase && !hit && in_library(r, lib) && j < gcmsg_response_text_count(r); j++)
 			hit = contains_ci(gcmsg_response_text_content(r, j), phrase);
 		only[i] = hit ? "" : NULL;
-		hits += hit != 0;
 	}
 	if (lib && !library_known(set, lib)) {
 		free(only);
