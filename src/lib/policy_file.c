@@ -806,6 +806,8 @@ int gcmsg__policy_parse(gcmsg_policy *p, const char *text, size_t len, const cha
 	if (gcmsg__toml_parse_ex(&rd.doc, text, len, GCMSG__TOML_ARRAYS, why, sizeof(why)) < 0) {
 		rc = strstr(why, "out of memory") ? oom(&rd) : gcmsg__err_set(&p->err, GCMSG_ECONFIG, "%s: %s", name, why);
 		gcmsg__toml_free(&rd.doc);
+		if (rc == GCMSG_ECONFIG)
+			gcmsg__err_set_fix(&p->err, "correct %s (the format is in gcmsg-policy(5))", name);
 		return rc;
 	}
 	rc = read_format(&rd);
@@ -819,5 +821,7 @@ int gcmsg__policy_parse(gcmsg_policy *p, const char *text, size_t len, const cha
 	gcmsg__strmap_free(&rd.queue_index);
 	if (rc == GCMSG_OK)
 		gcmsg__err_clear(&p->err);
+	else if (rc == GCMSG_ECONFIG)
+		gcmsg__err_set_fix(&p->err, "correct %s (the format is in gcmsg-policy(5))", name);
 	return rc;
 }

@@ -37,6 +37,7 @@ static void expect_error(const char *text, const char *want)
 		fail_msg("rc %d, error '%s', expected one holding '%s' for:\n%s", rc, e->explanation ? e->explanation : "(none)",
 		         want, text);
 	assert_int_equal(e->code, GCMSG_ECONFIG);
+	assert_string_equal(e->fix, "correct p.toml (the format is in gcmsg-policy(5))");
 	/* a policy that failed to load refuses every check */
 	assert_int_equal(gcmsg_policy_check_text(&r, p, "x", 1, NULL), GCMSG_EUSAGE);
 	assert_null(r);
