@@ -156,10 +156,16 @@ int gcmsg__tpl_next(const char *s, size_t len, size_t *pos, gcmsg__tpl_piece *p)
 	}
 	p->kind = GCMSG__TPL_MALFORMED;
 	if (q < len) {
-		/* a "{{" at q before any "}}": nesting when its "}}" is followed by another "}}" */
-		for (end = q + 2; end < len && !is_pair(s, len, end, '}'); end++)
+		/*
+		 * a "{{" at q before any "}}": nesting when it holds an id and its "}}" is
+		 * followed by another "}}". Only id characters are scanned, so a text of many
+		 * unclosed "{{" stays linear (a scan to the next "}}" made it quadratic).
+		 */
+		for (end = q + 2; end < len && s[end] == '{'; end++) /* a longer run opens at its last two */
 			;
-		if (end < len && end + 3 < len && s[end + 2] == '}' && s[end + 3] == '}') {
+		for (; end < len && gcmsg__tpl_id_char((unsigned char)s[end]); end++)
+			;
+		if (end + 3 < len && is_pair(s, len, end, '}') && s[end + 2] == '}' && s[end + 3] == '}') {
 			snprintf(p->reason, sizeof(p->reason), "'{{' nested inside a placeholder");
 			p->len = end + 4 - i;
 			*pos = end + 4;
