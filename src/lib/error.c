@@ -62,22 +62,25 @@ void gcmsg__err_clear(gcmsg__err *e)
 int gcmsg__err_set(gcmsg__err *e, int code, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	gcmsg__err_clear(e);
 	e->pub.code = code;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	e->explanation = gcmsg__vasprintf(fmt, ap);
 	va_end(ap);
-	if (n >= 0) {
-		e->explanation = malloc((size_t)n + 1);
-		if (e->explanation) {
-			va_start(ap, fmt);
-			vsnprintf(e->explanation, (size_t)n + 1, fmt, ap);
-			va_end(ap);
-		}
-	}
 	err_publish(e);
+	return code;
+}
+
+int gcmsg__err_vset_at(gcmsg__err *e, int code, const char *file, int line, const char *fmt, va_list ap)
+{
+	char *what = gcmsg__vasprintf(fmt, ap);
+
+	if (line > 0)
+		gcmsg__err_set(e, code, "%s: line %d: %s", file, line, what ? what : "?");
+	else
+		gcmsg__err_set(e, code, "%s: %s", file, what ? what : "?");
+	free(what);
 	return code;
 }
 

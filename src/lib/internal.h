@@ -43,6 +43,9 @@ void gcmsg__err_clear(gcmsg__err *e);
 /* Set code and explanation (printf); returns code. Clears what was there. */
 int gcmsg__err_set(gcmsg__err *e, int code, const char *fmt, ...) GCMSG__PRINTF(3, 4);
 void gcmsg__err_set_fix(gcmsg__err *e, const char *fmt, ...) GCMSG__PRINTF(2, 3);
+/* An error in a file people write: "FILE: line N: what" ("FILE: what" when line <= 0). */
+int gcmsg__err_vset_at(gcmsg__err *e, int code, const char *file, int line, const char *fmt, va_list ap)
+	GCMSG__PRINTF(5, 0);
 void gcmsg__err_set_rule(gcmsg__err *e, const char *rule);
 /* 401 EAUTH, 403 EPERM, 404 ENOTFOUND, 429 ERATELIMIT, other >= 400 EREMOTE, 2xx OK. */
 int gcmsg__status_to_code(long status);

@@ -54,15 +54,13 @@ static int rfail(reader *rd, int line, const char *fmt, ...) __attribute__((form
 /* "name: line N: what" (line 0: "name: what") */
 static int rfail(reader *rd, int line, const char *fmt, ...)
 {
-	char what[1024];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	rc = gcmsg__err_vset_at(&rd->p->err, GCMSG_ECONFIG, rd->name, line, fmt, ap);
 	va_end(ap);
-	if (line > 0)
-		return gcmsg__err_set(&rd->p->err, GCMSG_ECONFIG, "%s: line %d: %s", rd->name, line, what);
-	return gcmsg__err_set(&rd->p->err, GCMSG_ECONFIG, "%s: %s", rd->name, what);
+	return rc;
 }
 
 static int oom(reader *rd)

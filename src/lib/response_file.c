@@ -111,15 +111,13 @@ static int rfail(reader *rd, int line, const char *fmt, ...) __attribute__((form
 /* "path: line N: what" (line 0: no line) */
 static int rfail(reader *rd, int line, const char *fmt, ...)
 {
-	char what[1024];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	rc = gcmsg__err_vset_at(&rd->set->err, GCMSG_ECONFIG, rd->path, line, fmt, ap);
 	va_end(ap);
-	if (line > 0)
-		return gcmsg__err_set(&rd->set->err, GCMSG_ECONFIG, "%s: line %d: %s", rd->path, line, what);
-	return gcmsg__err_set(&rd->set->err, GCMSG_ECONFIG, "%s: %s", rd->path, what);
+	return rc;
 }
 
 static int room(reader *rd)
