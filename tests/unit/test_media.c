@@ -5,12 +5,8 @@
  * before any request (route, file, policy), unsafe upload URLs and headers,
  * failing steps named, and the HTTP layer's rules for foreign URLs.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,183 +22,7 @@
 
 #include "internal.h"
 #include "md5.h"
-
-/* ---- the scripted server ---- */
-
-#define MAX_LOG 256
-
-typedef struct req {
-	char method[8];
-	char target[2048];
-	char *headers; /* the header block, "Name: value\r\n" lines */
-	unsigned char *body;
-	size_t body_len;
-} req;
-
-typedef struct answer {
-	int status;
-	char *body; /* malloc'd */
-} answer;
-
-typedef void (*handler_fn)(const req *rq, answer *an);
-
-static int listen_fd = -1, port;
-static pthread_t thread;
-static volatile int stopping;
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static handler_fn handler;
-static req reqlog[MAX_LOG];
-static int nlog;
-
-static void reply(answer *an, int status, const char *fmt, ...) GCMSG__PRINTF(3, 4);
-static void reply(answer *an, int status, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	an->status = status;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	an->body = malloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(an->body, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-}
-
-/* strcasestr without _GNU_SOURCE */
-static const char *ci_find(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; hay && *hay; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return hay;
-	return NULL;
-}
-
-static void serve_one(int fd)
-{
-	size_t cap = 1 << 16, len = 0, clen = 0, hlen;
-	char *buf = malloc(cap + 1), *hend, head[256];
-	const char *cl;
-	req rq;
-	answer an = { 500, NULL };
-
-	for (;;) {
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n <= 0)
-			goto out;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if ((hend = strstr(buf, "\r\n\r\n")) != NULL)
-			break;
-		if (len == cap)
-			goto out;
-	}
-	hlen = (size_t)(hend - buf) + 4;
-	cl = ci_find(buf, "\r\nContent-Length:");
-	if (cl && cl < hend)
-		clen = strtoul(cl + 17, NULL, 10);
-	if (hlen + clen > cap) {
-		cap = hlen + clen;
-		buf = realloc(buf, cap + 1);
-	}
-	while (len < hlen + clen) {
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n <= 0)
-			goto out;
-		len += (size_t)n;
-	}
-	memset(&rq, 0, sizeof(rq));
-	sscanf(buf, "%7s %2047s", rq.method, rq.target);
-	rq.headers = strndup(strstr(buf, "\r\n") + 2, hlen - 2 - (size_t)(strstr(buf, "\r\n") + 2 - buf));
-	rq.body = malloc(clen + 1);
-	memcpy(rq.body, buf + hlen, clen);
-	rq.body[clen] = '\0';
-	rq.body_len = clen;
-	if (handler)
-		handler(&rq, &an);
-	pthread_mutex_lock(&mu);
-	if (nlog < MAX_LOG)
-		reqlog[nlog++] = rq;
-	else {
-		free(rq.headers);
-		free(rq.body);
-	}
-	pthread_mutex_unlock(&mu);
-	if (!an.body)
-		an.body = strdup("");
-	snprintf(head, sizeof(head),
-	         "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-	         an.status, strlen(an.body));
-	if (write(fd, head, strlen(head)) < 0 || write(fd, an.body, strlen(an.body)) < 0)
-		fprintf(stderr, "fake server: write failed\n");
-	free(an.body);
-out:
-	free(buf);
-}
-
-static void *server_main(void *arg)
-{
-	(void)arg;
-	while (!stopping) {
-		struct pollfd p = { listen_fd, POLLIN, 0 };
-		int fd;
-		if (poll(&p, 1, 20) <= 0)
-			continue;
-		fd = accept(listen_fd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		serve_one(fd);
-		close(fd);
-	}
-	return NULL;
-}
-
-static void clear_log(void)
-{
-	int i;
-
-	pthread_mutex_lock(&mu);
-	for (i = 0; i < nlog; i++) {
-		free(reqlog[i].headers);
-		free(reqlog[i].body);
-	}
-	nlog = 0;
-	pthread_mutex_unlock(&mu);
-}
-
-/* The value of header `name` in a logged request, or NULL (first match, case-insensitive name). */
-static const char *header_of(const req *rq, const char *name, char *out, size_t outlen)
-{
-	const char *p = rq->headers;
-	size_t n = strlen(name);
-
-	while (p && *p) {
-		const char *eol = strstr(p, "\r\n");
-		if (!eol)
-			break;
-		if ((size_t)(eol - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
-			const char *v = p + n + 1;
-			while (*v == ' ')
-				v++;
-			snprintf(out, outlen, "%.*s", (int)(eol - v), v);
-			return out;
-		}
-		p = eol + 2;
-	}
-	return NULL;
-}
-
-static int count_method(const char *method)
-{
-	int i, n = 0;
-
-	for (i = 0; i < nlog; i++)
-		n += strcmp(reqlog[i].method, method) == 0;
-	return n;
-}
+#include "scripted_server.h"
 
 static gcmsg_client *client;
 static gcmsg_identity *alice, *svc;
@@ -212,26 +30,14 @@ static char dir[256];
 
 static int setup(void **state)
 {
-	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
 	gcmsg_client_options o = GCMSG_CLIENT_OPTIONS_INIT;
 	char url[64];
-	int one = 1;
 
 	(void)state;
 	gcmsg_global_init();
-	listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(listen_fd, 16) < 0 ||
-	    getsockname(listen_fd, (struct sockaddr *)&a, &alen) < 0)
+	if (ss_start() < 0)
 		return -1;
-	port = ntohs(a.sin_port);
-	if (pthread_create(&thread, NULL, server_main, NULL) != 0)
-		return -1;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ss_port());
 	o.access_token = "test-token";
 	o.api_url = url;
 	if (gcmsg_client_new(&client, &o) != GCMSG_OK)
@@ -247,10 +53,7 @@ static int teardown(void **state)
 	char cmd[400];
 
 	(void)state;
-	stopping = 1;
-	pthread_join(thread, NULL);
-	close(listen_fd);
-	clear_log();
+	ss_stop();
 	gcmsg__identity_free(alice);
 	gcmsg__identity_free(svc);
 	gcmsg_client_free(client);
@@ -262,8 +65,8 @@ static int teardown(void **state)
 static int before(void **state)
 {
 	(void)state;
-	clear_log();
-	handler = NULL;
+	ss_clear_log();
+	ss_set_handler(NULL);
 	return 0;
 }
 
@@ -352,27 +155,27 @@ static const char *upload_url_fmt = "http://127.0.0.1:%d/upload/me-1?X-Amz-Signa
 static const char *media_id = "me-1";
 static int polls_seen;
 
-static void media_handler(const req *rq, answer *an)
+static void media_handler(const ss_req *rq, ss_answer *an)
 {
 	if (strcmp(rq->method, "POST") == 0 && strcmp(rq->target, API_BASE "/uploads") == 0) {
 		char url[256];
-		snprintf(url, sizeof(url), upload_url_fmt, port);
-		reply(an, 200, "{\"id\":\"%s\",\"name\":\"pic.png\",\"uploadUrl\":\"%s\",\"uploadHeaders\":%s}", media_id,
-		      url, upload_headers_json);
+		snprintf(url, sizeof(url), upload_url_fmt, ss_port());
+		ss_reply(an, 200, "{\"id\":\"%s\",\"name\":\"pic.png\",\"uploadUrl\":\"%s\",\"uploadHeaders\":%s}", media_id,
+		         url, upload_headers_json);
 	} else if (strcmp(rq->method, "PUT") == 0 && strncmp(rq->target, "/upload/", 8) == 0) {
 		if (put_status == 403)
-			reply(an, 403, "<Error><Code>SignatureDoesNotMatch</Code></Error>");
+			ss_reply(an, 403, "<Error><Code>SignatureDoesNotMatch</Code></Error>");
 		else
-			reply(an, put_status, "%s", "");
+			ss_reply(an, put_status, "%s", "");
 	} else if (strcmp(rq->method, "GET") == 0 && strncmp(rq->target, API_BASE "/", strlen(API_BASE) + 1) == 0) {
 		if (polls_seen++ < polls_uploading)
-			reply(an, 200, "{\"id\":\"%s\",\"status\":\"uploading\"}", media_id);
+			ss_reply(an, 200, "{\"id\":\"%s\",\"status\":\"uploading\"}", media_id);
 		else
-			reply(an, 200, "{\"id\":\"%s\",\"status\":\"%s\",\"url\":\"https://media.example/me-1\","
-			               "\"mediaType\":\"image/png\"}",
-			      media_id, final_status);
+			ss_reply(an, 200, "{\"id\":\"%s\",\"status\":\"%s\",\"url\":\"https://media.example/me-1\","
+			                  "\"mediaType\":\"image/png\"}",
+			         media_id, final_status);
 	} else {
-		reply(an, 404, "{\"code\":\"not.found\",\"status\":404,\"message\":\"no such path\"}");
+		ss_reply(an, 404, "{\"code\":\"not.found\",\"status\":404,\"message\":\"no such path\"}");
 	}
 }
 
@@ -385,7 +188,7 @@ static void script(int uploading, const char *status)
 	upload_headers_json = "{\"Content-Type\":\"image/png\",\"x-amz-tagging\":\"gcmsg=1\"}";
 	upload_url_fmt = "http://127.0.0.1:%d/upload/me-1?X-Amz-Signature=s1gn&X-Amz-Credential=cr";
 	media_id = "me-1";
-	handler = media_handler;
+	ss_set_handler(media_handler);
 }
 
 static double now_s(void)
@@ -421,45 +224,45 @@ static void upload_valid_after_polling(void **state)
 	assert_string_equal(gcmsg_media_url(m), "https://media.example/me-1");
 
 	/* on the wire: POST, PUT, three GETs */
-	assert_int_equal(nlog, 5);
-	assert_string_equal(reqlog[0].method, "POST");
-	assert_string_equal(reqlog[0].target, API_BASE "/uploads");
+	assert_int_equal(ss_log_count(), 5);
+	assert_string_equal(ss_log_at(0)->method, "POST");
+	assert_string_equal(ss_log_at(0)->target, API_BASE "/uploads");
 	snprintf(want, sizeof(want), "{\"fileName\":\"pic.png\",\"contentLengthBytes\":%zu,\"contentMd5\":\"%s\"}",
 	         sizeof(png), md5);
-	assert_string_equal((const char *)reqlog[0].body, want);
-	assert_string_equal(header_of(&reqlog[0], "Authorization", v, sizeof(v)), "Bearer test-token");
-	assert_string_equal(header_of(&reqlog[0], "Content-Type", v, sizeof(v)), "application/json");
+	assert_string_equal((const char *)ss_log_at(0)->body, want);
+	assert_string_equal(ss_header_of(ss_log_at(0), "Authorization", v, sizeof(v)), "Bearer test-token");
+	assert_string_equal(ss_header_of(ss_log_at(0), "Content-Type", v, sizeof(v)), "application/json");
 
-	assert_string_equal(reqlog[1].method, "PUT");
-	assert_string_equal(reqlog[1].target, "/upload/me-1?X-Amz-Signature=s1gn&X-Amz-Credential=cr");
-	assert_int_equal(reqlog[1].body_len, sizeof(png));
-	assert_memory_equal(reqlog[1].body, png, sizeof(png));
-	assert_string_equal(header_of(&reqlog[1], "Content-Type", v, sizeof(v)), "image/png");
-	assert_string_equal(header_of(&reqlog[1], "x-amz-tagging", v, sizeof(v)), "gcmsg=1");
-	assert_null(header_of(&reqlog[1], "Authorization", v, sizeof(v)));
-	assert_null(ci_find(reqlog[1].headers, "test-token"));
-	assert_null(header_of(&reqlog[1], "Accept", v, sizeof(v)));
-	assert_null(header_of(&reqlog[1], "Cookie", v, sizeof(v)));
+	assert_string_equal(ss_log_at(1)->method, "PUT");
+	assert_string_equal(ss_log_at(1)->target, "/upload/me-1?X-Amz-Signature=s1gn&X-Amz-Credential=cr");
+	assert_int_equal(ss_log_at(1)->body_len, sizeof(png));
+	assert_memory_equal(ss_log_at(1)->body, png, sizeof(png));
+	assert_string_equal(ss_header_of(ss_log_at(1), "Content-Type", v, sizeof(v)), "image/png");
+	assert_string_equal(ss_header_of(ss_log_at(1), "x-amz-tagging", v, sizeof(v)), "gcmsg=1");
+	assert_null(ss_header_of(ss_log_at(1), "Authorization", v, sizeof(v)));
+	assert_null(ss_ci_find(ss_log_at(1)->headers, "test-token"));
+	assert_null(ss_header_of(ss_log_at(1), "Accept", v, sizeof(v)));
+	assert_null(ss_header_of(ss_log_at(1), "Cookie", v, sizeof(v)));
 
 	for (i = 2; i < 5; i++) {
-		assert_string_equal(reqlog[i].method, "GET");
-		assert_string_equal(reqlog[i].target, API_BASE "/me-1");
-		assert_string_equal(header_of(&reqlog[i], "Authorization", v, sizeof(v)), "Bearer test-token");
+		assert_string_equal(ss_log_at(i)->method, "GET");
+		assert_string_equal(ss_log_at(i)->target, API_BASE "/me-1");
+		assert_string_equal(ss_header_of(ss_log_at(i), "Authorization", v, sizeof(v)), "Bearer test-token");
 	}
 
 	/* the record: the same requests, the token and the signature redacted */
 	assert_int_equal(gcmsg_media_request_count(m), 5);
 	assert_string_equal(gcmsg_media_request_method(m, 0), "POST");
-	snprintf(want, sizeof(want), "http://127.0.0.1:%d" API_BASE "/uploads", port);
+	snprintf(want, sizeof(want), "http://127.0.0.1:%d" API_BASE "/uploads", ss_port());
 	assert_string_equal(gcmsg_media_request_url(m, 0), want);
-	assert_string_equal(gcmsg_media_request_body(m, 0), (const char *)reqlog[0].body);
+	assert_string_equal(gcmsg_media_request_body(m, 0), (const char *)ss_log_at(0)->body);
 	assert_string_equal(gcmsg_media_request_header(m, 0, 0), "Authorization: Bearer <redacted>");
 	assert_string_equal(gcmsg_media_request_method(m, 1), "PUT");
-	snprintf(want, sizeof(want), "http://127.0.0.1:%d/upload/me-1?<redacted>", port);
+	snprintf(want, sizeof(want), "http://127.0.0.1:%d/upload/me-1?<redacted>", ss_port());
 	assert_string_equal(gcmsg_media_request_url(m, 1), want);
 	assert_null(gcmsg_media_request_body(m, 1));
 	for (i = 0; i < gcmsg_media_request_header_count(m, 1); i++)
-		assert_null(ci_find(gcmsg_media_request_header(m, 1, i), "Authorization"));
+		assert_null(ss_ci_find(gcmsg_media_request_header(m, 1, i), "Authorization"));
 	assert_string_equal(gcmsg_media_request_header(m, 1, 0), "Content-Type: image/png");
 	assert_string_equal(gcmsg_media_request_header(m, 1, 1), "x-amz-tagging: gcmsg=1");
 	assert_string_equal(gcmsg_media_request_method(m, 4), "GET");
@@ -483,7 +286,7 @@ static void dry_run_sends_nothing(void **state)
 	o.dry_run = 1;
 	png_md5(md5);
 	assert_int_equal(gcmsg_media_upload(&m, client, r, path, &o), GCMSG_OK);
-	assert_int_equal(nlog, 0);
+	assert_int_equal(ss_log_count(), 0);
 	assert_null(gcmsg_media_id(m));
 	assert_string_equal(gcmsg_media_status(m), "unchecked");
 	assert_null(gcmsg_media_url(m));
@@ -527,14 +330,14 @@ static void invalid_media(void **state)
 	assert_int_equal(gcmsg_media_upload(&m, client, r, path, NULL), GCMSG_EREMOTE);
 	assert_null(m);
 	expect_explanation("media me-1 became invalid");
-	assert_int_equal(count_method("GET"), 2);
+	assert_int_equal(ss_count_method("GET"), 2);
 
 	/* a status the model does not have */
 	before(NULL);
 	script(0, "weird");
 	assert_int_equal(gcmsg_media_upload(&m, client, r, path, NULL), GCMSG_EREMOTE);
 	expect_explanation("media me-1 has the unknown status \"weird\"");
-	assert_int_equal(count_method("GET"), 1);
+	assert_int_equal(ss_count_method("GET"), 1);
 	gcmsg_route_free(r);
 }
 
@@ -557,8 +360,8 @@ static void poll_timeout(void **state)
 	assert_true(took >= 0.7);
 	assert_true(took < 2.0);
 	/* waits of 100, 200, 400 ms and the rest: at most 5 polls */
-	assert_true(count_method("GET") >= 3);
-	assert_true(count_method("GET") <= 5);
+	assert_true(ss_count_method("GET") >= 3);
+	assert_true(ss_count_method("GET") <= 5);
 	gcmsg_route_free(r);
 }
 
@@ -580,7 +383,7 @@ static void upload_refused(void **state)
 	assert_non_null(strstr(e->message, "SignatureDoesNotMatch"));
 	/* the signature never reaches an error message */
 	assert_null(strstr(explanation(), "s1gn"));
-	assert_int_equal(count_method("GET"), 0);
+	assert_int_equal(ss_count_method("GET"), 0);
 	gcmsg_route_free(r);
 }
 
@@ -598,7 +401,7 @@ static void uploads_request_refused(void **state)
 	assert_int_equal(gcmsg_media_upload(&m, client, r, path, NULL), GCMSG_ENOTFOUND);
 	expect_explanation("the media upload could not start: POST /api/v2/conversations/messages/c9/communications/m9/"
 	                   "messages/media/uploads answered 404");
-	assert_int_equal(nlog, 1);
+	assert_int_equal(ss_log_count(), 1);
 	gcmsg_route_free(r);
 }
 
@@ -614,7 +417,7 @@ static void bad_upload_answers(void **state)
 	upload_headers_json = "{\"authorization\":\"Bearer x\"}";
 	assert_int_equal(gcmsg_media_upload(&m, client, r, path, NULL), GCMSG_EREMOTE);
 	expect_explanation("uploadHeaders asks for an \"authorization\" header");
-	assert_int_equal(count_method("PUT"), 0);
+	assert_int_equal(ss_count_method("PUT"), 0);
 
 	/* a header value with a line break (header injection) */
 	before(NULL);
@@ -622,7 +425,7 @@ static void bad_upload_answers(void **state)
 	upload_headers_json = "{\"X-A\":\"1\\r\\nAuthorization: Bearer x\"}";
 	assert_int_equal(gcmsg_media_upload(&m, client, r, path, NULL), GCMSG_EREMOTE);
 	expect_explanation("uploadHeaders holds an unusable header \"X-A\"");
-	assert_int_equal(count_method("PUT"), 0);
+	assert_int_equal(ss_count_method("PUT"), 0);
 
 	/* a header name that is not a token */
 	before(NULL);
@@ -630,14 +433,14 @@ static void bad_upload_answers(void **state)
 	upload_headers_json = "{\"X A\":\"1\"}";
 	assert_int_equal(gcmsg_media_upload(&m, client, r, path, NULL), GCMSG_EREMOTE);
 	expect_explanation("uploadHeaders holds an unusable header \"X A\"");
-	assert_int_equal(count_method("PUT"), 0);
+	assert_int_equal(ss_count_method("PUT"), 0);
 
 	/* a non-string header value */
 	before(NULL);
 	script(0, "valid");
 	upload_headers_json = "{\"X-A\":1}";
 	assert_int_equal(gcmsg_media_upload(&m, client, r, path, NULL), GCMSG_EREMOTE);
-	assert_int_equal(count_method("PUT"), 0);
+	assert_int_equal(ss_count_method("PUT"), 0);
 
 	/* an upload URL of another scheme */
 	before(NULL);
@@ -645,7 +448,7 @@ static void bad_upload_answers(void **state)
 	upload_url_fmt = "ftp://127.0.0.1:%d/upload/me-1";
 	assert_int_equal(gcmsg_media_upload(&m, client, r, path, NULL), GCMSG_EREMOTE);
 	expect_explanation("refusing the uploadUrl ftp://127.0.0.1:");
-	assert_int_equal(count_method("PUT"), 0);
+	assert_int_equal(ss_count_method("PUT"), 0);
 
 	/* the upload host cannot be reached: the step is named, the signature is not shown */
 	before(NULL);
@@ -654,7 +457,7 @@ static void bad_upload_answers(void **state)
 	assert_int_equal(gcmsg_media_upload(&m, client, r, path, NULL), GCMSG_EREMOTE);
 	expect_explanation("the media upload failed: PUT http://127.0.0.1:1/upload/me-1?<redacted> failed");
 	assert_null(strstr(explanation(), "s1gn"));
-	assert_int_equal(count_method("GET"), 0);
+	assert_int_equal(ss_count_method("GET"), 0);
 
 	/* no uploadUrl at all */
 	before(NULL);
@@ -679,12 +482,12 @@ static void empty_header_and_escaped_id(void **state)
 	upload_headers_json = "{\"X-Empty\":\"\",\"x-amz-security-token\":\"tok\"}";
 	media_id = "a/b c";
 	assert_int_equal(gcmsg_media_upload(&m, client, r, path, NULL), GCMSG_OK);
-	assert_int_equal(nlog, 3);
-	assert_string_equal(header_of(&reqlog[1], "X-Empty", v, sizeof(v)), "");
-	assert_string_equal(header_of(&reqlog[1], "x-amz-security-token", v, sizeof(v)), "tok");
+	assert_int_equal(ss_log_count(), 3);
+	assert_string_equal(ss_header_of(ss_log_at(1), "X-Empty", v, sizeof(v)), "");
+	assert_string_equal(ss_header_of(ss_log_at(1), "x-amz-security-token", v, sizeof(v)), "tok");
 	/* no Content-Type was asked for, and none of curl's is added */
-	assert_null(header_of(&reqlog[1], "Content-Type", v, sizeof(v)));
-	assert_string_equal(reqlog[2].target, API_BASE "/a%2Fb%20c");
+	assert_null(ss_header_of(ss_log_at(1), "Content-Type", v, sizeof(v)));
+	assert_string_equal(ss_log_at(2)->target, API_BASE "/a%2Fb%20c");
 	/* the record masks the token-like header */
 	assert_string_equal(gcmsg_media_request_header(m, 1, 1), "x-amz-security-token: <redacted>");
 	gcmsg_media_free(m);
@@ -708,7 +511,7 @@ static void routes_refused(void **state)
 	const char *path = png_file();
 
 	(void)state;
-	handler = media_handler;
+	ss_set_handler(media_handler);
 	assert_int_equal(gcmsg_media_upload(&m, client, agentless, path, NULL), GCMSG_EROUTE);
 	assert_string_equal(gcmsg_client_last_error(client)->rule, "media.agent-only");
 	expect_explanation("agentless");
@@ -720,7 +523,7 @@ static void routes_refused(void **state)
 	/* refused before the file is even looked at */
 	assert_int_equal(gcmsg_media_upload(&m, client, chat, "/nonexistent/x.png", NULL), GCMSG_EROUTE);
 	assert_null(m);
-	assert_int_equal(nlog, 0);
+	assert_int_equal(ss_log_count(), 0);
 	gcmsg_route_free(agentless);
 	gcmsg_route_free(chat);
 	gcmsg_route_free(none);
@@ -736,19 +539,19 @@ static void policy_refusal_first(void **state)
 	size_t i;
 
 	(void)state;
-	handler = media_handler;
+	ss_set_handler(media_handler);
 	for (i = 0; i < sizeof(blob); i++)
 		blob[i] = (unsigned char)(0x80 + i); /* not UTF-8, no signature: unknown */
 	path = make_file("blob.bin", blob, sizeof(blob));
 	assert_int_equal(gcmsg_media_upload(&m, client, r, path, NULL), GCMSG_EPOLICY);
 	assert_null(m);
 	assert_non_null(gcmsg_client_last_error(client)->explanation);
-	assert_int_equal(nlog, 0);
+	assert_int_equal(ss_log_count(), 0);
 
 	/* a name Genesys refuses (whitespace) */
 	path = make_file("my pic.png", png, sizeof(png));
 	assert_int_equal(gcmsg_media_upload(&m, client, r, path, NULL), GCMSG_EPOLICY);
-	assert_int_equal(nlog, 0);
+	assert_int_equal(ss_log_count(), 0);
 	gcmsg_route_free(r);
 }
 
@@ -761,7 +564,7 @@ static void too_large(void **state)
 	int fd;
 
 	(void)state;
-	handler = media_handler;
+	ss_set_handler(media_handler);
 	fd = open(path, O_WRONLY);
 	assert_true(fd >= 0);
 	/* sparse: 11 MiB over the 10 MiB default, the PNG signature first */
@@ -771,7 +574,7 @@ static void too_large(void **state)
 	expect_explanation("attachment.size");
 	assert_null(strstr(explanation(), "attachment.type")); /* the type was sniffed from the start */
 	assert_null(m);
-	assert_int_equal(nlog, 0);
+	assert_int_equal(ss_log_count(), 0);
 	gcmsg_route_free(r);
 }
 
@@ -783,7 +586,7 @@ static void file_problems(void **state)
 	gcmsg_media_options bad = GCMSG_MEDIA_OPTIONS_INIT;
 
 	(void)state;
-	handler = media_handler;
+	ss_set_handler(media_handler);
 	assert_int_equal(gcmsg_media_upload(&m, client, r, "/nonexistent/x.png", NULL), GCMSG_EUSAGE);
 	expect_explanation("cannot read /nonexistent/x.png: No such file or directory");
 
@@ -814,7 +617,7 @@ static void file_problems(void **state)
 	assert_int_equal(gcmsg_media_upload(&m, client, r, empty, &bad), GCMSG_EUSAGE);
 	expect_explanation("unknown gcmsg_media_options version 99");
 	assert_null(m);
-	assert_int_equal(nlog, 0);
+	assert_int_equal(ss_log_count(), 0);
 	gcmsg_media_free(NULL);
 	assert_null(gcmsg_media_id(NULL));
 	assert_int_equal(gcmsg_media_request_count(NULL), 0);
@@ -831,22 +634,22 @@ static void foreign_needs_https_when_the_api_is_https(void **state)
 	char url[128];
 
 	(void)state;
-	handler = media_handler;
+	ss_set_handler(media_handler);
 	o.access_token = "test-token";
 	o.api_url = "https://api.example.invalid";
 	assert_int_equal(gcmsg_client_new(&https_client, &o), GCMSG_OK);
 	gcmsg__http_resp_init(&resp);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/upload/x?sig=secret", port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/upload/x?sig=secret", ss_port());
 	assert_int_equal(gcmsg__http_foreign(https_client, "uploadUrl", "PUT", url, NULL, 0, "x", 1, 0, &resp),
 	                 GCMSG_EREMOTE);
 	assert_non_null(strstr(gcmsg_client_last_error(https_client)->explanation,
 	                       "refusing the uploadUrl http://127.0.0.1:"));
 	assert_non_null(strstr(gcmsg_client_last_error(https_client)->explanation, "plain http, while the API is https"));
 	assert_null(strstr(gcmsg_client_last_error(https_client)->explanation, "secret"));
-	assert_int_equal(nlog, 0);
+	assert_int_equal(ss_log_count(), 0);
 	/* with an http API (a local gcsim), http is fine */
 	assert_int_equal(gcmsg__http_foreign(client, "uploadUrl", "PUT", url, NULL, 0, "x", 1, 0, &resp), GCMSG_OK);
-	assert_int_equal(nlog, 1);
+	assert_int_equal(ss_log_count(), 1);
 	gcmsg__http_resp_dispose(&resp);
 	gcmsg_client_free(https_client);
 }
@@ -859,9 +662,9 @@ static void foreign_refuses_credentials(void **state)
 	const char *auth[] = { "authorization: Bearer x" }, *crlf[] = { "X-A: 1\r\nX-B: 2" }, *noname[] = { ": v" };
 
 	(void)state;
-	handler = media_handler;
+	ss_set_handler(media_handler);
 	gcmsg__http_resp_init(&resp);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/upload/x", port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/upload/x", ss_port());
 	memset(&hr, 0, sizeof(hr));
 	hr.method = "PUT";
 	hr.url = url;
@@ -879,7 +682,7 @@ static void foreign_refuses_credentials(void **state)
 	assert_int_equal(gcmsg__http_perform(client, &hr, &resp), GCMSG_EUSAGE);
 	hr.headers = noname;
 	assert_int_equal(gcmsg__http_perform(client, &hr, &resp), GCMSG_EUSAGE);
-	assert_int_equal(nlog, 0);
+	assert_int_equal(ss_log_count(), 0);
 	gcmsg__http_resp_dispose(&resp);
 }
 

@@ -4,10 +4,6 @@
  * query bodies, lookup by id and by name, malformed answers, server errors,
  * and sync end to end (files, report, dry run, deletion).
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,150 +19,21 @@
 #include "internal.h"
 #include "response_api.h"
 #include "response_file.h"
-
-/* ---- the scripted server ---- */
-
-#define MAX_LOG 4096
-
-typedef struct req {
-	char method[8];
-	char target[2048];
-	char *body;
-} req;
-
-typedef struct answer {
-	int status;
-	char *body; /* malloc'd */
-} answer;
-
-typedef void (*handler_fn)(const req *rq, answer *an);
-
-static int listen_fd = -1, port;
-static pthread_t thread;
-static volatile int stopping;
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static handler_fn handler;
-static req reqlog[MAX_LOG];
-static int nlog;
-
-static void reply(answer *an, int status, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	an->status = status;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	an->body = malloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(an->body, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-}
-
-static void serve_one(int fd)
-{
-	char buf[1 << 16];
-	size_t len = 0, clen = 0, hlen;
-	char *hend, *cl;
-	req rq;
-	answer an = { 500, NULL };
-	char head[256];
-
-	for (;;) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			return;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if ((hend = strstr(buf, "\r\n\r\n")) != NULL)
-			break;
-	}
-	hlen = (size_t)(hend - buf) + 4;
-	cl = strstr(buf, "\r\nContent-Length:");
-	if (cl && cl < hend)
-		clen = strtoul(cl + 17, NULL, 10);
-	while (len < hlen + clen) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			return;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	memset(&rq, 0, sizeof(rq));
-	sscanf(buf, "%7s %2047s", rq.method, rq.target);
-	rq.body = strndup(buf + hlen, clen);
-	pthread_mutex_lock(&mu);
-	if (nlog < MAX_LOG)
-		reqlog[nlog++] = rq;
-	else
-		free(rq.body);
-	pthread_mutex_unlock(&mu);
-	if (handler)
-		handler(&rq, &an);
-	if (!an.body)
-		an.body = strdup("");
-	snprintf(head, sizeof(head),
-	         "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-	         an.status, strlen(an.body));
-	if (write(fd, head, strlen(head)) < 0 || write(fd, an.body, strlen(an.body)) < 0)
-		fprintf(stderr, "fake server: write failed\n");
-	free(an.body);
-}
-
-static void *server_main(void *arg)
-{
-	(void)arg;
-	while (!stopping) {
-		struct pollfd p = { listen_fd, POLLIN, 0 };
-		int fd;
-		if (poll(&p, 1, 20) <= 0)
-			continue;
-		fd = accept(listen_fd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		serve_one(fd);
-		close(fd);
-	}
-	return NULL;
-}
-
-static void clear_log(void)
-{
-	int i;
-
-	pthread_mutex_lock(&mu);
-	for (i = 0; i < nlog; i++)
-		free(reqlog[i].body);
-	nlog = 0;
-	pthread_mutex_unlock(&mu);
-}
+#include "scripted_server.h"
 
 static gcmsg_client *client;
 static char store[256];
 
 static int setup(void **state)
 {
-	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
 	gcmsg_client_options o = GCMSG_CLIENT_OPTIONS_INIT;
 	char url[64];
-	int one = 1;
 
 	(void)state;
 	gcmsg_global_init();
-	listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(listen_fd, 16) < 0 ||
-	    getsockname(listen_fd, (struct sockaddr *)&a, &alen) < 0)
+	if (ss_start() < 0)
 		return -1;
-	port = ntohs(a.sin_port);
-	if (pthread_create(&thread, NULL, server_main, NULL) != 0)
-		return -1;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ss_port());
 	o.access_token = "test-token";
 	o.api_url = url;
 	if (gcmsg_client_new(&client, &o) != GCMSG_OK)
@@ -181,10 +47,7 @@ static int teardown(void **state)
 	char cmd[400];
 
 	(void)state;
-	stopping = 1;
-	pthread_join(thread, NULL);
-	close(listen_fd);
-	clear_log();
+	ss_stop();
 	gcmsg_client_free(client);
 	gcmsg_global_cleanup();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store);
@@ -194,8 +57,8 @@ static int teardown(void **state)
 static int before(void **state)
 {
 	(void)state;
-	clear_log();
-	handler = NULL;
+	ss_clear_log();
+	ss_set_handler(NULL);
 	return 0;
 }
 
@@ -247,15 +110,15 @@ static char *entities_json(int lib, int first, int count)
 	return s;
 }
 
-static void page_of(answer *an, const char *entities, long page, long size, long total)
+static void page_of(ss_answer *an, const char *entities, long page, long size, long total)
 {
 	long count = (total + size - 1) / size;
 
-	reply(an, 200, "{\"entities\":%s,\"pageSize\":%ld,\"pageNumber\":%ld,\"total\":%ld,\"pageCount\":%ld}", entities,
-	      size, page, total, count);
+	ss_reply(an, 200, "{\"entities\":%s,\"pageSize\":%ld,\"pageNumber\":%ld,\"total\":%ld,\"pageCount\":%ld}", entities,
+	         size, page, total, count);
 }
 
-static void rm_handler(const req *rq, answer *an)
+static void rm_handler(const ss_req *rq, ss_answer *an)
 {
 	long page = param(rq->target, "pageNumber"), size = param(rq->target, "pageSize");
 
@@ -277,7 +140,7 @@ static void rm_handler(const req *rq, answer *an)
 		int lib = lid ? atoi(lid + 11) : -1, total, first, count;
 		char *ents;
 		if (lib < 0 || lib >= nlibs) {
-			reply(an, 404, "{\"code\":\"not.found\",\"message\":\"no such library\",\"status\":404}");
+			ss_reply(an, 404, "{\"code\":\"not.found\",\"message\":\"no such library\",\"status\":404}");
 			return;
 		}
 		total = resp_per_lib[lib];
@@ -288,7 +151,7 @@ static void rm_handler(const req *rq, answer *an)
 		free(ents);
 		return;
 	}
-	reply(an, 404, "{\"code\":\"not.found\",\"message\":\"not here\",\"status\":404}");
+	ss_reply(an, 404, "{\"code\":\"not.found\",\"message\":\"not here\",\"status\":404}");
 }
 
 static void libraries_every_page(void **state)
@@ -298,26 +161,26 @@ static void libraries_every_page(void **state)
 
 	(void)state;
 	nlibs = 250;
-	handler = rm_handler;
+	ss_set_handler(rm_handler);
 	assert_int_equal(gcmsg_libraries_list(&set, client, NULL), GCMSG_OK);
 	assert_int_equal(gcmsg_response_set_library_count(set), 250);
 	assert_int_equal(gcmsg_response_set_count(set), 0);
 	assert_string_equal(gcmsg_response_set_library_id(set, 249), "L249");
 	assert_string_equal(gcmsg_response_set_library_name(set, 249), "Library 249");
 	assert_int_equal(gcmsg_response_set_library_version(set, 249), 259);
-	assert_int_equal(nlog, 3);
+	assert_int_equal(ss_log_count(), 3);
 	for (i = 0; i < 3; i++) {
 		char want[128];
 		snprintf(want, sizeof(want), "/api/v2/responsemanagement/libraries?pageNumber=%d&pageSize=100", i + 1);
-		assert_string_equal(reqlog[i].method, "GET");
-		assert_string_equal(reqlog[i].target, want);
+		assert_string_equal(ss_log_at(i)->method, "GET");
+		assert_string_equal(ss_log_at(i)->target, want);
 	}
 	gcmsg_response_set_free(set);
 
 	/* a prefix: sent (percent-encoded) and applied (ignoring ASCII case) */
-	clear_log();
+	ss_clear_log();
 	assert_int_equal(gcmsg_libraries_list(&set, client, "library 2&"), GCMSG_OK);
-	assert_string_equal(reqlog[0].target,
+	assert_string_equal(ss_log_at(0)->target,
 	                    "/api/v2/responsemanagement/libraries?libraryPrefix=library%202%26&pageNumber=1&pageSize=100");
 	assert_int_equal(gcmsg_response_set_library_count(set), 0);
 	gcmsg_response_set_free(set);
@@ -334,7 +197,7 @@ static void responses_of_one_library_every_page(void **state)
 	int i;
 
 	(void)state;
-	handler = rm_handler;
+	ss_set_handler(rm_handler);
 	assert_int_equal(gcmsg_responses_list(&set, client, "Library 1"), GCMSG_OK);
 	assert_int_equal(gcmsg_response_set_count(set), 250);
 	assert_int_equal(gcmsg_response_set_library_count(set), 1);
@@ -347,11 +210,11 @@ static void responses_of_one_library_every_page(void **state)
 	assert_string_equal(gcmsg_response_library_name(r), "Library 1");
 	assert_int_equal(gcmsg_response_origin_of(r), GCMSG_RESPONSE_REMOTE);
 	/* 1 libraries page + 3 responses pages */
-	assert_int_equal(nlog, 4);
+	assert_int_equal(ss_log_count(), 4);
 	for (i = 1; i < 4; i++) {
 		char want[128];
 		snprintf(want, sizeof(want), "/api/v2/responsemanagement/responses?libraryId=L1&pageNumber=%d&pageSize=100", i);
-		assert_string_equal(reqlog[i].target, want);
+		assert_string_equal(ss_log_at(i)->target, want);
 	}
 	gcmsg_response_set_free(set);
 
@@ -366,7 +229,7 @@ static void responses_of_every_library(void **state)
 	gcmsg_response_set *set;
 
 	(void)state;
-	handler = rm_handler;
+	ss_set_handler(rm_handler);
 	assert_int_equal(gcmsg_responses_list(&set, client, NULL), GCMSG_OK);
 	assert_int_equal(gcmsg_response_set_count(set), 253);
 	assert_int_equal(gcmsg_response_set_library_count(set), 3);
@@ -380,7 +243,7 @@ static void unknown_and_ambiguous_libraries(void **state)
 	gcmsg_response *r;
 
 	(void)state;
-	handler = rm_handler;
+	ss_set_handler(rm_handler);
 	assert_int_equal(gcmsg_responses_list(&set, client, "Nope"), GCMSG_ENOTFOUND);
 	assert_null(set);
 	assert_string_equal(explanation(), "no library 'Nope'");
@@ -390,19 +253,19 @@ static void unknown_and_ambiguous_libraries(void **state)
 	assert_int_equal(gcmsg_responses_list(&set, client, ""), GCMSG_EUSAGE);
 }
 
-static void dup_lib_handler(const req *rq, answer *an)
+static void dup_lib_handler(const ss_req *rq, ss_answer *an)
 {
 	if (strstr(rq->target, "/libraries?"))
-		reply(an, 200, "{\"entities\":[{\"id\":\"a1\",\"name\":\"Care\"},{\"id\":\"b2\",\"name\":\"Care\"},"
-		               "{\"id\":\"c3\",\"name\":\"Other\"}],\"pageNumber\":1,\"pageCount\":1}");
+		ss_reply(an, 200, "{\"entities\":[{\"id\":\"a1\",\"name\":\"Care\"},{\"id\":\"b2\",\"name\":\"Care\"},"
+		                  "{\"id\":\"c3\",\"name\":\"Other\"}],\"pageNumber\":1,\"pageCount\":1}");
 	else if (strstr(rq->target, "libraryId=a1"))
-		reply(an, 200, "{\"entities\":[{\"id\":\"s1\",\"name\":\"Shared\",\"libraries\":[{\"id\":\"a1\",\"name\":\"Care\"}]}],"
-		               "\"pageNumber\":1,\"pageCount\":1}");
+		ss_reply(an, 200, "{\"entities\":[{\"id\":\"s1\",\"name\":\"Shared\",\"libraries\":[{\"id\":\"a1\",\"name\":\"Care\"}]}],"
+		                  "\"pageNumber\":1,\"pageCount\":1}");
 	else if (strstr(rq->target, "libraryId=b2"))
-		reply(an, 200, "{\"entities\":[{\"id\":\"s1\",\"name\":\"Shared\",\"libraries\":[{\"id\":\"b2\",\"name\":\"Care\"}]}],"
-		               "\"pageNumber\":1,\"pageCount\":1}");
+		ss_reply(an, 200, "{\"entities\":[{\"id\":\"s1\",\"name\":\"Shared\",\"libraries\":[{\"id\":\"b2\",\"name\":\"Care\"}]}],"
+		                  "\"pageNumber\":1,\"pageCount\":1}");
 	else
-		reply(an, 200, "{\"entities\":[],\"pageNumber\":1,\"pageCount\":0}");
+		ss_reply(an, 200, "{\"entities\":[],\"pageNumber\":1,\"pageCount\":0}");
 }
 
 static void same_name_libraries_and_shared_responses(void **state)
@@ -411,7 +274,7 @@ static void same_name_libraries_and_shared_responses(void **state)
 	const gcmsg_response *r;
 
 	(void)state;
-	handler = dup_lib_handler;
+	ss_set_handler(dup_lib_handler);
 	assert_int_equal(gcmsg_responses_list(&set, client, "Care"), GCMSG_EUSAGE);
 	assert_string_equal(explanation(), "2 libraries are named 'Care': a1, b2");
 	assert_string_equal(gcmsg_client_last_error(client)->fix, "give the library by id");
@@ -432,18 +295,18 @@ static void same_name_libraries_and_shared_responses(void **state)
 static const char *script_body;
 static int script_status = 200;
 
-static void script_handler(const req *rq, answer *an)
+static void script_handler(const ss_req *rq, ss_answer *an)
 {
 	(void)rq;
-	reply(an, script_status, "%s", script_body);
+	ss_reply(an, script_status, "%s", script_body);
 }
 
 static void expect_listing_error(const char *body, int code, const char *want)
 {
 	gcmsg_response_set *set = (gcmsg_response_set *)1;
 
-	clear_log();
-	handler = script_handler;
+	ss_clear_log();
+	ss_set_handler(script_handler);
 	script_body = body;
 	script_status = 200;
 	assert_int_equal(gcmsg_libraries_list(&set, client, NULL), code);
@@ -471,35 +334,35 @@ static void guards_and_malformed_answers(void **state)
 	                     "(page 2) repeats entities of earlier pages only");
 	expect_listing_error("{\"entities\":[{\"id\":\"a\"}],\"pageNumber\":1,\"pageCount\":3}", GCMSG_EREMOTE,
 	                     "(page 2) says it is page 1");
-	assert_int_equal(nlog, 2);
+	assert_int_equal(ss_log_count(), 2);
 }
 
 static long paged_calls;
 
 /* no pageCount: the next page exists while nextUri does; then an empty page ends it too */
-static void next_uri_handler(const req *rq, answer *an)
+static void next_uri_handler(const ss_req *rq, ss_answer *an)
 {
 	long page = param(rq->target, "pageNumber");
 
 	paged_calls++;
 	if (page < 3)
-		reply(an, 200, "{\"entities\":[{\"id\":\"x%ld\"}],\"nextUri\":\"/api/v2/x?pageNumber=%ld\"}", page, page + 1);
+		ss_reply(an, 200, "{\"entities\":[{\"id\":\"x%ld\"}],\"nextUri\":\"/api/v2/x?pageNumber=%ld\"}", page, page + 1);
 	else if (page == 3)
-		reply(an, 200, "{\"entities\":[{\"id\":\"x3\"}],\"nextUri\":null}");
+		ss_reply(an, 200, "{\"entities\":[{\"id\":\"x3\"}],\"nextUri\":null}");
 	else
-		reply(an, 500, "{}");
+		ss_reply(an, 500, "{}");
 }
 
-static void empty_page_handler(const req *rq, answer *an)
+static void empty_page_handler(const ss_req *rq, ss_answer *an)
 {
 	long page = param(rq->target, "pageNumber");
 
 	paged_calls++;
 	/* announces 5 pages, but the 2nd is empty: the listing ends there */
 	if (page == 1)
-		reply(an, 200, "{\"entities\":[{\"id\":\"a\"}],\"pageNumber\":1,\"pageCount\":5}");
+		ss_reply(an, 200, "{\"entities\":[{\"id\":\"a\"}],\"pageNumber\":1,\"pageCount\":5}");
 	else
-		reply(an, 200, "{\"entities\":[],\"pageNumber\":%ld,\"pageCount\":5}", page);
+		ss_reply(an, 200, "{\"entities\":[],\"pageNumber\":%ld,\"pageCount\":5}", page);
 }
 
 static void paging_stops_where_it_should(void **state)
@@ -507,13 +370,13 @@ static void paging_stops_where_it_should(void **state)
 	gcmsg_response_set *set;
 
 	(void)state;
-	handler = next_uri_handler;
+	ss_set_handler(next_uri_handler);
 	paged_calls = 0;
 	assert_int_equal(gcmsg_libraries_list(&set, client, NULL), GCMSG_OK);
 	assert_int_equal(gcmsg_response_set_library_count(set), 3);
 	assert_int_equal(paged_calls, 3);
 	gcmsg_response_set_free(set);
-	handler = empty_page_handler;
+	ss_set_handler(empty_page_handler);
 	paged_calls = 0;
 	assert_int_equal(gcmsg_libraries_list(&set, client, NULL), GCMSG_OK);
 	assert_int_equal(gcmsg_response_set_library_count(set), 1);
@@ -521,18 +384,18 @@ static void paging_stops_where_it_should(void **state)
 	gcmsg_response_set_free(set);
 }
 
-static void too_large_handler(const req *rq, answer *an)
+static void too_large_handler(const ss_req *rq, ss_answer *an)
 {
 	if (strstr(rq->target, "/libraries?")) {
-		reply(an, 200, "{\"entities\":[{\"id\":\"L1\",\"name\":\"One\"}],\"pageCount\":1}");
+		ss_reply(an, 200, "{\"entities\":[{\"id\":\"L1\",\"name\":\"One\"}],\"pageCount\":1}");
 		return;
 	}
 	if (strstr(rq->body, "\"pageSize\":500")) {
-		reply(an, 400, "{\"code\":\"response.entity.too.large\",\"message\":\"Reduce pageSize\",\"status\":400}");
+		ss_reply(an, 400, "{\"code\":\"response.entity.too.large\",\"message\":\"Reduce pageSize\",\"status\":400}");
 		return;
 	}
-	reply(an, 200, "{\"results\":{\"entities\":[{\"id\":\"q1\",\"name\":\"Q\",\"libraries\":[{\"id\":\"L1\"}]}],"
-	               "\"pageNumber\":1,\"pageCount\":1}}");
+	ss_reply(an, 200, "{\"results\":{\"entities\":[{\"id\":\"q1\",\"name\":\"Q\",\"libraries\":[{\"id\":\"L1\"}]}],"
+	                  "\"pageNumber\":1,\"pageCount\":1}}");
 }
 
 static void too_large_pages_start_again_smaller(void **state)
@@ -540,12 +403,12 @@ static void too_large_pages_start_again_smaller(void **state)
 	gcmsg_response_set *set;
 
 	(void)state;
-	handler = too_large_handler;
+	ss_set_handler(too_large_handler);
 	assert_int_equal(gcmsg_responses_search(&set, client, NULL, NULL), GCMSG_OK);
 	assert_int_equal(gcmsg_response_set_count(set), 1);
-	assert_int_equal(nlog, 3);
-	assert_string_equal(reqlog[1].body, "{\"pageSize\":500,\"pageNumber\":1}");
-	assert_string_equal(reqlog[2].body, "{\"pageSize\":100,\"pageNumber\":1}");
+	assert_int_equal(ss_log_count(), 3);
+	assert_string_equal(ss_log_at(1)->body, "{\"pageSize\":500,\"pageNumber\":1}");
+	assert_string_equal(ss_log_at(2)->body, "{\"pageSize\":100,\"pageNumber\":1}");
 	/* the set knows the hit's library, name and version from the listing */
 	assert_int_equal(gcmsg_response_set_library_count(set), 1);
 	assert_string_equal(gcmsg_response_library_name(gcmsg_response_set_get(set, 0)), "One");
@@ -558,7 +421,7 @@ static void server_errors_keep_their_detail(void **state)
 	const gcmsg_error *e;
 
 	(void)state;
-	handler = script_handler;
+	ss_set_handler(script_handler);
 	script_status = 403;
 	script_body = "{\"code\":\"missing.any.permissions\",\"message\":\"You must have at least one of the following "
 	              "permissions assigned: responses:library:view\",\"status\":403,"
@@ -575,14 +438,14 @@ static void server_errors_keep_their_detail(void **state)
 
 /* ---- search and lookup ---- */
 
-static void query_handler(const req *rq, answer *an)
+static void query_handler(const ss_req *rq, ss_answer *an)
 {
 	long page;
 	const char *pn;
 
 	if (strstr(rq->target, "/libraries?")) {
-		reply(an, 200, "{\"entities\":[{\"id\":\"L1\",\"name\":\"Care\",\"version\":3},{\"id\":\"L2\",\"name\":\"Sales\"}],"
-		               "\"pageNumber\":1,\"pageCount\":1}");
+		ss_reply(an, 200, "{\"entities\":[{\"id\":\"L1\",\"name\":\"Care\",\"version\":3},{\"id\":\"L2\",\"name\":\"Sales\"}],"
+		                  "\"pageNumber\":1,\"pageCount\":1}");
 		return;
 	}
 	if (strcmp(rq->method, "POST") == 0) {
@@ -591,60 +454,60 @@ static void query_handler(const req *rq, answer *an)
 		if (strstr(rq->body, "\"values\":[\"Greeting\"]")) {
 			/* the server's match is looser (case); two exact hits in two libraries unless filtered */
 			int l1_only = strstr(rq->body, "\"L1\"") != NULL;
-			reply(an, 200, "{\"results\":{\"entities\":["
-			               "{\"id\":\"g-lower\",\"name\":\"greeting\",\"libraries\":[{\"id\":\"L1\",\"name\":\"Care\"}]},"
-			               "{\"id\":\"g1\",\"name\":\"Greeting\",\"libraries\":[{\"id\":\"L1\",\"name\":\"Care\"}]}%s],"
-			               "\"pageNumber\":1,\"pageCount\":1}}",
-			               l1_only ? "" : ",{\"id\":\"g2\",\"name\":\"Greeting\",\"libraries\":[{\"id\":\"L2\",\"name\":\"Sales\"}]}");
+			ss_reply(an, 200, "{\"results\":{\"entities\":["
+			                  "{\"id\":\"g-lower\",\"name\":\"greeting\",\"libraries\":[{\"id\":\"L1\",\"name\":\"Care\"}]},"
+			                  "{\"id\":\"g1\",\"name\":\"Greeting\",\"libraries\":[{\"id\":\"L1\",\"name\":\"Care\"}]}%s],"
+			                  "\"pageNumber\":1,\"pageCount\":1}}",
+			                  l1_only ? "" : ",{\"id\":\"g2\",\"name\":\"Greeting\",\"libraries\":[{\"id\":\"L2\",\"name\":\"Sales\"}]}");
 			return;
 		}
 		if (strstr(rq->body, "\"values\":[\"Twice\"]")) {
-			reply(an, 200, "{\"results\":{\"entities\":["
-			               "{\"id\":\"t1\",\"name\":\"Twice\",\"libraries\":[{\"id\":\"L1\"}]},"
-			               "{\"id\":\"t2\",\"name\":\"Twice\",\"libraries\":[{\"id\":\"L1\"}]}],\"pageCount\":1}}");
+			ss_reply(an, 200, "{\"results\":{\"entities\":["
+			                  "{\"id\":\"t1\",\"name\":\"Twice\",\"libraries\":[{\"id\":\"L1\"}]},"
+			                  "{\"id\":\"t2\",\"name\":\"Twice\",\"libraries\":[{\"id\":\"L1\"}]}],\"pageCount\":1}}");
 			return;
 		}
 		if (strstr(rq->body, "\"values\":[\"Solo\"]") ||
 		    strstr(rq->body, "\"values\":[\"00000000-0000-0000-0000-000000000404\"]")) {
-			reply(an, 200, "{\"results\":{\"entities\":[{\"id\":\"solo\",\"name\":\"%s\",\"libraries\":[{\"id\":\"L2\"}]}],"
-			               "\"pageCount\":1}}",
-			               strstr(rq->body, "Solo") ? "Solo" : "00000000-0000-0000-0000-000000000404");
+			ss_reply(an, 200, "{\"results\":{\"entities\":[{\"id\":\"solo\",\"name\":\"%s\",\"libraries\":[{\"id\":\"L2\"}]}],"
+			                  "\"pageCount\":1}}",
+			                  strstr(rq->body, "Solo") ? "Solo" : "00000000-0000-0000-0000-000000000404");
 			return;
 		}
 		if (strstr(rq->body, "{\"name\":\"name\"")) {
-			reply(an, 200, "{\"results\":{\"entities\":[],\"pageNumber\":1,\"pageCount\":0}}");
+			ss_reply(an, 200, "{\"results\":{\"entities\":[],\"pageNumber\":1,\"pageCount\":0}}");
 			return;
 		}
 		/* a phrase search: 2 pages of 1 */
-		reply(an, 200, "{\"results\":{\"entities\":[{\"id\":\"p%ld\",\"name\":\"P\",\"libraries\":[{\"id\":\"L%ld\"}]}],"
-		               "\"pageNumber\":%ld,\"pageCount\":2}}",
-		      page, page, page);
+		ss_reply(an, 200, "{\"results\":{\"entities\":[{\"id\":\"p%ld\",\"name\":\"P\",\"libraries\":[{\"id\":\"L%ld\"}]}],"
+		                  "\"pageNumber\":%ld,\"pageCount\":2}}",
+		         page, page, page);
 		return;
 	}
 	if (strncmp(rq->target, "/api/v2/responsemanagement/responses/", 37) == 0) {
 		char id[128] = "";
 		sscanf(rq->target + 37, "%127[^?]", id);
 		if (strcmp(id, "00000000-0000-0000-0000-000000000404") == 0 || strcmp(id, "missing") == 0) {
-			reply(an, 404, "{\"code\":\"not.found\",\"message\":\"The requested response was not found\",\"status\":404}");
+			ss_reply(an, 404, "{\"code\":\"not.found\",\"message\":\"The requested response was not found\",\"status\":404}");
 			return;
 		}
 		if (strcmp(id, "bad") == 0) {
-			reply(an, 200, "{\"id\":\"bad\",\"texts\":[{\"contentType\":\"text/plain\"}]}");
+			ss_reply(an, 200, "{\"id\":\"bad\",\"texts\":[{\"contentType\":\"text/plain\"}]}");
 			return;
 		}
 		if (strcmp(id, "array") == 0) {
-			reply(an, 200, "[1]");
+			ss_reply(an, 200, "[1]");
 			return;
 		}
-		reply(an, 200, "{\"id\":\"%s\",\"name\":\"Full %s\",\"version\":7,\"libraries\":[{\"id\":\"L2\"},{\"id\":\"L1\",\"name\":\"Care\"}],"
-		               "\"texts\":[{\"content\":\"Hi {{A}}\",\"contentType\":\"text/html\",\"type\":\"body\"}],"
-		               "\"substitutions\":[{\"id\":\"A\",\"description\":\"a\",\"defaultValue\":\"\"}],"
-		               "\"responseType\":\"MessagingTemplate\",\"messagingTemplate\":{\"whatsApp\":{\"name\":\"t\",\"language\":\"en_US\"}},"
-		               "\"substitutionsSchema\":{\"type\":\"object\"}}",
-		      id, id);
+		ss_reply(an, 200, "{\"id\":\"%s\",\"name\":\"Full %s\",\"version\":7,\"libraries\":[{\"id\":\"L2\"},{\"id\":\"L1\",\"name\":\"Care\"}],"
+		                  "\"texts\":[{\"content\":\"Hi {{A}}\",\"contentType\":\"text/html\",\"type\":\"body\"}],"
+		                  "\"substitutions\":[{\"id\":\"A\",\"description\":\"a\",\"defaultValue\":\"\"}],"
+		                  "\"responseType\":\"MessagingTemplate\",\"messagingTemplate\":{\"whatsApp\":{\"name\":\"t\",\"language\":\"en_US\"}},"
+		                  "\"substitutionsSchema\":{\"type\":\"object\"}}",
+		         id, id);
 		return;
 	}
-	reply(an, 404, "{}");
+	ss_reply(an, 404, "{}");
 }
 
 static void search_bodies_and_pages(void **state)
@@ -652,23 +515,23 @@ static void search_bodies_and_pages(void **state)
 	gcmsg_response_set *set;
 
 	(void)state;
-	handler = query_handler;
+	ss_set_handler(query_handler);
 	assert_int_equal(gcmsg_responses_search(&set, client, "refund \"quoted\"", "Care"), GCMSG_OK);
-	assert_int_equal(nlog, 3);
-	assert_string_equal(reqlog[1].method, "POST");
-	assert_string_equal(reqlog[1].target, "/api/v2/responsemanagement/responses/query");
-	assert_string_equal(reqlog[1].body, "{\"queryPhrase\":\"refund \\\"quoted\\\"\",\"pageSize\":500,\"pageNumber\":1,"
+	assert_int_equal(ss_log_count(), 3);
+	assert_string_equal(ss_log_at(1)->method, "POST");
+	assert_string_equal(ss_log_at(1)->target, "/api/v2/responsemanagement/responses/query");
+	assert_string_equal(ss_log_at(1)->body, "{\"queryPhrase\":\"refund \\\"quoted\\\"\",\"pageSize\":500,\"pageNumber\":1,"
 	                                    "\"filters\":[{\"name\":\"libraryId\",\"operator\":\"EQUALS\",\"values\":[\"L1\"]}]}");
-	assert_string_equal(reqlog[2].body, "{\"queryPhrase\":\"refund \\\"quoted\\\"\",\"pageSize\":500,\"pageNumber\":2,"
+	assert_string_equal(ss_log_at(2)->body, "{\"queryPhrase\":\"refund \\\"quoted\\\"\",\"pageSize\":500,\"pageNumber\":2,"
 	                                    "\"filters\":[{\"name\":\"libraryId\",\"operator\":\"EQUALS\",\"values\":[\"L1\"]}]}");
 	assert_int_equal(gcmsg_response_set_count(set), 2);
 	assert_int_equal(gcmsg_response_set_library_count(set), 1);
 	assert_int_equal(gcmsg_response_set_library_version(set, 0), 3);
 	gcmsg_response_set_free(set);
 
-	clear_log();
+	ss_clear_log();
 	assert_int_equal(gcmsg_responses_search(&set, client, "", NULL), GCMSG_OK);
-	assert_string_equal(reqlog[1].body, "{\"pageSize\":500,\"pageNumber\":1}");
+	assert_string_equal(ss_log_at(1)->body, "{\"pageSize\":500,\"pageNumber\":1}");
 	/* every library of the hits, with names */
 	assert_int_equal(gcmsg_response_set_library_count(set), 2);
 	assert_string_equal(gcmsg_response_library_name(gcmsg_response_set_get(set, 1)), "Sales");
@@ -681,11 +544,11 @@ static void lookup_by_id_and_by_name(void **state)
 	const gcmsg_error *e;
 
 	(void)state;
-	handler = query_handler;
+	ss_set_handler(query_handler);
 	/* an id: one GET, complete */
 	assert_int_equal(gcmsg_response_lookup(&r, client, "0b9e1f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", NULL), GCMSG_OK);
-	assert_int_equal(nlog, 1);
-	assert_string_equal(reqlog[0].target,
+	assert_int_equal(ss_log_count(), 1);
+	assert_string_equal(ss_log_at(0)->target,
 	                    "/api/v2/responsemanagement/responses/0b9e1f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b?expand=substitutionsSchema");
 	assert_string_equal(gcmsg_response_name(r), "Full 0b9e1f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b");
 	assert_int_equal(gcmsg_response_version(r), 7);
@@ -702,13 +565,13 @@ static void lookup_by_id_and_by_name(void **state)
 	gcmsg_response_free(r);
 
 	/* by name: the query with a name filter, exact matches only, then the GET */
-	clear_log();
+	ss_clear_log();
 	assert_int_equal(gcmsg_response_lookup(&r, client, "Greeting", "Care"), GCMSG_OK);
-	assert_int_equal(nlog, 3);
-	assert_string_equal(reqlog[1].body, "{\"pageSize\":500,\"pageNumber\":1,\"filters\":["
+	assert_int_equal(ss_log_count(), 3);
+	assert_string_equal(ss_log_at(1)->body, "{\"pageSize\":500,\"pageNumber\":1,\"filters\":["
 	                                    "{\"name\":\"name\",\"operator\":\"EQUALS\",\"values\":[\"Greeting\"]},"
 	                                    "{\"name\":\"libraryId\",\"operator\":\"EQUALS\",\"values\":[\"L1\"]}]}");
-	assert_string_equal(reqlog[2].target, "/api/v2/responsemanagement/responses/g1?expand=substitutionsSchema");
+	assert_string_equal(ss_log_at(2)->target, "/api/v2/responsemanagement/responses/g1?expand=substitutionsSchema");
 	assert_string_equal(gcmsg_response_id(r), "g1");
 	/* library names kept: the GET's L2 reference had none, filled from the listing */
 	assert_string_equal(gcmsg_response_library_name_at(r, 0), "Sales");
@@ -716,14 +579,14 @@ static void lookup_by_id_and_by_name(void **state)
 	gcmsg_response_free(r);
 
 	/* the name in two libraries */
-	clear_log();
+	ss_clear_log();
 	assert_int_equal(gcmsg_response_lookup(&r, client, "Greeting", NULL), GCMSG_EUSAGE);
 	e = gcmsg_client_last_error(client);
 	assert_string_equal(e->explanation, "response name 'Greeting' matches 2 responses: g1 in library 'Care' (L1), "
 	                                    "g2 in library 'Sales' (L2)");
 	assert_string_equal(e->fix, "choose the library with --library (its name or id), or give the response id");
-	assert_int_equal(nlog, 1); /* no listing needed without a library */
-	assert_string_equal(reqlog[0].body, "{\"pageSize\":500,\"pageNumber\":1,\"filters\":["
+	assert_int_equal(ss_log_count(), 1); /* no listing needed without a library */
+	assert_string_equal(ss_log_at(0)->body, "{\"pageSize\":500,\"pageNumber\":1,\"filters\":["
 	                                    "{\"name\":\"name\",\"operator\":\"EQUALS\",\"values\":[\"Greeting\"]}]}");
 	/* twice in one library */
 	assert_int_equal(gcmsg_response_lookup(&r, client, "Twice", NULL), GCMSG_EUSAGE);
@@ -734,10 +597,10 @@ static void lookup_by_id_and_by_name(void **state)
 	assert_int_equal(gcmsg_response_lookup(&r, client, "Nothing", "Sales"), GCMSG_ENOTFOUND);
 	assert_string_equal(explanation(), "no response named 'Nothing' in library 'Sales'");
 	/* an id that is not one falls back to the name */
-	clear_log();
+	ss_clear_log();
 	assert_int_equal(gcmsg_response_lookup(&r, client, "00000000-0000-0000-0000-000000000404", NULL), GCMSG_OK);
 	assert_string_equal(gcmsg_response_id(r), "solo");
-	assert_int_equal(nlog, 3);
+	assert_int_equal(ss_log_count(), 3);
 	gcmsg_response_free(r);
 	assert_int_equal(gcmsg_response_lookup(&r, client, "00000000-0000-0000-0000-0000000004aa", NULL), GCMSG_OK);
 	gcmsg_response_free(r);
@@ -749,7 +612,7 @@ static void get_refuses_malformed_responses(void **state)
 	gcmsg_response *r = (gcmsg_response *)1;
 
 	(void)state;
-	handler = query_handler;
+	ss_set_handler(query_handler);
 	assert_int_equal(gcmsg_response_get(&r, client, "bad"), GCMSG_EREMOTE);
 	assert_null(r);
 	assert_string_equal(explanation(), "the answer to GET /api/v2/responsemanagement/responses/bad?expand=substitutionsSchema: "
@@ -759,9 +622,9 @@ static void get_refuses_malformed_responses(void **state)
 	assert_int_equal(gcmsg_response_get(&r, client, "missing"), GCMSG_ENOTFOUND);
 	assert_int_equal(gcmsg_client_last_error(client)->http_status, 404);
 	/* path segments escaped */
-	clear_log();
+	ss_clear_log();
 	assert_int_equal(gcmsg_response_get(&r, client, "a b/c?d"), GCMSG_OK);
-	assert_string_equal(reqlog[0].target, "/api/v2/responsemanagement/responses/a%20b%2Fc%3Fd?expand=substitutionsSchema");
+	assert_string_equal(ss_log_at(0)->target, "/api/v2/responsemanagement/responses/a%20b%2Fc%3Fd?expand=substitutionsSchema");
 	gcmsg_response_free(r);
 	assert_true(gcmsg__looks_like_id("0B9E1F3A-1c2d-4e5f-8a9b-0c1d2e3f4a5b"));
 	assert_false(gcmsg__looks_like_id("0b9e1f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5"));
@@ -770,12 +633,12 @@ static void get_refuses_malformed_responses(void **state)
 	assert_false(gcmsg__looks_like_id("Greeting"));
 }
 
-static void bad_entity_handler(const req *rq, answer *an)
+static void bad_entity_handler(const ss_req *rq, ss_answer *an)
 {
 	if (strstr(rq->target, "/libraries?"))
-		reply(an, 200, "{\"entities\":[{\"id\":\"L1\",\"name\":\"One\"}],\"pageCount\":1}");
+		ss_reply(an, 200, "{\"entities\":[{\"id\":\"L1\",\"name\":\"One\"}],\"pageCount\":1}");
 	else
-		reply(an, 200, "{\"entities\":[{\"id\":\"ok\"},{\"id\":\"x\",\"texts\":[{}]}],\"pageCount\":1}");
+		ss_reply(an, 200, "{\"entities\":[{\"id\":\"ok\"},{\"id\":\"x\",\"texts\":[{}]}],\"pageCount\":1}");
 }
 
 static void malformed_entities_and_bad_input(void **state)
@@ -784,17 +647,17 @@ static void malformed_entities_and_bad_input(void **state)
 	gcmsg_response *r;
 
 	(void)state;
-	handler = bad_entity_handler;
+	ss_set_handler(bad_entity_handler);
 	assert_int_equal(gcmsg_responses_list(&set, client, "One"), GCMSG_EREMOTE);
 	assert_null(set);
 	assert_string_equal(explanation(), "the answer to GET /api/v2/responsemanagement/responses?libraryId=L1 (page 1): "
 	                                   "entities[1]: response x: texts[0] has no content");
-	clear_log();
+	ss_clear_log();
 	assert_int_equal(gcmsg_response_lookup(&r, client, "bad \xff name", NULL), GCMSG_EUSAGE);
 	assert_string_equal(explanation(), "the response name is not valid UTF-8");
 	assert_int_equal(gcmsg_responses_search(&set, client, "\xc3", NULL), GCMSG_EUSAGE);
 	assert_int_equal(gcmsg_libraries_list(&set, client, "\xc3"), GCMSG_EUSAGE);
-	assert_int_equal(nlog, 0);
+	assert_int_equal(ss_log_count(), 0);
 	assert_int_equal(gcmsg_libraries_list(NULL, client, NULL), GCMSG_EUSAGE);
 	assert_int_equal(gcmsg_response_get(&r, client, ""), GCMSG_EUSAGE);
 }
@@ -819,7 +682,7 @@ static void sync_writes_compares_and_deletes(void **state)
 	struct stat st;
 
 	(void)state;
-	handler = rm_handler;
+	ss_set_handler(rm_handler);
 	nlibs = 3;
 	resp_per_lib[0] = 3;
 	resp_per_lib[1] = 250;
@@ -862,7 +725,7 @@ static void sync_writes_compares_and_deletes(void **state)
 		char want[256];
 		snprintf(want, sizeof(want), "# Synced by gcmsg responses sync from http://127.0.0.1:%d \xe2\x80\x94 do not edit: "
 		                             "the next sync replaces it.\nformat = 1\n\n[library]\nname = \"Library 0\"\nid = \"L0\"\n"
-		                             "version = 10\n\n[responses.r0-0]\nname = \"Name 0\"\n", port);
+		                             "version = 10\n\n[responses.r0-0]\nname = \"Name 0\"\n", ss_port());
 		assert_memory_equal(before_text, want, strlen(want));
 	}
 
@@ -940,22 +803,22 @@ static void sync_writes_compares_and_deletes(void **state)
 	assert_string_equal(explanation(), "no library 'Nope'");
 }
 
-static void bad_id_handler(const req *rq, answer *an)
+static void bad_id_handler(const ss_req *rq, ss_answer *an)
 {
 	if (strstr(rq->target, "/libraries?"))
-		reply(an, 200, "{\"entities\":[{\"id\":\"../../etc\",\"name\":\"Evil\"}],\"pageCount\":1}");
+		ss_reply(an, 200, "{\"entities\":[{\"id\":\"../../etc\",\"name\":\"Evil\"}],\"pageCount\":1}");
 	else
-		reply(an, 200, "{\"entities\":[],\"pageCount\":0}");
+		ss_reply(an, 200, "{\"entities\":[],\"pageCount\":0}");
 }
 
-static void failed_fetch_handler(const req *rq, answer *an)
+static void failed_fetch_handler(const ss_req *rq, ss_answer *an)
 {
 	if (strstr(rq->target, "/libraries?"))
-		reply(an, 200, "{\"entities\":[{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"}],\"pageCount\":1}");
+		ss_reply(an, 200, "{\"entities\":[{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"}],\"pageCount\":1}");
 	else if (strstr(rq->target, "libraryId=A"))
-		reply(an, 200, "{\"entities\":[{\"id\":\"a1\",\"name\":\"a\"}],\"pageCount\":1}");
+		ss_reply(an, 200, "{\"entities\":[{\"id\":\"a1\",\"name\":\"a\"}],\"pageCount\":1}");
 	else
-		reply(an, 503, "{\"code\":\"service.unavailable\",\"message\":\"try later\",\"status\":503}");
+		ss_reply(an, 503, "{\"code\":\"service.unavailable\",\"message\":\"try later\",\"status\":503}");
 }
 
 static void sync_refuses_and_fails_safely(void **state)
@@ -968,11 +831,11 @@ static void sync_refuses_and_fails_safely(void **state)
 	(void)state;
 	snprintf(dir, sizeof(dir), "%s/other", store);
 	o.store_dir = dir;
-	handler = bad_id_handler;
+	ss_set_handler(bad_id_handler);
 	assert_int_equal(gcmsg_responses_sync(&rep, client, &o), GCMSG_EREMOTE);
 	assert_string_equal(explanation(), "library 'Evil' has the id '../../etc', which cannot be a file name in the store");
 	/* a failure while fetching writes nothing, not even library A */
-	handler = failed_fetch_handler;
+	ss_set_handler(failed_fetch_handler);
 	assert_int_equal(gcmsg_responses_sync(&rep, client, &o), GCMSG_EREMOTE);
 	assert_int_equal(gcmsg_client_last_error(client)->http_status, 503);
 	snprintf(path, sizeof(path), "%s/responses/A.toml", dir);
@@ -990,10 +853,10 @@ static void store_comment_drops_userinfo(void **state)
 	char url[128], dir[400], path[500], want[200], *text;
 
 	(void)state;
-	handler = rm_handler;
+	ss_set_handler(rm_handler);
 	nlibs = 1;
 	resp_per_lib[0] = 1;
-	snprintf(url, sizeof(url), "http://user:s3cret@127.0.0.1:%d/", port);
+	snprintf(url, sizeof(url), "http://user:s3cret@127.0.0.1:%d/", ss_port());
 	o.access_token = "test-token";
 	o.api_url = url;
 	assert_int_equal(gcmsg_client_new(&c, &o), GCMSG_OK);
@@ -1005,7 +868,7 @@ static void store_comment_drops_userinfo(void **state)
 	text = slurp(path);
 	assert_non_null(text);
 	assert_null(strstr(text, "s3cret"));
-	snprintf(want, sizeof(want), "# Synced by gcmsg responses sync from http://127.0.0.1:%d \xe2\x80\x94", port);
+	snprintf(want, sizeof(want), "# Synced by gcmsg responses sync from http://127.0.0.1:%d \xe2\x80\x94", ss_port());
 	assert_memory_equal(text, want, strlen(want));
 	free(text);
 	gcmsg_client_free(c);
