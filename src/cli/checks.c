@@ -64,6 +64,12 @@ json_t *cli_policy_json(const gcmsg_policy_result *pr)
 		                     (json_int_t)gcmsg_policy_result_char_start(pr, i), "end",
 		                     (json_int_t)gcmsg_policy_result_char_end(pr, i)));
 	json_object_set_new(doc, "ok", json_boolean(gcmsg_policy_result_violation_count(pr) == 0));
+	{
+		json_t *notes = json_array();
+		for (i = 0; notes && i < gcmsg_policy_result_note_count(pr); i++)
+			json_array_append_new(notes, json_string(gcmsg_policy_result_note(pr, i)));
+		json_object_set_new(doc, "notes", notes ? notes : json_array());
+	}
 	json_object_set_new(doc, "violations", v);
 	json_object_set_new(doc, "channel", cli_jstr(gcmsg_policy_result_channel(pr)));
 	json_object_set_new(doc, "codePoints", json_integer((json_int_t)gcmsg_policy_result_code_points(pr)));
@@ -74,6 +80,15 @@ json_t *cli_policy_json(const gcmsg_policy_result *pr)
 		json_object_set_new(doc, "smsEncoding", json_string(gcmsg_policy_result_sms_encoding(pr)));
 	}
 	return doc;
+}
+
+void cli_policy_notes(const cli_ctx *ctx, const gcmsg_policy_result *pr)
+{
+	size_t i;
+
+	/* what the check could not say as a violation: an unknown channel, a capped rule, ... */
+	for (i = 0; i < gcmsg_policy_result_note_count(pr); i++)
+		cli_warn(ctx, "policy.note", gcmsg_policy_result_note(pr, i));
 }
 
 void cli_print_text_stats(FILE *f, const gcmsg_policy_result *pr)

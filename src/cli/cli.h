@@ -80,6 +80,8 @@ int cli_check_text(gcmsg_policy_result **out, const char *cmd, const gcmsg_polic
 /* "gcmsg: CMD: RULE at bytes a-b, characters c-d: MESSAGE", one line each (no prefix when cmd is NULL) */
 void cli_print_violations(FILE *f, const char *cmd, const gcmsg_policy_result *pr);
 void cli_print_text_stats(FILE *f, const gcmsg_policy_result *pr);
+/* The result's notes as warnings (stderr; none with -q). */
+void cli_policy_notes(const cli_ctx *ctx, const gcmsg_policy_result *pr);
 json_t *cli_policy_json(const gcmsg_policy_result *pr);
 
 /* ---- canned responses (canned.c) ---- */

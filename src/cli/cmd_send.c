@@ -254,6 +254,8 @@ static int prepare_text(send_plan *p, cli_ctx *ctx)
 	cli_render_warnings(ctx, p->rd);
 	rc = cli_check_text(&pr, "send", p->policy, gcmsg_rendered_text(p->rd), gcmsg_route_channel(p->route),
 	                    gcmsg_route_queue_id(p->route), p->cn.allow_missing);
+	if (pr)
+		cli_policy_notes(ctx, pr);
 	if (rc == GCMSG_EPOLICY) {
 		cli_print_violations(stderr, "send", pr);
 		fputs("gcmsg: send: refused by the content policy: nothing was sent\n", stderr);

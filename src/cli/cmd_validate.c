@@ -158,6 +158,7 @@ int cmd_validate(int argc, char **argv, cli_ctx *ctx)
 			goto out;
 		}
 	} else {
+		cli_policy_notes(ctx, pr);
 		if (gcmsg_policy_result_violation_count(pr))
 			cli_print_violations(stdout, NULL, pr);
 		else

@@ -357,6 +357,19 @@ static int has_scheme(const char *url, const char *scheme)
 	return strncasecmp(url, scheme, n) == 0 && strncmp(url + n, "://", 3) == 0;
 }
 
+/* "scheme://user[:password]@host...": an '@' in the authority part */
+static int has_userinfo(const char *url)
+{
+	const char *a = strstr(url, "://"), *p;
+
+	if (!a)
+		return 0;
+	for (p = a + 3; *p && *p != '/' && *p != '?' && *p != '#'; p++)
+		if (*p == '@')
+			return 1;
+	return 0;
+}
+
 int gcmsg__http_foreign(gcmsg_client *c, const char *what, const char *method, const char *url,
                         const char *const *headers, size_t nheaders, const void *body, size_t len,
                         long timeout_ms, gcmsg__http_resp *resp)
@@ -368,6 +381,11 @@ int gcmsg__http_foreign(gcmsg_client *c, const char *what, const char *method, c
 		gcmsg__err_set(&c->err, GCMSG_EREMOTE, "refusing the %s %s: %s", what, shown ? shown : "",
 		               has_scheme(url, "http") ? "plain http, while the API is https" : "not an https URL");
 		free(shown);
+		return GCMSG_EREMOTE;
+	}
+	if (has_userinfo(url)) {
+		/* curl would send it as Basic credentials, and logs would show it */
+		gcmsg__err_set(&c->err, GCMSG_EREMOTE, "refusing the %s: it carries a user name or password", what);
 		return GCMSG_EREMOTE;
 	}
 	memset(&req, 0, sizeof(req));

@@ -265,27 +265,6 @@ static const char *base_name(const char *path)
 
 /* ---- policy ---- */
 
-/* The queue of the conversation: the calling agent's, else the first participant's that has one. */
-static const char *queue_of(const gcmsg_route *route)
-{
-	const gcmsg_conversation *conv = gcmsg_route_conversation(route);
-	const gcmsg_identity *me = gcmsg_route_identity(route);
-	const char *uid = me ? gcmsg_identity_user_id(me) : NULL, *any = NULL;
-	size_t i;
-
-	for (i = 0; i < gcmsg_conversation_participant_count(conv); i++) {
-		const gcmsg_participant *p = gcmsg_conversation_participant(conv, i);
-		const char *q = gcmsg_participant_queue_id(p), *pu = gcmsg_participant_user_id(p);
-		if (!q)
-			continue;
-		if (uid && pu && strcmp(uid, pu) == 0)
-			return q;
-		if (!any)
-			any = q;
-	}
-	return any;
-}
-
 /* What is read whole: the policy's limit, within gcmsg's own. */
 static unsigned long long size_limit(const gcmsg_policy *policy, const gcmsg_check_options *co)
 {
@@ -395,23 +374,43 @@ static int upload_headers(gcmsg_client *c, const json_t *obj, media_req *q, char
 	return GCMSG_OK;
 }
 
-/* A short printable line of an upload host's answer (S3 answers XML), or NULL. */
+/* The printable text of <tag>...</tag> in an XML answer, capped; appended to out. */
+static void xml_element(gcmsg_buf *out, const gcmsg_buf *b, const char *tag)
+{
+	char open[32], close[32];
+	const char *s, *e;
+	size_t i, n;
+
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	s = b->ptr ? strstr(b->ptr, open) : NULL;
+	if (!s)
+		return;
+	s += strlen(open);
+	e = strstr(s, close);
+	if (!e)
+		return;
+	n = (size_t)(e - s) < 160 ? (size_t)(e - s) : 160;
+	if (out->len)
+		gcmsg__buf_puts(out, ": ");
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+		gcmsg__buf_append(out, ch >= 0x20 && ch < 0x7F ? &ch : " ", 1);
+	}
+}
+
+/*
+ * What an upload host said, for the error: only S3's <Code> and <Message>. The rest of such an
+ * answer can echo the request's signature material (StringToSign, SignatureProvided,
+ * AWSAccessKeyId), which must not reach a terminal or a log.
+ */
 static char *answer_snippet(const gcmsg_buf *b)
 {
-	char *s;
-	size_t i, n = b->len < 300 ? b->len : 300;
+	gcmsg_buf out = GCMSG_BUF_INIT(512);
 
-	if (!n)
-		return NULL;
-	s = malloc(n + 1);
-	if (!s)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)b->ptr[i];
-		s[i] = ch >= 0x20 && ch < 0x7F ? (char)ch : ' ';
-	}
-	s[n] = '\0';
-	return s;
+	xml_element(&out, b, "Code");
+	xml_element(&out, b, "Message");
+	return gcmsg__buf_detach(&out);
 }
 
 static int put_bytes(gcmsg_client *c, gcmsg_media_file *m, const char *upload_url, const json_t *hdrs_json,
@@ -539,8 +538,9 @@ int gcmsg_media_upload(gcmsg_media_file **out, gcmsg_client *c, const gcmsg_rout
 		return refuse_route(c, route);
 
 	/* the file, its type, the policy: all before any request */
-	co.channel = gcmsg_conversation_platform(gcmsg_route_conversation(route));
-	co.queue_id = queue_of(route);
+	/* the same channel and queue the text is checked against (gcmsg_send, validate) */
+	co.channel = gcmsg_route_channel(route);
+	co.queue_id = gcmsg_route_queue_id(route);
 	rc = read_file(c, path, size_limit(o->policy, &co), &f);
 	if (rc < 0)
 		return rc;
