@@ -12,14 +12,17 @@
  *                throughout), Luhn-valid, with a plausible issuer prefix and
  *                length (see iin_ok). Not a part of a longer word or of a
  *                decimal number. In a longer run of groups, any consecutive
- *                groups are tried (a card after an order number is found).
+ *                groups are tried, however long the run and whatever
+ *                separator came before (a card after an order number, a
+ *                list of numbers or "2024-" is found).
  *  iban          a country code of the table below, two check digits and the
  *                rest, letters and digits, single spaces allowed between
  *                them; exactly the country's length; mod-97 == 1. Upper or
  *                lower case.
  *  us-ssn        AAA-GG-SSSS or AAA GG SSSS (one separator kind), area
  *                001-899 but 666, group 01-99, serial 0001-9999, not inside a
- *                longer number. Nine digits written together are not flagged
+ *                longer number (joined to it by the SSN's own separator or
+ *                - . /; a space next to a dashed SSN is a boundary). Nine digits written together are not flagged
  *                (order numbers and the like look the same).
  *  email         local@domain.tld: local part of letters, digits and ._%+-,
  *                a domain of two or more labels of letters, digits and -,
@@ -27,8 +30,12 @@
  *  phone         '+' and 8 to 15 digits, or 10 to 15 digits with at least one
  *                separator (space, '-', '.', parentheses); not an IPv4
  *                address, not a run that starts like a date.
- *  credential    password/passwd/pwd/passphrase/secret/api_key/apikey/
- *                api-key/access_token/auth_token followed by '=' or ':' and a
+ *  credential    a key (letters, digits, _ - .) that ends with password/
+ *                passwd/pwd/passphrase/secret/api_key/access_token/
+ *                auth_token/private_key/access_key ('_' there: '_', '-', '.'
+ *                or nothing), optionally followed by _key/_access_key/_token/
+ *                _value (client_secret, PGPASSWORD, aws_secret_access_key;
+ *                not secretary), then '=' or ':' and a
  *                value (after ':' and a space the value must be 4 or more
  *                characters and hold something else than letters, so
  *                "password: see below" passes); "Bearer <token of 16+
@@ -165,91 +172,89 @@ static int iin_ok(const char *d, size_t n)
 	}
 }
 
-#define CARD_MAX_GROUPS 40
-
-typedef struct group {
-	size_t off, len;
-} group;
-
-/* the longest valid window of groups starting at g: its last group, or -1 */
-static long card_window(const char *s, const group *gr, size_t ng, size_t g, int left_ok, int right_ok,
-                        size_t *ndigits)
+/* the length of the run of digits at s[i..] */
+static size_t digit_run(const char *s, size_t len, size_t i)
 {
-	char digits[19];
-	long best = -1;
-	size_t h, n = 0, k;
+	size_t j = i;
 
-	if (g == 0 && !left_ok)
-		return -1;
-	for (h = g; h < ng; h++) {
-		if (n + gr[h].len > 19)
-			break;
-		/* several groups: each of 3 to 8 digits */
-		if (h > g && (gr[h].len < 3 || gr[h].len > 8 || gr[g].len < 3 || gr[g].len > 8))
-			break;
-		for (k = 0; k < gr[h].len; k++)
-			digits[n + k] = s[gr[h].off + k];
-		n += gr[h].len;
-		if (h == ng - 1 && !right_ok)
-			break;
-		if (n >= 13 && iin_ok(digits, n) && gcmsg__luhn_valid(digits, n)) {
-			best = (long)h;
-			*ndigits = n;
-		}
-	}
-	return best;
+	while (j < len && is_digit(U(s, j)))
+		j++;
+	return j - i;
 }
 
+/* a card may start at i: not inside a word, nor the decimals of a number */
+static int card_left_ok(const char *s, size_t i)
+{
+	return !(i > 0 && (is_word(U(s, i - 1)) ||
+	                   ((s[i - 1] == '.' || s[i - 1] == ',') && i > 1 && is_digit(U(s, i - 2)))));
+}
+
+/* a card may end at e (exclusive): no word nor decimals right after it */
+static int card_right_ok(const char *s, size_t len, size_t e)
+{
+	return !(e < len && (is_word(U(s, e)) || ((s[e] == '.' || s[e] == ',') && e + 1 < len && is_digit(U(s, e + 1)))));
+}
+
+/*
+ * Every group of digits (a maximal run) is a candidate start; from it, the
+ * following groups are added while they are joined by the same one-character
+ * separator and each holds 3 to 8 digits, up to 19 digits: at most 7 groups
+ * are looked at per start, so the scan is linear times a small constant, and
+ * a card is found wherever it sits in a longer run of groups, whatever comes
+ * before it (another separator, any number of groups). The longest valid
+ * window from a start wins; the scan goes on after it.
+ */
 static int detect_cards(const char *s, size_t len, gcmsg__finding_cb cb, void *ctx)
 {
 	size_t i = 0;
 
 	while (i < len) {
-		group gr[CARD_MAX_GROUPS];
-		size_t ng = 0, j = i, g;
-		char sep = 0;
-		int left_ok, right_ok, rc;
+		size_t glen, best_end = 0, best_nd = 0;
+		int rc;
 
 		if (!is_digit(U(s, i))) {
 			i++;
 			continue;
 		}
-		/* not inside a word, nor the decimals of a number */
-		left_ok = !(i > 0 && (is_word(U(s, i - 1)) ||
-		                      ((s[i - 1] == '.' || s[i - 1] == ',') && i > 1 && is_digit(U(s, i - 2)))));
-		for (;;) {
-			size_t start = j;
-			while (j < len && is_digit(U(s, j)))
-				j++;
-			gr[ng].off = start;
-			gr[ng].len = j - start;
-			ng++;
-			if (ng < CARD_MAX_GROUPS && j + 1 < len && (s[j] == ' ' || s[j] == '-') && (!sep || s[j] == sep) &&
-			    is_digit(U(s, j + 1))) {
-				sep = s[j];
-				j++;
-				continue;
+		/* i starts a run of digits (the scan only lands on a run's first digit) */
+		glen = digit_run(s, len, i);
+		if (card_left_ok(s, i)) {
+			char digits[19];
+			size_t n = 0, h_off = i, h_len = glen, groups = 0, k, e;
+			char sep = 0;
+
+			for (;;) {
+				if (n + h_len > 19)
+					break;
+				/* several groups: each of 3 to 8 digits */
+				if (groups > 0 && (h_len < 3 || h_len > 8 || glen < 3 || glen > 8))
+					break;
+				for (k = 0; k < h_len; k++)
+					digits[n + k] = s[h_off + k];
+				n += h_len;
+				groups++;
+				e = h_off + h_len;
+				if (n >= 13 && card_right_ok(s, len, e) && iin_ok(digits, n) && gcmsg__luhn_valid(digits, n)) {
+					best_end = e;
+					best_nd = n;
+				}
+				if (!(e + 1 < len && (s[e] == ' ' || s[e] == '-') && (!sep || s[e] == sep) && is_digit(U(s, e + 1))))
+					break;
+				sep = s[e];
+				h_off = e + 1;
+				h_len = digit_run(s, len, h_off);
 			}
-			break;
 		}
-		/* a word or decimals right after the run: its last group is not a card's end */
-		right_ok = !(j < len && (is_word(U(s, j)) ||
-		                         ((s[j] == '.' || s[j] == ',') && j + 1 < len && is_digit(U(s, j + 1)))));
-		for (g = 0; g < ng;) {
-			size_t nd = 0;
-			long h = card_window(s, gr, ng, g, left_ok, right_ok, &nd);
+		if (best_end) {
 			char desc[96];
-			if (h < 0) {
-				g++;
-				continue;
-			}
-			snprintf(desc, sizeof(desc), "a payment card number (Luhn-valid, %zu digits)", nd);
-			rc = cb(ctx, gr[g].off, gr[h].off + gr[h].len, desc);
+			snprintf(desc, sizeof(desc), "a payment card number (Luhn-valid, %zu digits)", best_nd);
+			rc = cb(ctx, i, best_end, desc);
 			if (rc)
 				return rc;
-			g = (size_t)h + 1;
+			i = best_end;
+			continue;
 		}
-		i = j;
+		i += glen;
 	}
 	return 0;
 }
@@ -380,9 +385,14 @@ static long digits_at(const char *s, size_t len, size_t i, size_t k)
 	return v;
 }
 
-static int number_sep(char c)
+/*
+ * Whether c, next to an SSN written with `sep` and followed (or preceded) by a
+ * digit, joins it to a longer number: the SSN's own separator and - . / do;
+ * a plain space next to a dashed SSN does not ("Room 12 123-45-6789").
+ */
+static int number_sep(char c, char sep)
 {
-	return c == '-' || c == ' ' || c == '.' || c == '/';
+	return c == sep || c == '-' || c == '.' || c == '/';
 }
 
 static int detect_ssn(const char *s, size_t len, gcmsg__finding_cb cb, void *ctx)
@@ -397,17 +407,17 @@ static int detect_ssn(const char *s, size_t len, gcmsg__finding_cb cb, void *ctx
 
 		if (!is_digit(U(s, i)))
 			continue;
-		if (i > 0 && (is_word(U(s, i - 1)) || (number_sep(s[i - 1]) && i > 1 && is_digit(U(s, i - 2)))))
-			continue;
 		sep = s[i + 3];
 		if ((sep != '-' && sep != ' ') || s[i + 6] != sep)
+			continue;
+		if (i > 0 && (is_word(U(s, i - 1)) || (number_sep(s[i - 1], sep) && i > 1 && is_digit(U(s, i - 2)))))
 			continue;
 		a = digits_at(s, len, i, 3);
 		g = digits_at(s, len, i + 4, 2);
 		sr = digits_at(s, len, i + 7, 4);
 		if (a < 0 || g < 0 || sr < 0)
 			continue;
-		if (end < len && (is_word(U(s, end)) || (number_sep(s[end]) && end + 1 < len && is_digit(U(s, end + 1)))))
+		if (end < len && (is_word(U(s, end)) || (number_sep(s[end], sep) && end + 1 < len && is_digit(U(s, end + 1)))))
 			continue;
 		if (!gcmsg__ssn_valid((unsigned)a, (unsigned)g, (unsigned)sr))
 			continue;
@@ -682,45 +692,92 @@ static int only_letters(const char *s, size_t a, size_t b)
 	return 1;
 }
 
+/*
+ * Assignment keys: a name of letters, digits, '_', '-' and '.' that ends with
+ * one of assign_words, optionally followed by one of assign_tails. A '_' in
+ * these words stands for '_', '-', '.' or nothing (api_key, api-key, apiKey).
+ * Anything may come before the word (client_secret, PGPASSWORD); nothing else
+ * after it (secretary, password_reset_url are not keys of a secret).
+ */
 static const char *const assign_words[] = {
-	"password", "passwd", "passphrase", "pwd", "secret", "api_key", "apikey", "api-key", "access_token",
-	"auth_token",
+	"password", "passwd", "passphrase", "pwd", "secret", "api_key", "access_token", "auth_token",
+	"private_key", "access_key",
 };
 
-/* keyword ('=' | ':') value */
+static const char *const assign_tails[] = { "", "_key", "_access_key", "_token", "_value" };
+
+#define CRED_MAX_KEY 64 /* bytes of a key looked at, back from its end */
+
+static int key_char(unsigned char c)
+{
+	return is_alnum(c) || c == '_' || c == '-' || c == '.';
+}
+
+/* s[i..e) starts with the word w (case-insensitive, '_' as above): the end of the match, or 0 */
+static size_t key_word_at(const char *s, size_t i, size_t e, const char *w)
+{
+	for (; *w; w++) {
+		if (*w == '_') {
+			if (i < e && (s[i] == '_' || s[i] == '-' || s[i] == '.'))
+				i++;
+			continue;
+		}
+		if (i >= e || lower(U(s, i)) != (unsigned char)*w)
+			return 0;
+		i++;
+	}
+	return i;
+}
+
+/* whether the key s[a..e) ends with a word and a tail */
+static int secret_key(const char *s, size_t a, size_t e)
+{
+	size_t p, k, t, q;
+
+	for (p = a; p < e; p++) {
+		for (k = 0; k < sizeof(assign_words) / sizeof(assign_words[0]); k++) {
+			q = key_word_at(s, p, e, assign_words[k]);
+			if (!q)
+				continue;
+			for (t = 0; t < sizeof(assign_tails) / sizeof(assign_tails[0]); t++) {
+				if (!assign_tails[t][0] ? q == e : key_word_at(s, q, e, assign_tails[t]) == e)
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* key ('=' | ':') value, with s[i] the '=' or ':' */
 static void cred_assignment(const char *s, size_t len, size_t i, findings *f)
 {
-	size_t k, j, v, n;
-	int colon, spaced;
+	size_t k = i, a, j, v, n;
+	int colon = s[i] == ':', spaced;
 
-	if (i > 0 && is_alnum(U(s, i - 1)))
+	while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+		k--;
+	if (k > 0 && (s[k - 1] == '"' || s[k - 1] == '\''))
+		k--; /* "password": "..." */
+	for (a = k; a > 0 && k - a < CRED_MAX_KEY && key_char(U(s, a - 1)); a--)
+		;
+	/* a key starts with a letter or a digit (not "-password" nor ".secret" of a path) */
+	while (a < k && !is_alnum(U(s, a)))
+		a++;
+	if (a == k || !secret_key(s, a, k))
 		return;
-	for (k = 0; k < sizeof(assign_words) / sizeof(assign_words[0]); k++) {
-		if (!word_at(s, len, i, assign_words[k]))
-			continue;
-		j = i + strlen(assign_words[k]);
-		if (j < len && (s[j] == '"' || s[j] == '\''))
-			j++; /* "password": "..." */
-		while (j < len && (s[j] == ' ' || s[j] == '\t'))
-			j++;
-		if (j >= len || (s[j] != '=' && s[j] != ':'))
-			continue;
-		colon = s[j] == ':';
-		j++;
-		v = j;
-		while (v < len && (s[v] == ' ' || s[v] == '\t'))
-			v++;
-		spaced = v > j;
-		if (v < len && (s[v] == '"' || s[v] == '\''))
-			v++;
-		n = run_of(s, len, v, value_char);
-		if (n == 0)
-			continue;
-		if (colon && spaced && (n < 4 || only_letters(s, v, v + n)))
-			continue;
-		add(f, i, v + n, "a credential (a password or secret assignment)");
+	j = i + 1;
+	v = j;
+	while (v < len && (s[v] == ' ' || s[v] == '\t'))
+		v++;
+	spaced = v > j;
+	if (v < len && (s[v] == '"' || s[v] == '\''))
+		v++;
+	n = run_of(s, len, v, value_char);
+	if (n == 0)
 		return;
-	}
+	if (colon && spaced && (n < 4 || only_letters(s, v, v + n)))
+		return;
+	add(f, a, v + n, "a credential (a password or secret assignment)");
 }
 
 static void cred_bearer(const char *s, size_t len, size_t i, findings *f)
@@ -862,13 +919,14 @@ static int detect_credentials(const char *s, size_t len, gcmsg__finding_cb cb, v
 
 	for (i = 0; i < len && !f.full; i++) {
 		switch (lower(U(s, i))) {
-		case 'p':
-		case 's':
+		case '=':
+		case ':':
 			cred_assignment(s, len, i, &f);
+			break;
+		case 's':
 			cred_shape(s, len, i, "sk_live_", is_alnum, 16, 0, "a credential (a Stripe live key)", &f);
 			break;
 		case 'a':
-			cred_assignment(s, len, i, &f);
 			cred_authorization(s, len, i, &f);
 			cred_shape(s, len, i, "AKIA", upper_alnum, 16, 16, "a credential (an AWS access key id)", &f);
 			cred_shape(s, len, i, "ASIA", upper_alnum, 16, 16, "a credential (an AWS access key id)", &f);

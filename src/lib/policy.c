@@ -666,6 +666,11 @@ static size_t next_char(const char *s, size_t len, size_t i)
  * All non-empty matches of `code` from offset 0, in order; calls fn for each.
  * Returns 0 at the end, 1 when fn stopped, or a negative PCRE2 error (no match
  * is not one). *at receives the offset where an error happened.
+ *
+ * An empty match is never a violation, but it must not hide a non-empty one
+ * at the same place (`\b|secret` matches empty before "secret"): as in
+ * pcre2demo, the search is tried again at that offset, anchored and not empty
+ * there, and only then moves one character on.
  */
 static int each_match(check *c, const pcre2_code *code, pcre2_match_data *md,
                       int (*fn)(check *, size_t, size_t, void *), void *arg, size_t *at)
@@ -675,20 +680,36 @@ static int each_match(check *c, const pcre2_code *code, pcre2_match_data *md,
 
 	while (off <= c->len) {
 		int rc = pcre2_match(code, (PCRE2_SPTR)c->text, c->len, off, 0, md, c->mctx);
+		size_t x, next;
 		if (rc == PCRE2_ERROR_NOMATCH)
 			return 0;
 		if (rc < 0) {
 			*at = off;
 			return rc;
 		}
-		if (ov[1] <= ov[0] || ov[0] > c->len || ov[1] > c->len) {
-			/* an empty match (or \K tricks): never a violation; go on one character later */
-			off = next_char(c->text, c->len, ov[0] > off && ov[0] <= c->len ? ov[0] : off);
+		if (ov[1] > ov[0] && ov[1] <= c->len && ov[1] > off) {
+			if (fn(c, ov[0], ov[1], arg))
+				return 1;
+			off = ov[1];
 			continue;
 		}
-		if (fn(c, ov[0], ov[1], arg))
-			return 1;
-		off = ov[1];
+		/* an empty match (or \K tricks) at x */
+		x = ov[0] > off && ov[0] <= c->len ? ov[0] : off;
+		next = next_char(c->text, c->len, x);
+		if (x < c->len) {
+			rc = pcre2_match(code, (PCRE2_SPTR)c->text, c->len, x, PCRE2_NOTEMPTY_ATSTART | PCRE2_ANCHORED, md,
+			                 c->mctx);
+			if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+				*at = x;
+				return rc;
+			}
+			if (rc >= 0 && ov[1] > ov[0] && ov[1] <= c->len && ov[1] > x) {
+				if (fn(c, ov[0], ov[1], arg))
+					return 1;
+				next = ov[1];
+			}
+		}
+		off = next;
 	}
 	return 0;
 }
@@ -772,6 +793,13 @@ static int is_space_cp(long cp)
 	       cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
 }
 
+/* whitespace, or an invisible character that shows nothing on its own (zero-width ones, fillers, blanks) */
+static int is_blank_cp(long cp)
+{
+	return is_space_cp(cp) || cp == 0x200B || cp == 0x200C || cp == 0x200D || cp == 0x2060 || cp == 0x3164 ||
+	       cp == 0x2800 || cp == 0xFEFF;
+}
+
 /* C0 but tab and line feed, DEL, C1, and U+FEFF (a byte order mark or zero-width no-break space) */
 static int is_control_cp(long cp)
 {
@@ -799,7 +827,7 @@ static void scan_text(check *c)
 {
 	const char *s = c->text;
 	size_t len = c->len, i = 0, bad = 0, ctl = 0;
-	int only_space = 1;
+	int only_space = 1, invisible = 0;
 	gcmsg_policy_result *r = c->r;
 
 	while (i < len) {
@@ -842,7 +870,7 @@ static void scan_text(check *c)
 				n++;
 				r->cps++;
 				r->units++;
-				if (!is_space_cp(cp2))
+				if (!is_blank_cp(cp2))
 					only_space = 0;
 				end += k2;
 			}
@@ -857,17 +885,21 @@ static void scan_text(check *c)
 				note_cap(r, "text.control");
 			}
 			ctl++;
-			if (!is_space_cp(cp))
+			if (!is_blank_cp(cp))
 				only_space = 0;
 			i = end;
 			continue;
 		}
-		if (!is_space_cp(cp))
+		if (!is_blank_cp(cp))
 			only_space = 0;
+		else if (!is_space_cp(cp))
+			invisible = 1;
 		i += k;
 	}
 	if (len == 0)
 		add_violation(r, "text.empty", 0, 0, "text.empty", "the text is empty");
+	else if (only_space && invisible)
+		add_violation(r, "text.empty", 0, len, "text.empty", "the text holds only whitespace and invisible characters");
 	else if (only_space)
 		add_violation(r, "text.empty", 0, len, "text.empty", "the text holds only whitespace");
 }
@@ -976,15 +1008,24 @@ static void check_placeholders(check *c)
 	gcmsg__tpl_piece piece;
 
 	while (gcmsg__tpl_next(c->text, c->len, &pos, &piece)) {
-		if (piece.kind != GCMSG__TPL_PLACEHOLDER)
+		if (piece.kind == GCMSG__TPL_TEXT)
 			continue;
 		if (n == GCMSG__POLICY_MAX_PER_RULE) {
 			note_cap(c->r, "placeholder.unresolved");
 			return;
 		}
-		add_violation(c->r, "placeholder.unresolved", piece.off, piece.off + piece.len, NULL,
-		              "an unresolved placeholder (a {{...}} with a %zu-character id): it was given no value",
-		              piece.id_len);
+		/*
+		 * A malformed one ({{ A }}) too: the renderer refuses those of a template,
+		 * but a value (--var, an attribute) is never parsed, so one may come from there.
+		 * The reason names at most one character, never the text.
+		 */
+		if (piece.kind == GCMSG__TPL_MALFORMED)
+			add_violation(c->r, "placeholder.unresolved", piece.off, piece.off + piece.len, NULL,
+			              "a malformed placeholder (%s)", piece.reason);
+		else
+			add_violation(c->r, "placeholder.unresolved", piece.off, piece.off + piece.len, NULL,
+			              "an unresolved placeholder (a {{...}} with a %zu-character id): it was given no value",
+			              piece.id_len);
 		n++;
 	}
 }

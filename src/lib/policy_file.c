@@ -609,17 +609,29 @@ static int compile_regex(reader *rd, size_t t, int caseless, pcre2_code **out)
 	return GCMSG_OK;
 }
 
-/* whether the compiled regex matches the empty string (small limits: a failure counts as no) */
+/*
+ * Whether the compiled regex may match the empty string: PCRE2's minimum
+ * length of a match is 0 (so `\b|word` and `(?=.*x)` are refused: they match
+ * empty somewhere, where an empty subject may not show it), or it matches the
+ * empty subject (small limits: a failure counts as no).
+ */
 static int matches_empty(const pcre2_code *code)
 {
-	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-	pcre2_match_context *mc = pcre2_match_context_create(NULL);
+	pcre2_match_data *md;
+	pcre2_match_context *mc;
+	/* JIT code reads past the end of the subject: zeroed slack, as in policy.c */
+	static const char empty[64];
+	uint32_t minlength = 0;
 	int rc = -1;
 
+	if (pcre2_pattern_info(code, PCRE2_INFO_MINLENGTH, &minlength) != 0 || minlength == 0)
+		return 1;
+	md = pcre2_match_data_create(1, NULL);
+	mc = pcre2_match_context_create(NULL);
 	if (md && mc) {
 		pcre2_set_match_limit(mc, 10000);
 		pcre2_set_depth_limit(mc, 1000);
-		rc = pcre2_match(code, (PCRE2_SPTR) "", 0, 0, 0, md, mc);
+		rc = pcre2_match(code, (PCRE2_SPTR)empty, 0, 0, 0, md, mc);
 	}
 	pcre2_match_data_free(md);
 	pcre2_match_context_free(mc);

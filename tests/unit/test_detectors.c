@@ -113,6 +113,25 @@ static void payment_cards(void **state)
 	/* a card next to other numbers */
 	expect_one(d, "order 123456 4111111111111111 due", "4111111111111111");
 	expect_one(d, "4111 1111 1111 1111 12 26", "4111 1111 1111 1111");
+	/* a card anywhere in a long run of groups (past any cap), or after a group with another separator */
+	{
+		char buf[256];
+		size_t k, n = 0;
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "ids");
+		for (k = 1; k <= 39; k++)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %zu", k);
+		snprintf(buf + n, sizeof(buf) - n, " 4111 1111 1111 1111");
+		expect_one(d, buf, "4111 1111 1111 1111");
+		n = 0;
+		for (k = 0; k < 45; k++)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "1111 ");
+		snprintf(buf + n, sizeof(buf) - n, "4111 1111 1111 1111");
+		expect_one(d, buf, "4111 1111 1111 1111");
+	}
+	expect_one(d, "ref 2024-4111 1111 1111 1111", "4111 1111 1111 1111");
+	expect_one(d, "ref 2024 4111-1111-1111-1111 ok", "4111-1111-1111-1111");
+	expect_one(d, "12-4111111111111111", "4111111111111111");
+	expect_none(d, "ref 2024-4111 1111 1111 1111x");
 	/* two cards */
 	h = run(d, "4111111111111111 and 5555-5555-5555-4444");
 	assert_int_equal(h.n, 2);
@@ -177,6 +196,16 @@ static void ssns(void **state)
 	expect_none(d, "1123-45-6789");
 	expect_none(d, "12-123-45-6789");
 	expect_none(d, "A123-45-6789");
+	/* a space next to a dashed SSN is a boundary, not a longer number */
+	expect_one(d, "SSN 123-45-6789 2 kids", "123-45-6789");
+	expect_one(d, "Room 12 123-45-6789", "123-45-6789");
+	expect_one(d, "12 123-45-6789 34", "123-45-6789");
+	/* its own separator kind and - . / still join */
+	expect_none(d, "12 123 45 6789");
+	expect_none(d, "123 45 6789 2");
+	expect_none(d, "123-45-6789/2");
+	expect_none(d, "1.123-45-6789");
+	expect_none(d, "123 45 6789-1");
 }
 
 static void emails(void **state)
@@ -223,7 +252,23 @@ static void credentials(void **state)
 	expect_one(d, "Password: Summer2024!", "Password: Summer2024!");
 	expect_one(d, "pwd:abc", "pwd:abc");
 	expect_one(d, "passwd = 's3cr3t'", "passwd = 's3cr3t");
-	expect_one(d, "client_secret=xyz42", "secret=xyz42");
+	expect_one(d, "client_secret=xyz42", "client_secret=xyz42");
+	/* the keyword at the end of a longer key, or followed by _key, _access_key, _token, _value */
+	expect_one(d, "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG", "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG");
+	expect_one(d, "secret_key: x9Fk2!aa", "secret_key: x9Fk2!aa");
+	expect_one(d, "export PGPASSWORD=hunter22;", "PGPASSWORD=hunter22");
+	expect_one(d, "private_key=MIIEvQIBADANBg", "private_key=MIIEvQIBADANBg");
+	expect_one(d, "api_key=abcd1234", "api_key=abcd1234");
+	expect_one(d, "apiKey: \"k-123456\"", "apiKey: \"k-123456");
+	expect_one(d, "x-api-key: abcd1234", "x-api-key: abcd1234");
+	expect_one(d, "access_token=ya29.a0Af", "access_token=ya29.a0Af");
+	expect_one(d, "AWS_ACCESS_KEY=abc123", "AWS_ACCESS_KEY=abc123");
+	expect_one(d, "{\"dbPassword\": \"p4ss\"}", "dbPassword\": \"p4ss");
+	expect_none(d, "secret_santa: Bob2");
+	expect_none(d, "password_reset_url: https://example.com/r");
+	expect_none(d, "secretkeeper=x1");
+	expect_none(d, "secret_key: see below");
+	expect_none(d, "api_key:");
 	expect_one(d, "{\"password\": \"p4ss\"}", "password\": \"p4ss");
 	expect_one(d, "?user=a&password=abc&x=1", "password=abc");
 	expect_none(d, "password: see below");
@@ -278,7 +323,8 @@ static void hostile_inputs_are_fast(void **state)
 	clock_t t0;
 	int d;
 	static const char *const fills[] = { "1 ", "1-", "a@", "@a.", "password=", "Bearer ", "-----BEGIN PRIVATE KEY-----",
-	                                     "eyJaaaaaaaaaa.", "+1 (", "DE89 " };
+	                                     "eyJaaaaaaaaaa.", "+1 (", "DE89 ", "4111 ", "1234-",
+	                                     "aws_secret_access_key:", "a_password_key_" };
 
 	(void)state;
 	assert_non_null(s);

@@ -95,6 +95,15 @@ static void expect_clean(const char *text, const char *channel)
 	gcmsg_policy_result_free(r);
 }
 
+static void expect_clean_on(const gcmsg_policy *p, const char *text)
+{
+	gcmsg_policy_result *r = check_on(p, text, "webmessaging", NULL);
+
+	if (gcmsg_policy_result_violation_count(r))
+		fail_msg("'%.60s': %s", text, gcmsg_policy_result_summary(r));
+	gcmsg_policy_result_free(r);
+}
+
 static void expect_span(const gcmsg_policy_result *r, size_t i, size_t bs, size_t be, size_t cs, size_t ce)
 {
 	if (gcmsg_policy_result_byte_start(r, i) != bs || gcmsg_policy_result_byte_end(r, i) != be ||
@@ -118,7 +127,6 @@ static void clean_texts(void **state)
 	expect_clean("Two lines\nand a\ttab", "sms");
 	expect_clean("Grüße " EMOJI, "whatsapp");
 	expect_clean("{single braces} and }} are fine", "open");
-	expect_clean("{{ NAME }} is malformed, not a placeholder", "chat");
 }
 
 static void empty_texts(void **state)
@@ -136,6 +144,28 @@ static void empty_texts(void **state)
 	i = only(r, "text.empty");
 	assert_string_equal(gcmsg_policy_result_message(r, i), "the text holds only whitespace");
 	gcmsg_policy_result_free(r);
+	/* invisible characters: zero-width space, non-joiner, joiner, word joiner, Hangul filler, Braille blank, BOM */
+	{
+		static const char *const invisible[] = { "\xE2\x80\x8B", "\xE2\x80\x8C", "\xE2\x80\x8D", "\xE2\x81\xA0",
+			                                     "\xE3\x85\xA4", "\xE2\xA0\x80", "\xEF\xBB\xBF" };
+		size_t k;
+		for (k = 0; k < sizeof(invisible) / sizeof(invisible[0]); k++) {
+			char buf[32];
+			snprintf(buf, sizeof(buf), "%s %s", invisible[k], invisible[k]);
+			r = check(buf, "webmessaging");
+			i = only(r, "text.empty");
+			expect_span(r, i, 0, strlen(buf), 0, 3);
+			gcmsg_policy_result_free(r);
+		}
+		r = check("\xE2\x80\x8C\xE2\x80\x8D\xE2\x81\xA0\xE3\x85\xA4\xE2\xA0\x80\n", "sms");
+		i = only(r, "text.empty");
+		assert_string_equal(gcmsg_policy_result_message(r, i), "the text holds only whitespace and invisible characters");
+		gcmsg_policy_result_free(r);
+		/* with something visible, not empty */
+		r = check("\xE2\x80\x8Dok\xE2\x80\x8C", "webmessaging");
+		assert_int_equal(count_rule(r, "text.empty"), 0);
+		gcmsg_policy_result_free(r);
+	}
 }
 
 static void invalid_utf8(void **state)
@@ -498,12 +528,28 @@ static void placeholders(void **state)
 	o.allow_placeholders = 1;
 	assert_int_equal(gcmsg_policy_check_text(&r, NULL, t, strlen(t), &o), GCMSG_OK);
 	gcmsg_policy_result_free(r);
-	/* malformed ones are not placeholders */
+	/*
+	 * malformed ones are flagged too (a value from --var or an attribute is never
+	 * parsed by the renderer), with the reason and never the text
+	 */
 	r = check("{{ A }} {{}} {{A!}} {{open", "webmessaging");
-	assert_int_equal(gcmsg_policy_result_violation_count(r), 0);
+	assert_int_equal(count_rule(r, "placeholder.unresolved"), 4);
+	assert_int_equal(gcmsg_policy_result_violation_count(r), 4);
+	expect_span(r, 0, 0, 7, 0, 7);
+	assert_string_equal(gcmsg_policy_result_message(r, 0), "a malformed placeholder (whitespace inside {{ }})");
+	assert_string_equal(gcmsg_policy_result_message(r, 1), "a malformed placeholder (empty {{}})");
+	assert_null(strstr(gcmsg_policy_result_message(r, 3), "open"));
+	gcmsg_policy_result_free(r);
+	r = check("Dear {{ CUSTOMER_NAME }}, hello", "webmessaging");
+	i = only(r, "placeholder.unresolved");
+	expect_span(r, i, 5, 24, 5, 24);
+	assert_null(strstr(gcmsg_policy_result_message(r, i), "CUSTOMER"));
 	gcmsg_policy_result_free(r);
 	r = check("x {{A{{B}}}} y", "webmessaging");
-	assert_int_equal(count_rule(r, "placeholder.unresolved"), 0);
+	assert_int_equal(count_rule(r, "placeholder.unresolved"), 1);
+	gcmsg_policy_result_free(r);
+	/* allowed placeholders: malformed ones pass as well */
+	assert_int_equal(gcmsg_policy_check_text(&r, NULL, "{{ A }} {{}}", 12, &o), GCMSG_OK);
 	gcmsg_policy_result_free(r);
 	r = check("{{A}}", "webmessaging");
 	i = only(r, "placeholder.unresolved");
@@ -647,6 +693,60 @@ static void blocked_patterns(void **state)
 	r = check_on(p, "\xFF INT-000001 \xFE", "webmessaging", NULL);
 	only(r, "pattern.internal-ticket");
 	assert_int_equal(count_rule(r, "text.utf8"), 2);
+	gcmsg_policy_result_free(r);
+	gcmsg_policy_free(p);
+}
+
+/*
+ * An empty match must not hide a non-empty one at the same offset. Such a pattern
+ * is refused when a file is read; one compiled directly (and an allow entry, which
+ * may match empty) still finds its non-empty matches.
+ */
+static void empty_matches_do_not_hide_matches(void **state)
+{
+	static const char *const regexes[] = { "\\b|secretword", "(?=secret)|secretword", "x*secretword|\\b" };
+	int jit;
+	size_t k;
+
+	(void)state;
+	for (jit = 0; jit < 2; jit++) {
+		for (k = 0; k < sizeof(regexes) / sizeof(regexes[0]); k++) {
+			gcmsg_policy *p = load("format = 1\n[patterns.w]\nregex = 'placeholder-never-seen'\n");
+			gcmsg_policy_result *r;
+			char err[256];
+			size_t i;
+			pcre2_code *code = gcmsg__policy_compile(regexes[k], 0, jit, err, sizeof(err));
+			assert_non_null(code);
+			pcre2_code_free(p->patterns[0].code);
+			p->patterns[0].code = code;
+			r = check_on(p, "the secretword, a secretword", "webmessaging", NULL);
+			if (count_rule(r, "pattern.w") != 2)
+				fail_msg("'%s' (jit %d): %s", regexes[k], jit, gcmsg_policy_result_summary(r));
+			expect_span(r, 0, 4, 14, 4, 14);
+			gcmsg_policy_result_free(r);
+			r = check_on(p, "secretword", "webmessaging", NULL);
+			i = only(r, "pattern.w");
+			expect_span(r, i, 0, 10, 0, 10);
+			gcmsg_policy_result_free(r);
+			expect_clean_on(p, "no secrets here");
+			gcmsg_policy_free(p);
+		}
+	}
+}
+
+static void allow_entry_matching_empty_still_exempts(void **state)
+{
+	gcmsg_policy *p = load("format = 1\n"
+	                       "[allow.test-card]\nregex = '\\b|4111 1111 1111 1111'\nrules = [\"detector.payment-card\"]\n");
+	gcmsg_policy_result *r;
+
+	(void)state;
+	r = check_on(p, "card 4111 1111 1111 1111 ok", "webmessaging", NULL);
+	if (gcmsg_policy_result_violation_count(r))
+		fail_msg("not exempted: %s", gcmsg_policy_result_summary(r));
+	gcmsg_policy_result_free(r);
+	r = check_on(p, "card 5555 5555 5555 4444 ok", "webmessaging", NULL);
+	only(r, "detector.payment-card");
 	gcmsg_policy_result_free(r);
 	gcmsg_policy_free(p);
 }
@@ -1037,6 +1137,8 @@ int main(void)
 		cmocka_unit_test(detectors_default_and_switched),
 		cmocka_unit_test(messages_never_hold_the_match),
 		cmocka_unit_test(blocked_patterns),
+		cmocka_unit_test(empty_matches_do_not_hide_matches),
+		cmocka_unit_test(allow_entry_matching_empty_still_exempts),
 		cmocka_unit_test(catastrophic_pattern_jit),
 		cmocka_unit_test(catastrophic_pattern_interpreter),
 		cmocka_unit_test(pattern_limits_configurable),

@@ -199,6 +199,16 @@ static void pattern_errors(void **state)
 	expect_error("format = 1\n[patterns.e]\nregex = ''\n", "line 3: [patterns.e]: 'regex' must not be empty");
 	expect_error("format = 1\n[patterns.e]\nregex = 1\n", "'regex' must be a string");
 	expect_error("format = 1\n[patterns.star]\nregex = 'a*'\n", "line 3: [patterns.star]: the regex matches the empty string");
+	/* patterns whose matches are all empty somewhere (not on an empty subject): their minimum length is 0 */
+	expect_error("format = 1\n[patterns.la]\nregex = '(?i)(?=.*internal use only)'\n",
+	             "p.toml: line 3: [patterns.la]: the regex matches the empty string");
+	expect_error("format = 1\n[patterns.wb]\nregex = '\\b|secretword'\n",
+	             "p.toml: line 3: [patterns.wb]: the regex matches the empty string");
+	expect_error("format = 1\n[patterns.lb]\n\nregex = '(?<=secret)'\n", "line 4: [patterns.lb]: the regex matches the empty string");
+	expect_error("format = 1\n[patterns.end]\nregex = 'x?$'\n", "line 3: [patterns.end]: the regex matches the empty string");
+	/* lookarounds and anchors around something to match are fine */
+	gcmsg_policy_free(load_ok("format = 1\n[patterns.a]\nregex = '(?i)(?=.*internal)internal use only'\n"
+	                          "[patterns.b]\nregex = '\\bsecretword\\b'\n[patterns.c]\nregex = '(?<=id:)\\d+'\n"));
 	expect_error("format = 1\n[patterns.limit]\nregex = 'a'\n", "line 2: [patterns.limit]: 'limit' is reserved");
 	expect_error("format = 1\n[patterns.error]\nregex = 'a'\n", "'error' is reserved");
 	expect_error("format = 1\n[patterns.\"a b\"]\nregex = 'a'\n", "a pattern id is 1 to 64 letters");
