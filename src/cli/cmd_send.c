@@ -428,10 +428,8 @@ int cmd_send(int argc, char **argv, cli_ctx *ctx)
 		goto out;
 	first = p.res ? p.res : p.att[0].sent;
 	if (ctx->json) {
-		json_t *doc = NULL;
-		rc = CLI_EXIT_OK;
-		/* print_json steals nothing: build the document, then add the attachments */
-		doc = build_json(p.route, first, p.loaded.response, p.rd);
+		/* the first message's document, with every attachment added */
+		json_t *doc = build_json(p.route, first, p.loaded.response, p.rd);
 		if (doc && p.natt)
 			json_object_set_new(doc, "attachments", attachments_json(&p));
 		rc = cli_print_json(doc);
