@@ -36,6 +36,7 @@ int cmd_inspect(int argc, char **argv, cli_ctx *ctx);
 int cmd_send(int argc, char **argv, cli_ctx *ctx);
 int cmd_responses(int argc, char **argv, cli_ctx *ctx);
 int cmd_validate(int argc, char **argv, cli_ctx *ctx);
+int cmd_whoami(int argc, char **argv, cli_ctx *ctx);
 
 /* output.c */
 int cli_exit_code(int gcmsg_code);

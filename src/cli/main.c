@@ -11,6 +11,7 @@ static const cli_cmd commands[] = {
 	{ "send", cmd_send, "send a text or a canned response into a conversation along its route" },
 	{ "responses", cmd_responses, "list, search, show, render and sync canned responses" },
 	{ "validate", cmd_validate, "check a text or a canned response against the content policy" },
+	{ "whoami", cmd_whoami, "show who the configured credentials are, and what they may do" },
 };
 
 static void usage(FILE *f)
@@ -168,7 +169,7 @@ static int run(int argc, char **argv, char **secret_out, char **token_out)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("no command given (commands: inspect, send, responses, validate)");
+		return cli_usage_error("no command given (commands: inspect, send, responses, validate, whoami)");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {
 			int sub_argc = argc - optind;
@@ -186,7 +187,7 @@ static int run(int argc, char **argv, char **secret_out, char **token_out)
 			return rc;
 		}
 	}
-	return cli_usage_error("unknown command '%s' (commands: inspect, send, responses, validate)", argv[optind]);
+	return cli_usage_error("unknown command '%s' (commands: inspect, send, responses, validate, whoami)", argv[optind]);
 }
 
 int main(int argc, char **argv)

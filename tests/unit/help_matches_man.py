@@ -32,7 +32,8 @@ cases = [
     (["inspect"], section(".SS inspect", ".SS send")),
     (["send"], section(".SS send", ".SS validate")),
     (["validate"], section(".SS validate", ".SS responses")),
-    (["responses"], section(".SS responses", ".SH PLACEHOLDERS")),
+    (["responses"], section(".SS responses", ".SS whoami")),
+    (["whoami"], section(".SS whoami", ".SH PLACEHOLDERS")),
 ]
 for sub, text in cases:
     out = subprocess.run([gcmsg] + sub + ["--help"], capture_output=True, text=True)
