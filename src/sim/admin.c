@@ -160,8 +160,9 @@ static int clock_advance(sim_ctx *c) {
 }
 
 static int install_fault(sim_ctx *c) {
-  if (admin_body(c, 1) || sim_fault_install(c, c->body)) return -1;
-  return ok(c, 201, json_pack("{s:b, s:o}", "installed", 1, "faults", sim_faults_json(c->st)));
+  const char *id;
+  if (admin_body(c, 1) || sim_fault_install(c, c->body, &id)) return -1;
+  return ok(c, 201, json_pack("{s:b, s:s, s:o}", "installed", 1, "id", id, "faults", sim_faults_json(c->st)));
 }
 
 static int clear_faults(sim_ctx *c) {

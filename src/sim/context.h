@@ -42,6 +42,20 @@ typedef struct sim_ctx {
   long retry_after;    /* Retry-After seconds, -1 for none */
   int rl_set;
   long rl_count, rl_allowed, rl_reset;
+  /* The fault that fired on this request (faults.c), copied: the fault may be gone by the end. */
+  struct {
+    int fired;
+    char id[SIM_FAULT_ID_MAX + 1];
+    sim_fault_kind kind;
+    long latency_ms;
+    int drop;           /* answer nothing: the connection is dropped */
+    int pending;        /* commit-then-fail: handled normally, then the answer is replaced */
+    int then_reset;
+    int status;
+    char *code, *message; /* owned */
+    long retry_after;
+    int handled_status; /* commit-then-fail: what the handler answered */
+  } fault;
 } sim_ctx;
 
 #endif

@@ -239,7 +239,7 @@ int main(int argc, char **argv) {
   struct MHD_OptionItem ops[6];
   size_t n = 0;
   ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL};
-  ops[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL};
+  ops[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)sim_uri_logger, NULL};
   ops[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
   unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
   if (cert) {
@@ -273,6 +273,7 @@ int main(int argc, char **argv) {
     }
     if (!o.quiet) fprintf(stderr, "gcsim: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   }
+  sim_state_stop(&st); /* wakes requests waiting out a latency fault */
   ulfius_stop_framework(&instance);
   ulfius_clean_instance(&instance);
   sim_state_free(&st);

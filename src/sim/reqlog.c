@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "faults.h"
+
 void sim_redact_authorization(const char *value, char *buf, size_t len) {
   size_t scheme = 0;
   while (value[scheme] && value[scheme] != ' ' && scheme < 16) scheme++;
@@ -42,6 +44,12 @@ void sim_reqlog_record(sim_ctx *c, json_t *headers) {
                             : c->raw_resp    ? json_null()
                                              : loggable_response(c->resp), "correlationId", c->corr);
   if (entry == NULL) return;
+  if (c->fault.drop) { /* the client got no answer at all */
+    json_object_set_new(entry, "status", json_null());
+    json_object_set_new(entry, "responseBody", json_null());
+  }
+  json_t *fault = sim_fault_log_json(c);
+  if (fault) json_object_set_new(entry, "fault", fault);
   if (st->request_log) {
     char *line = json_dumps(entry, JSON_COMPACT | JSON_ENSURE_ASCII);
     if (line) {

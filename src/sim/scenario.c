@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "faults.h"
 #include "media.h"
 #include "models.h"
 
@@ -420,7 +421,7 @@ error:
 }
 
 static const char *const TOP_KEYS[] = {"description", "org",       "limits",    "clients", "users",
-                                       "queues",      "libraries", "responses", "conversations", NULL};
+                                       "queues",      "libraries", "responses", "conversations", "faults", NULL};
 static const char *const ORG_KEYS[] = {"id", "name", NULL};
 static const char *const LIMIT_KEYS[] = {"requestsPerMinutePerToken", "mediaMaxBytes", "mediaTypes",
                                          "mediaProcessingPolls", NULL};
@@ -856,6 +857,57 @@ const char *sim_response_body_text(const json_t *response) {
   return NULL;
 }
 
+/* faults: each checked as the admin API checks POST /sim/v1/faults; ids filled in (s1, s2, ... by
+ * position) and unique. */
+static json_t *normalize_faults(const json_t *in, sim_verr *err) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *f;
+  if (out == NULL) {
+    fail(err, "$.faults", "out of memory");
+    return NULL;
+  }
+  if (json_array_size(in) > SIM_MAX_FAULTS) {
+    fail(err, "$.faults", "at most %d faults", SIM_MAX_FAULTS);
+    json_decref(out);
+    return NULL;
+  }
+  json_array_foreach((json_t *)in, i, f) {
+    char p[64], fp[128], msg[512];
+    const char *field;
+    indexpath(p, sizeof p, "$.faults", i);
+    if (sim_fault_check(f, &field, msg, sizeof msg) != 0) {
+      if (field) subpath(fp, sizeof fp, p, field);
+      fail(err, field ? fp : p, "%s", msg);
+      json_decref(out);
+      return NULL;
+    }
+    json_t *copy = json_deep_copy(f);
+    if (copy && json_object_get(copy, "id") == NULL) {
+      char id[32];
+      snprintf(id, sizeof id, "s%zu", i + 1);
+      json_object_set_new(copy, "id", json_string(id));
+    }
+    size_t j;
+    json_t *prev;
+    json_array_foreach(out, j, prev) {
+      if (copy && strcmp(sim_jstr(prev, "id"), sim_jstr(copy, "id")) == 0) {
+        subpath(fp, sizeof fp, p, "id");
+        fail(err, fp, "fault id '%s' is used twice", sim_jstr(copy, "id"));
+        json_decref(copy);
+        json_decref(out);
+        return NULL;
+      }
+    }
+    if (copy == NULL || json_array_append_new(out, copy)) {
+      fail(err, p, "out of memory");
+      json_decref(out);
+      return NULL;
+    }
+  }
+  return out;
+}
+
 json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
   const char *org_id, *org_name, *desc;
   long long rpm = 300, media_max = SIM_MEDIA_DEFAULT_MAX_BYTES, media_polls = SIM_MEDIA_DEFAULT_POLLS;
@@ -897,6 +949,8 @@ json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
   if (responses == NULL && err->message[0]) return NULL;
   const json_t *convs = array_member(doc, "conversations", err);
   if (convs == NULL && err->message[0]) return NULL;
+  const json_t *faults_in = array_member(doc, "faults", err);
+  if (faults_in == NULL && err->message[0]) return NULL;
 
   json_t *out = json_pack("{s:{s:s, s:s}, s:{s:I, s:I, s:o, s:I}, s:[], s:[], s:[], s:[], s:[], s:[]}", "org", "id",
                           org_id ? org_id : "00000000-0000-4000-8000-00000000000a", "name",
@@ -924,6 +978,13 @@ json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
     snprintf(path, sizeof path, "$.conversations[%zu]", i);
     json_t *norm = sim_conversation_normalize(c, path, out, rng, 0, err);
     if (norm == NULL || json_array_append_new(json_object_get(out, "conversations"), norm)) {
+      json_decref(out);
+      return NULL;
+    }
+  }
+  if (faults_in) {
+    json_t *faults = normalize_faults(faults_in, err);
+    if (faults == NULL || json_object_set_new(out, "faults", faults)) {
       json_decref(out);
       return NULL;
     }

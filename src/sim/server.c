@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "admin.h"
 #include "auth.h"
@@ -62,7 +63,7 @@ static void api(sim_ctx *c) {
   const sim_route *r = find_route(c, &path_known);
   if (r) c->operation = r->operation;
   if (sim_fault_apply(c)) {
-    sim_rate_unauthenticated(c);
+    if (!c->fault.drop) sim_rate_unauthenticated(c);
     return;
   }
   if (r == NULL) {
@@ -104,6 +105,29 @@ static void handle(sim_ctx *c) {
     return;
   }
   sim_error(c, 404, "not.found", "No resource %s %s.", c->method, c->path);
+}
+
+/* The connection being served by this thread. MHD runs every connection in its own thread
+ * (MHD_USE_THREAD_PER_CONNECTION, see main.c) and calls the URI logger in that thread before the
+ * request's callback, so a thread-local variable is enough to find the connection again. */
+static __thread struct MHD_Connection *current_connection;
+
+void *sim_uri_logger(void *cls, const char *uri, struct MHD_Connection *con) {
+  current_connection = con;
+  return ulfius_uri_logger(cls, uri);
+}
+
+/* A reset fault: neither ulfius nor MHD lets a callback abort a connection, so shut its socket
+ * down under them, with SO_LINGER 0 so the close MHD then does sends a TCP RST. The client gets no
+ * byte of an answer: it reads EOF ("empty reply from server") or ECONNRESET. MHD's own attempt to
+ * send the answer fails, and it closes the connection and cleans up as after any client loss. */
+static void drop_connection(void) {
+  const union MHD_ConnectionInfo *ci =
+      current_connection ? MHD_get_connection_info(current_connection, MHD_CONNECTION_INFO_CONNECTION_FD) : NULL;
+  if (ci == NULL) return;
+  struct linger lg = {1, 0};
+  setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  shutdown(ci->connect_fd, SHUT_RDWR);
 }
 
 static json_t *logged_headers(const struct _u_request *req) {
@@ -174,7 +198,17 @@ int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *us
     sim_error(&c, 413, "request.entity.too.large", "The request body is larger than %d bytes.", SIM_MAX_BODY);
   else
     handle(&c);
+  sim_fault_after(&c);
 
+  if (c.fault.drop) {
+    drop_connection();
+    ulfius_add_header_to_response(res, "Connection", "close");
+    ulfius_set_empty_body_response(res, 500);
+    if (!st->quiet) fprintf(stderr, "gcsim: %s %s -> connection dropped (%s)\n", c.method, c.path, c.corr);
+    sim_reqlog_record(&c, logged_headers(req));
+    sim_state_unlock(st);
+    goto done;
+  }
   ulfius_add_header_to_response(res, "ININ-Correlation-Id", c.corr);
   if (c.rl_set) {
     set_long_header(res, "inin-ratelimit-count", c.rl_count);
@@ -199,8 +233,8 @@ int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *us
     fprintf(stderr, "gcsim: %s %s -> %d (%s)\n", c.method, c.path, c.status, c.corr);
   sim_reqlog_record(&c, logged_headers(req));
   sim_state_unlock(st);
-
   free(text);
+done:
   json_decref(c.body);
   json_decref(c.resp);
   json_decref(c.log_body);
@@ -208,5 +242,6 @@ int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *us
   json_decref(c.log_resp);
   json_decref(c.headers_out);
   for (size_t i = 0; i < c.nsegs; i++) free(c.segs[i]);
+  sim_fault_ctx_free(&c);
   return U_CALLBACK_COMPLETE;
 }

@@ -1,9 +1,12 @@
 #include "state.h"
 
+#include "faults.h"
 #include "media.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void clear_tokens(sim_state *st) {
   for (size_t i = 0; i < st->ntokens; i++) {
@@ -15,43 +18,60 @@ static void clear_tokens(sim_state *st) {
   st->ntokens = 0;
 }
 
-static void clear_faults(sim_state *st) {
-  for (size_t i = 0; i < st->nfaults; i++) {
-    free(st->faults[i].method);
-    free(st->faults[i].path);
-    free(st->faults[i].code);
-    free(st->faults[i].message);
-  }
-  st->nfaults = 0;
-}
-
 int sim_state_init(sim_state *st, json_t *normalized_scenario, uint64_t seed) {
   memset(st, 0, sizeof *st);
   if (pthread_mutex_init(&st->lock, NULL) != 0) return -1;
+  pthread_condattr_t ca;
+  if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+      pthread_cond_init(&st->wake, &ca) != 0)
+    return -1;
+  pthread_condattr_destroy(&ca);
   sim_rng_seed(&st->rng, seed);
+  st->seed = seed;
   st->transcripts = json_object();
   st->requests = json_array();
   if (st->transcripts == NULL || st->requests == NULL) return -1;
   st->initial = json_deep_copy(normalized_scenario);
   st->org = json_deep_copy(normalized_scenario);
   if (st->initial == NULL || st->org == NULL) return -1;
-  return 0;
+  return sim_faults_load(st, json_object_get(st->initial, "faults"));
 }
 
 void sim_state_free(sim_state *st) {
   clear_tokens(st);
-  clear_faults(st);
+  sim_faults_clear(st);
   sim_media_clear(st);
   json_decref(st->initial);
   json_decref(st->org);
   json_decref(st->transcripts);
   json_decref(st->requests);
   if (st->request_log) fclose(st->request_log);
+  pthread_cond_destroy(&st->wake);
   pthread_mutex_destroy(&st->lock);
 }
 
 void sim_state_lock(sim_state *st) { pthread_mutex_lock(&st->lock); }
 void sim_state_unlock(sim_state *st) { pthread_mutex_unlock(&st->lock); }
+
+void sim_state_wait_ms(sim_state *st, long ms) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += ms / 1000;
+  deadline.tv_nsec += (ms % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  while (!st->stopping)
+    if (pthread_cond_timedwait(&st->wake, &st->lock, &deadline) == ETIMEDOUT) break;
+}
+
+void sim_state_stop(sim_state *st) {
+  pthread_mutex_lock(&st->lock);
+  st->stopping = 1;
+  pthread_cond_broadcast(&st->wake);
+  pthread_mutex_unlock(&st->lock);
+}
 
 void sim_state_load(sim_state *st, json_t *normalized_scenario) {
   json_t *org = json_deep_copy(normalized_scenario);
@@ -66,6 +86,7 @@ void sim_state_load(sim_state *st, json_t *normalized_scenario) {
   json_object_clear(st->transcripts);
   clear_tokens(st);
   sim_media_clear(st);
+  if (json_object_get(st->initial, "faults")) sim_faults_load(st, json_object_get(st->initial, "faults"));
 }
 
 void sim_state_reset(sim_state *st) {
@@ -78,7 +99,8 @@ void sim_state_reset(sim_state *st) {
   json_array_clear(st->requests);
   st->request_seq = 0;
   clear_tokens(st);
-  clear_faults(st);
+  st->fault_counter = 0;
+  sim_faults_load(st, json_object_get(st->initial, "faults"));
   sim_media_clear(st);
   st->clock_offset_ms = 0;
 }
@@ -139,6 +161,10 @@ int sim_transcript_append(sim_state *st, const char *conv_id, json_t *entry) {
     return -1;
   }
   while (json_array_size(t) >= SIM_MAX_TRANSCRIPT) json_array_remove(t, 0);
+  if (st->mark_committed && json_is_object(entry)) {
+    json_object_set_new(entry, "committedThenFailed", json_true());
+    if (st->mark_fault_id) json_object_set_new(entry, "faultId", json_string(st->mark_fault_id));
+  }
   return json_array_append_new(t, entry);
 }
 

@@ -31,13 +31,26 @@ typedef struct sim_token {
   long window_count;
 } sim_token;
 
+typedef enum { SIM_FAULT_STATUS, SIM_FAULT_LATENCY, SIM_FAULT_RESET, SIM_FAULT_COMMIT_THEN_FAIL } sim_fault_kind;
+
+#define SIM_FAULT_ID_MAX 64
+
+/* An injected fault (faults.c; docs/gcsim-scenarios.md "Faults"). */
 typedef struct sim_fault {
+  char id[SIM_FAULT_ID_MAX + 1];
   char *method; /* NULL = any */
   char *path;   /* segments, '*' matches one */
-  int status;
+  sim_fault_kind kind;
+  int status;   /* status and commit-then-fail (0 with then_reset) */
   char *code, *message;
-  long times; /* remaining; -1 = forever */
   long retry_after; /* -1 = no header */
+  long latency_ms;  /* latency */
+  int then_reset;   /* commit-then-fail: drop the connection instead of answering */
+  long times;       /* firings left; -1 = until cleared */
+  double probability; /* < 0: not used */
+  long every_nth;     /* 0: not used */
+  long long seen, fired; /* requests considered, firings */
+  sim_rng rng;        /* its own stream, seeded from --seed and the id */
 } sim_fault;
 
 struct sim_media; /* media.h */
@@ -59,6 +72,12 @@ typedef struct sim_state {
   size_t nmedia;
   size_t media_reserved; /* sum of the declared sizes of the media held */
   sim_rng rng;
+  uint64_t seed;     /* --seed (or the time-based one): faults draw from it */
+  long long fault_counter; /* for generated fault ids f1, f2, ... */
+  pthread_cond_t wake; /* latency faults wait on it (CLOCK_MONOTONIC); broadcast at stop */
+  int stopping;
+  int mark_committed; /* a commit-then-fail request is being handled: mark its transcript entries */
+  const char *mark_fault_id;
   char base_url[128];
   int quiet;
 } sim_state;
@@ -69,10 +88,17 @@ void sim_state_lock(sim_state *st);
 void sim_state_unlock(sim_state *st);
 
 /* Replaces the org with a normalized scenario (takes a reference); clears tokens, transcripts,
- * media. */
+ * media; a scenario with a "faults" key replaces the installed faults with its own. */
 void sim_state_load(sim_state *st, json_t *normalized_scenario);
-/* Back to the initial scenario; clears tokens, transcripts, media, request log, faults. */
+/* Back to the initial scenario; clears tokens, transcripts, media, request log, and puts the
+ * faults back to the scenario's (none when it has none). */
 void sim_state_reset(sim_state *st);
+
+/* Waits up to ms milliseconds with the lock released (other requests go on); returns early when
+ * gcsim stops. The caller holds the lock, and holds it again on return. */
+void sim_state_wait_ms(sim_state *st, long ms);
+/* Wakes every waiter for good (SIGTERM/SIGINT): takes the lock itself. */
+void sim_state_stop(sim_state *st);
 
 int64_t sim_now_ms(const sim_state *st);
 void sim_now_iso(const sim_state *st, char *buf, size_t len);
