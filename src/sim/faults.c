@@ -139,7 +139,7 @@ static int parse(const json_t *spec, sim_fault *f, const char **field, char *msg
   if (path == NULL) return bad(field, "path", msg, len, "required key 'path' is missing");
   if (path[0] != '/') return bad(field, "path", msg, len, "'path' must start with '/'");
   if (strncmp(path, "/sim/", 5) == 0 || strcmp(path, "/sim") == 0)
-    return bad(field, "path", msg, len, "the admin API (/sim/...) cannot be faulted");
+    return bad(field, "path", msg, len, "'path': the admin API (/sim/...) cannot be faulted");
   f->kind = SIM_FAULT_STATUS;
   if (kind) {
     int k = -1;

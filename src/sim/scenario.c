@@ -937,21 +937,16 @@ json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
     return NULL;
   }
   json_decref(empty);
-  const json_t *clients = array_member(doc, "clients", err);
-  if (clients == NULL && err->message[0]) return NULL;
-  const json_t *users = array_member(doc, "users", err);
-  if (users == NULL && err->message[0]) return NULL;
-  const json_t *queues = array_member(doc, "queues", err);
-  if (queues == NULL && err->message[0]) return NULL;
-  const json_t *libraries = array_member(doc, "libraries", err);
-  if (libraries == NULL && err->message[0]) return NULL;
-  const json_t *responses = array_member(doc, "responses", err);
-  if (responses == NULL && err->message[0]) return NULL;
-  const json_t *convs = array_member(doc, "conversations", err);
-  if (convs == NULL && err->message[0]) return NULL;
-  const json_t *faults_in = array_member(doc, "faults", err);
-  if (faults_in == NULL && err->message[0]) return NULL;
-
+  /* an array member, or NULL when absent; an error stops (types is not handed over yet) */
+  const json_t *clients, *users, *queues, *libraries, *responses, *convs, *faults_in;
+#define MEMBER(var, key) (((var) = array_member(doc, key, err)) == NULL && err->message[0])
+  if (MEMBER(clients, "clients") || MEMBER(users, "users") || MEMBER(queues, "queues") ||
+      MEMBER(libraries, "libraries") || MEMBER(responses, "responses") || MEMBER(convs, "conversations") ||
+      MEMBER(faults_in, "faults")) {
+    json_decref(types);
+    return NULL;
+  }
+#undef MEMBER
   json_t *out = json_pack("{s:{s:s, s:s}, s:{s:I, s:I, s:o, s:I}, s:[], s:[], s:[], s:[], s:[], s:[]}", "org", "id",
                           org_id ? org_id : "00000000-0000-4000-8000-00000000000a", "name",
                           org_name ? org_name : "gcsim org", "limits", "requestsPerMinutePerToken", (json_int_t)rpm,

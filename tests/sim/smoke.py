@@ -3,7 +3,10 @@
 OAuth, token checks, the conversation GETs, every send route, refusals, the media upload flow
 (uploads, the presigned PUT, status polling, sending mediaIds, every refusal), length limits in
 UTF-16 code units, the admin API, clock, rate limiting, faults and the request log's redaction;
-then stop it with SIGTERM.
+then stop it with SIGTERM. Faults get their own part (fault_injection): every kind (status with
+and without Retry-After, latency, reset, commit-then-fail answering a 5xx or dropping the
+connection), every-Nth and seeded-probability firing (two gcsim runs with the same --seed fire on
+the same requests), faults seeded by a scenario, and the admin API's validation.
 
 Usage: smoke.py PATH/TO/gcsim PATH/TO/scenarios/demo.json
 Standard library only. Exit 0 on success, 1 on the first failure (with the reason).
@@ -15,9 +18,12 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -55,13 +61,13 @@ class Answer:
 
 
 class Sim:
-    def __init__(self, gcsim, scenario, workdir, extra=()):
+    def __init__(self, gcsim, scenario, workdir, extra=(), seed=7):
         self.port_file = os.path.join(workdir, "port")
         self.log_file = os.path.join(workdir, "requests.jsonl")
         self.stderr = open(os.path.join(workdir, "stderr"), "w+")
         self.proc = subprocess.Popen(
             [gcsim, "--listen", "127.0.0.1:0", "--scenario", scenario, "--port-file", self.port_file,
-             "--request-log", self.log_file, "--seed", "7", *extra],
+             "--request-log", self.log_file, "--seed", str(seed), *extra],
             stdout=subprocess.PIPE, stderr=self.stderr, text=True)
         port = wait_for_port(self.proc, self.port_file, START_TIMEOUT)
         if port is None and self.proc.poll() is not None:
@@ -1141,6 +1147,275 @@ def run(sim, scenario_doc):
     t = sim.token("demo-service", "demo-service-secret").json["access_token"]
     check(sim.call("GET", "/api/v2/tokens/me", token=t).header("inin-ratelimit-allowed") == "300", "demo limit back")
 
+# ---- Faults -------------------------------------------------------------------------------------
+
+SEND_PATTERN = "/api/v2/conversations/messages/*/communications/*/messages"
+
+
+def raw_exchange(sim, method, path, body=None, token=None):
+    """One request on a fresh socket; returns (every byte received until EOF, the error that ended
+    the read or None). A dropped connection gives b"" with EOF or ConnectionResetError."""
+    port = int(sim.base.rsplit(":", 1)[1])
+    data = b"" if body is None else json.dumps(body).encode()
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {len(data)}\r\n"
+    if body is not None:
+        head += "Content-Type: application/json\r\n"
+    if token:
+        head += f"Authorization: Bearer {token}\r\n"
+    got, err = b"", None
+    with socket.create_connection(("127.0.0.1", port), timeout=HTTP_TIMEOUT) as s:
+        s.sendall(head.encode() + b"\r\n" + data)
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except ConnectionResetError as e:
+            err = e
+    return got, err
+
+
+def install(sim, spec, what):
+    a = sim.call("POST", "/sim/v1/faults", spec)
+    check(a.status == 201 and a.json["installed"] is True, f"install fault: {what}", a.json)
+    return a.json["id"]
+
+
+def log_entries(sim):
+    return sim.call("GET", "/sim/v1/requests").json["entries"]
+
+
+def fault_validation(sim):
+    p = "/api/v2/tokens/me"
+    cases = [
+        ({"path": p, "status": 503, "kindd": "x"}, "kindd"),
+        ({"path": p, "kind": "explode"}, "kind"),
+        ({"path": p, "kind": "status"}, "status"),
+        ({"path": p, "status": 399}, "status"),
+        ({"path": p, "status": 503, "probability": 1.5}, "probability"),
+        ({"path": p, "status": 503, "probability": "0.5"}, "probability"),
+        ({"path": p, "status": 503, "everyNth": 0}, "everyNth"),
+        ({"path": p, "status": 503, "everyNth": 2, "probability": 0.5}, "everyNth"),
+        ({"path": p, "status": 503, "times": -1}, "times"),
+        ({"path": p, "status": 503, "retryAfter": 1.5}, "retryAfter"),
+        ({"path": p, "status": 503, "latencyMs": 10}, "latencyMs"),
+        ({"path": p, "status": 503, "then": "reset"}, "then"),
+        ({"path": p, "status": 503, "method": "get"}, "method"),
+        ({"path": p, "status": 503, "id": "has space"}, "id"),
+        ({"path": p, "kind": "latency"}, "latencyMs"),
+        ({"path": p, "kind": "latency", "latencyMs": 60001}, "latencyMs"),
+        ({"path": p, "kind": "latency", "latencyMs": 10, "status": 500}, "status"),
+        ({"path": p, "kind": "reset", "code": "x"}, "code"),
+        ({"path": p, "kind": "commit-then-fail", "status": 409}, "status"),
+        ({"path": p, "kind": "commit-then-fail", "then": "explode"}, "then"),
+        ({"path": p, "kind": "commit-then-fail", "then": "reset", "status": 503}, "status"),
+        ({"status": 503}, "path"),
+        ({"path": "/sim/v1/health", "status": 503}, "path"),
+        ({"path": "api/v2/tokens/me", "status": 503}, "path"),
+    ]
+    for spec, field in cases:
+        a = sim.call("POST", "/sim/v1/faults", spec)
+        check(a.status == 400 and a.json["path"] == "$." + field and f"'{field}'" in a.json["error"],
+              f"fault validation names {field}", {"spec": spec, "answer": a.json})
+    install(sim, {"id": "dup", "path": p, "status": 503}, "with an id")
+    a = sim.call("POST", "/sim/v1/faults", {"id": "dup", "path": p, "status": 500})
+    check(a.status == 400 and a.json["path"] == "$.id", "a fault id is unique", a.json)
+    check(sim.call("GET", "/sim/v1/faults").json["faults"][0]["id"] == "dup", "GET faults shows the id")
+    check(sim.call("DELETE", "/sim/v1/faults").json == {"cleared": 1}, "only the valid fault was installed")
+
+
+def fault_kinds(sim):
+    service = sim.token("demo-service", "demo-service-secret").json["access_token"]
+    alice = sim.user_token(ALICE)
+    me = "/api/v2/tokens/me"
+
+    # status: 429 always carries Retry-After (3 by default, as Genesys); a 503 only when asked
+    fid = install(sim, {"method": "GET", "path": me, "status": 429}, "429")
+    a = sim.call("GET", me, token=service)
+    expect_error(a, 429, "too.many.requests", "injected 429")
+    check(a.header("Retry-After") == "3", "an injected 429 has Retry-After 3 by default", dict(a.headers))
+    install(sim, {"method": "GET", "path": me, "status": 503}, "503 without Retry-After")
+    a = sim.call("GET", me, token=service)
+    expect_error(a, 503, "service.unavailable", "injected 503")
+    check(a.header("Retry-After") is None, "no Retry-After unless asked", dict(a.headers))
+    log = [e for e in log_entries(sim) if e["path"] == me][-2:]
+    check(log[0]["fault"] == {"id": fid, "kind": "status"} and log[0]["status"] == 429 and
+          log[1]["fault"]["kind"] == "status" and log[1]["status"] == 503, "the log names the status faults", log)
+
+    # every Nth, limited by times: fires on the 3rd and 6th matching request, then is gone
+    install(sim, {"id": "nth", "method": "GET", "path": me, "status": 500, "everyNth": 3, "times": 2}, "everyNth")
+    statuses = [sim.call("GET", me, token=service).status for _ in range(9)]
+    check(statuses == [200, 200, 500, 200, 200, 500, 200, 200, 200], "everyNth 3, times 2", statuses)
+    check(sim.call("GET", "/sim/v1/faults").json["faults"] == [], "a used-up fault is removed")
+    fired = [e.get("fault", {}).get("id") for e in log_entries(sim) if e["path"] == me][-9:]
+    check(fired == [None, None, "nth", None, None, "nth", None, None, None], "the log shows every firing", fired)
+
+    # the same fault id, installed again with the same seed, fires on the same requests
+    def draw():
+        install(sim, {"id": "p", "method": "GET", "path": me, "status": 503, "probability": 0.3}, "probability")
+        seq = [sim.call("GET", me, token=service).status for _ in range(30)]
+        f = sim.call("GET", "/sim/v1/faults").json["faults"][0]
+        check(f["seen"] == 30 and f["fired"] == seq.count(503) and f["probability"] == 0.3, "counters", f)
+        sim.call("DELETE", "/sim/v1/faults")
+        return seq
+    first = draw()
+    check(first == draw(), "a fault's draws depend only on --seed and its id", first)
+    check(0 < first.count(503) < 30, "probability 0.3 fires on some requests, not all", first)
+
+    # latency: the request waits, other requests go on meanwhile, then it is served normally
+    install(sim, {"id": "slow", "method": "GET", "path": me, "kind": "latency", "latencyMs": 2000}, "latency")
+    result = {}
+    slow = threading.Thread(target=lambda: result.update(a=sim.call("GET", me, token=service)))
+    started = time.monotonic()
+    slow.start()
+    deadline = started + HTTP_TIMEOUT
+    # the fault is removed when it fires: poll the admin API (which must answer meanwhile)
+    while any(f["id"] == "slow" for f in sim.call("GET", "/sim/v1/faults").json["faults"]):
+        check(time.monotonic() < deadline, "the delayed request reached gcsim")
+        time.sleep(0.005)
+    check(slow.is_alive(), "other requests are answered while a latency fault waits")
+    check(sim.call("GET", "/sim/v1/health").status == 200, "health during a latency fault")
+    slow.join(HTTP_TIMEOUT)
+    elapsed = time.monotonic() - started
+    check(not slow.is_alive() and result["a"].status == 200, "served normally after the delay", result)
+    check(elapsed >= 1.8, "the delay was about latencyMs", elapsed)
+    e = [e for e in log_entries(sim) if e["path"] == me][-1]
+    check(e["fault"] == {"id": "slow", "kind": "latency", "latencyMs": 2000} and e["status"] == 200,
+          "the log names the latency fault", e)
+
+    # reset: no byte of an answer, logged with status null
+    got, _ = raw_exchange(sim, "GET", me, token=service)
+    check(got.startswith(b"HTTP/1.1 200"), "raw request without a fault is answered", got[:100])
+    install(sim, {"id": "drop", "method": "GET", "path": me, "kind": "reset"}, "reset")
+    got, err = raw_exchange(sim, "GET", me, token=service)
+    check(got == b"", "reset: the client gets no answer (EOF or ECONNRESET)", {"got": got[:200].decode("latin-1"),
+                                                                             "err": str(err)})
+    e = [e for e in log_entries(sim) if e["path"] == me][-1]
+    check(e["fault"] == {"id": "drop", "kind": "reset"} and e["status"] is None and e["responseBody"] is None,
+          "the log shows the dropped request", e)
+    check(sim.call("GET", me, token=service).status == 200, "gcsim serves on after a reset")
+
+    # commit-then-fail: the message IS recorded, the client gets a 503
+    send = f"/api/v2/conversations/messages/{C(1)}/communications/{COMM(1, 3)}/messages"
+    before = len(sim.transcript(C(1)))
+    install(sim, {"id": "ctf", "method": "POST", "path": SEND_PATTERN, "kind": "commit-then-fail"}, "ctf")
+    a = sim.call("POST", send, {"textBody": "Committed, then 503"}, token=alice)
+    expect_error(a, 503, "service.unavailable", "commit-then-fail answer")
+    new = sim.transcript(C(1))[before:]
+    check(len(new) == 1 and new[0]["text"] == "Committed, then 503" and new[0]["committedThenFailed"] is True and
+          new[0]["faultId"] == "ctf", "commit-then-fail: the message is in the transcript, marked", new)
+    e = [e for e in log_entries(sim) if e["path"] == send][-1]
+    check(e["status"] == 503 and e["responseBody"]["code"] == "service.unavailable" and
+          e["fault"] == {"id": "ctf", "kind": "commit-then-fail", "then": "status", "handledStatus": 200},
+          "the log shows what the client saw and what was handled", e)
+    # ... with its own status and Retry-After
+    install(sim, {"id": "ctf500", "method": "POST", "path": SEND_PATTERN, "kind": "commit-then-fail", "status": 502,
+                  "code": "bad.gateway", "retryAfter": 5}, "ctf 502")
+    a = sim.call("POST", send, {"textBody": "Committed, then 502"}, token=alice)
+    expect_error(a, 502, "bad.gateway", "commit-then-fail 502")
+    check(a.header("Retry-After") == "5", "commit-then-fail Retry-After", dict(a.headers))
+    # ... or a dropped connection
+    install(sim, {"id": "ctf-drop", "method": "POST", "path": SEND_PATTERN, "kind": "commit-then-fail",
+                  "then": "reset"}, "ctf then reset")
+    got, err = raw_exchange(sim, "POST", send, {"textBody": "Committed, then dropped"}, token=alice)
+    check(got == b"", "commit-then-fail then reset: no answer", {"got": got[:200].decode("latin-1"), "err": str(err)})
+    new = sim.transcript(C(1))[before:]
+    check([(n["text"], n["faultId"]) for n in new] ==
+          [("Committed, then 503", "ctf"), ("Committed, then 502", "ctf500"), ("Committed, then dropped", "ctf-drop")],
+          "every commit-then-fail send is recorded once", new)
+    e = [e for e in log_entries(sim) if e["path"] == send][-1]
+    check(e["status"] is None and e["fault"]["then"] == "reset" and e["fault"]["handledStatus"] == 200,
+          "the log shows the dropped commit", e)
+    a = sim.call("POST", send, {"textBody": "No fault"}, token=alice)
+    check(a.status == 200 and "committedThenFailed" not in sim.transcript(C(1))[-1], "later sends are not marked",
+          sim.transcript(C(1))[-1])
+    # a refused request under commit-then-fail: nothing recorded, the client still gets the 503
+    install(sim, {"id": "ctf-refused", "method": "POST", "path": SEND_PATTERN, "kind": "commit-then-fail"}, "ctf 400")
+    n = len(sim.transcript(C(1)))
+    expect_error(sim.call("POST", send, {"textBody": ""}, token=alice), 503, "service.unavailable", "ctf on a 400")
+    check(len(sim.transcript(C(1))) == n, "a refused request records nothing")
+    e = [e for e in log_entries(sim) if e["path"] == send][-1]
+    check(e["fault"]["handledStatus"] == 400, "handledStatus shows the refusal", e)
+    check(sim.call("GET", "/sim/v1/faults").json["faults"] == [], "every fault used up")
+
+
+def fired_sequence(gcsim, scenario, workdir, seed):
+    """A fresh gcsim with --seed: which of 40 matching requests a probability fault fires on."""
+    os.makedirs(workdir)
+    sim = Sim(gcsim, scenario, workdir, seed=seed)
+    try:
+        t = sim.token("demo-service", "demo-service-secret").json["access_token"]
+        install(sim, {"id": "chaos", "path": "/api/v2/tokens/me", "status": 503, "probability": 0.25}, "seeded")
+        statuses = [sim.call("GET", "/api/v2/tokens/me", token=t).status for _ in range(40)]
+        logged = [e.get("fault", {}).get("id") == "chaos" for e in log_entries(sim) if e["path"] == "/api/v2/tokens/me"]
+        check(logged == [s == 503 for s in statuses], "the log shows each firing", logged)
+    finally:
+        code = sim.stop()
+    check(code == 0, "gcsim exits 0 on SIGTERM", code)
+    return statuses
+
+
+def seeded_runs(gcsim, scenario, workdir):
+    a = fired_sequence(gcsim, scenario, os.path.join(workdir, "seed-a"), 11)
+    b = fired_sequence(gcsim, scenario, os.path.join(workdir, "seed-b"), 11)
+    c = fired_sequence(gcsim, scenario, os.path.join(workdir, "seed-c"), 12)
+    check(a == b, "same --seed, same requests: the same faults", {"a": a, "b": b})
+    check(0 < a.count(503) < 40, "probability 0.25 fires on some requests", a)
+    check(a != c, "another seed draws differently", {"a": a, "c": c})
+
+
+def scenario_faults(gcsim, scenario_doc, workdir):
+    d = os.path.join(workdir, "scenario-faults")
+    os.makedirs(d)
+    doc = json.loads(json.dumps(scenario_doc))
+    doc["faults"] = [{"method": "GET", "path": "/api/v2/tokens/me", "status": 503, "everyNth": 2},
+                     {"id": "drop-token", "path": "/oauth/token", "kind": "reset"}]
+    path = os.path.join(d, "faults.json")
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    sim = Sim(gcsim, path, d)
+    try:
+        faults = sim.call("GET", "/sim/v1/faults").json["faults"]
+        check([(f["id"], f["kind"], f["times"]) for f in faults] == [("s1", "status", 0), ("drop-token", "reset", 1)],
+              "scenario faults installed, ids given or s<N>", faults)
+        got, _ = raw_exchange(sim, "POST", "/oauth/token")
+        check(got == b"", "scenario reset fault on /oauth/token", got[:200])
+        t = sim.token("demo-service", "demo-service-secret").json["access_token"]
+        statuses = [sim.call("GET", "/api/v2/tokens/me", token=t).status for _ in range(4)]
+        check(statuses == [200, 503, 200, 503], "scenario everyNth fault", statuses)
+        check(sim.call("POST", "/sim/v1/reset").status == 200, "reset")
+        faults = sim.call("GET", "/sim/v1/faults").json["faults"]
+        check([(f["id"], f["seen"]) for f in faults] == [("s1", 0), ("drop-token", 0)],
+              "reset puts the scenario's faults back, counters at 0", faults)
+        check(sim.call("POST", "/sim/v1/scenario", scenario_doc).status == 200, "load a scenario without faults")
+        check(len(sim.call("GET", "/sim/v1/faults").json["faults"]) == 2, "a scenario without 'faults' keeps them")
+        bad = json.loads(json.dumps(doc))
+        bad["faults"][1]["kind"] = "latency"
+        a = sim.call("POST", "/sim/v1/scenario", bad)
+        check(a.status == 400 and a.json["path"] == "$.faults[1].latencyMs", "admin scenario: bad fault path", a.json)
+        no_faults = dict(doc, faults=[])
+        check(sim.call("POST", "/sim/v1/scenario", no_faults).status == 200, "load a scenario with faults: []")
+        check(sim.call("GET", "/sim/v1/faults").json["faults"] == [], "'faults': [] clears them")
+    finally:
+        code = sim.stop()
+    check(code == 0, "gcsim exits 0 on SIGTERM", code)
+
+    for faults, where in (([{"path": "/api/v2/x", "status": 503, "kindd": "reset"}], "$.faults[0].kindd"),
+                          ([{"path": "/x", "status": 503}, {"path": "/x", "status": 503, "probability": 2}],
+                           "$.faults[1].probability"),
+                          ([{"id": "a", "path": "/x", "status": 503}, {"id": "a", "path": "/y", "status": 500}],
+                           "$.faults[1].id"),
+                          ({"path": "/x"}, "$.faults")):
+        doc["faults"] = faults
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        p = subprocess.run([gcsim, "--scenario", path], capture_output=True, text=True, timeout=30)
+        lines = p.stderr.strip().splitlines()
+        check(p.returncode == 2 and len(lines) == 1 and f": {where}: " in lines[0],
+              f"bad scenario fault: one line naming {where}", p.stderr)
+
+
 
 def main():
     if len(sys.argv) != 3:
@@ -1155,6 +1430,9 @@ def main():
             bad_scenarios(gcsim, scenario, workdir)
             sim = Sim(gcsim, scenario, workdir)
             run(sim, scenario_doc)
+            check(sim.call("POST", "/sim/v1/reset").status == 200, "reset before the fault tests")
+            fault_validation(sim)
+            fault_kinds(sim)
             code = sim.stop()
             keep = os.environ.get("GCSIM_SMOKE_KEEP_LOG")  # for checking the traffic by hand
             if keep:
@@ -1162,6 +1440,8 @@ def main():
                     dst.write(src.read())
             sim = None
             check(code == 0, "gcsim exits 0 on SIGTERM", code)
+            seeded_runs(gcsim, scenario, workdir)
+            scenario_faults(gcsim, scenario_doc, workdir)
         except Failure as e:
             print(f"FAIL: {e}")
             if sim is not None:
