@@ -32,7 +32,7 @@ static const char USAGE[] =
     "  --scenario FILE      the scenario (JSON) that seeds the org (required)\n"
     "  --port-file F        write the port to F once listening\n"
     "  --request-log F      append every request as one JSON line to F (Authorization redacted)\n"
-    "  --seed N             seed for generated ids and tokens (default: from time and pid)\n"
+    "  --seed N             seed for generated ids, tokens and fault draws (default: from time and pid)\n"
     "  --tls-cert F         PEM certificate: serve HTTPS (needs --tls-key)\n"
     "  --tls-key F          PEM private key\n"
     "  --quiet              no per-request lines on stderr\n"
