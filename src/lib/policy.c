@@ -1187,6 +1187,35 @@ static void note_channel(gcmsg_policy_result *r, const eff *e, const gcmsg_check
 	}
 }
 
+/*
+ * The start of every check: the policy to use (the defaults for NULL), a new result, the
+ * effective rules for the options' channel and queue, and the check's state on `text`.
+ * On failure nothing is left to free.
+ */
+static int check_begin(check *c, eff *e, gcmsg_policy **tmp, const gcmsg_policy *policy,
+                       const gcmsg_check_options **opts, const char *text, size_t len)
+{
+	const gcmsg_policy *p = NULL;
+	gcmsg_policy_result *r;
+	int rc = pick(policy, opts, &p, tmp);
+
+	if (rc != GCMSG_OK)
+		return rc;
+	r = result_new();
+	if (!r || resolve(p, *opts, e) < 0) {
+		gcmsg_policy_free(*tmp);
+		free(r);
+		return GCMSG_ERROR;
+	}
+	memset(c, 0, sizeof(*c));
+	c->p = p;
+	c->e = e;
+	c->r = r;
+	c->text = text;
+	c->len = len;
+	return GCMSG_OK;
+}
+
 int gcmsg_policy_check_text(gcmsg_policy_result **out, const gcmsg_policy *policy, const char *text, size_t len,
                             const gcmsg_check_options *opts)
 {
@@ -1205,21 +1234,11 @@ int gcmsg_policy_check_text(gcmsg_policy_result **out, const gcmsg_policy *polic
 		return GCMSG_EUSAGE;
 	if (!text)
 		text = "";
-	rc = pick(policy, &opts, &p, &tmp);
+	rc = check_begin(&c, &e, &tmp, policy, &opts, text, len);
 	if (rc != GCMSG_OK)
 		return rc;
-	r = result_new();
-	if (!r || resolve(p, opts, &e) < 0) {
-		gcmsg_policy_free(tmp);
-		free(r);
-		return GCMSG_ERROR;
-	}
-	memset(&c, 0, sizeof(c));
-	c.p = p;
-	c.e = &e;
-	c.r = r;
-	c.text = text;
-	c.len = len;
+	p = c.p;
+	r = c.r;
 	note_channel(r, &e, opts);
 	scan_text(&c);
 	check_length(&c);
@@ -1401,7 +1420,6 @@ static void check_name(check *c)
 int gcmsg_policy_check_attachment(gcmsg_policy_result **out, const gcmsg_policy *policy, const char *file_name,
                                   const char *mime_type, unsigned long long size, const gcmsg_check_options *opts)
 {
-	const gcmsg_policy *p = NULL;
 	gcmsg_policy *tmp;
 	gcmsg_policy_result *r;
 	check c;
@@ -1416,21 +1434,10 @@ int gcmsg_policy_check_attachment(gcmsg_policy_result **out, const gcmsg_policy 
 		file_name = "";
 	if (strlen(file_name) > GCMSG__POLICY_TEXT_CAP)
 		return GCMSG_EUSAGE;
-	rc = pick(policy, &opts, &p, &tmp);
+	rc = check_begin(&c, &e, &tmp, policy, &opts, file_name, strlen(file_name));
 	if (rc != GCMSG_OK)
 		return rc;
-	r = result_new();
-	if (!r || resolve(p, opts, &e) < 0) {
-		gcmsg_policy_free(tmp);
-		free(r);
-		return GCMSG_ERROR;
-	}
-	memset(&c, 0, sizeof(c));
-	c.p = p;
-	c.e = &e;
-	c.r = r;
-	c.text = file_name;
-	c.len = strlen(file_name);
+	r = c.r;
 	r->channel = e.ch == GCMSG__CH_UNKNOWN ? NULL : gcmsg__channel_names[e.ch];
 	check_name(&c);
 	allowed_list(&e, allowed, sizeof(allowed));
