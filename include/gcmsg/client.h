@@ -23,7 +23,33 @@ typedef struct gcmsg_identity gcmsg_identity;
  */
 typedef void (*gcmsg_log_cb)(const char *line, void *payload);
 
-#define GCMSG_CLIENT_OPTIONS_VERSION 1
+/**
+ * How API requests are retried (version 2 of the client options). Reads are
+ * retried on 429, 5xx (not 501), timeouts, resets and empty replies. A message
+ * send is retried only when it is safe: after a 429, or after an ambiguous
+ * failure once the conversation has been read back and the message is
+ * provably absent (see gcmsg_send with a store). Other 4xx are never retried.
+ * Waits use exponential backoff with full jitter: a uniform draw in
+ * [0, min(cap, base * 2^n)]; a 429 waits its Retry-After instead.
+ * Zero fields take the defaults.
+ */
+#define GCMSG_RETRY_POLICY_VERSION 1
+
+typedef struct gcmsg_retry_policy {
+	unsigned int version;        /**< GCMSG_RETRY_POLICY_VERSION */
+	int max_attempts;            /**< requests per operation, the first included; 0: 8; 1: never retry */
+	long retry_after_default_ms; /**< a 429 without Retry-After; 0: 3000 */
+	long retry_after_cap_ms;     /**< a longer Retry-After gives up at once (GCMSG_ERATELIMIT); 0: 180000 */
+	long budget_ms;              /**< total waiting per operation; 0: 300000 */
+	long backoff_base_ms;        /**< 0: 500 */
+	long backoff_cap_ms;         /**< 0: 30000 */
+	long readback_settle_ms;     /**< wait before reading a conversation back after an ambiguous answer; 0: 1000 */
+	unsigned long long seed;     /**< the jitter's generator; 0: seeded from the clock and pid */
+} gcmsg_retry_policy;
+
+#define GCMSG_RETRY_POLICY_INIT { GCMSG_RETRY_POLICY_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+#define GCMSG_CLIENT_OPTIONS_VERSION 2
 
 /**
  * Options of gcmsg_client_new. Strings are copied. Either `access_token`, or
@@ -48,10 +74,19 @@ typedef struct gcmsg_client_options {
 	long timeout_ms;           /**< whole request; 0: default 30000 */
 	gcmsg_log_cb log;          /**< verbose request log, or NULL */
 	void *log_payload;
+	/* version 2 */
+	const gcmsg_retry_policy *retry; /**< copied; NULL: the defaults */
+	int no_pacing;             /**< do not pace requests from the inin-ratelimit-* headers */
+	/**
+	 * A token cache file (0600, see gcmsg/login.h): tokens obtained by
+	 * `gcmsg login` (with their refresh token) are read from it, and renewed
+	 * tokens are written back. NULL: none.
+	 */
+	const char *token_cache;
 } gcmsg_client_options;
 
 #define GCMSG_CLIENT_OPTIONS_INIT \
-	{ GCMSG_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL }
+	{ GCMSG_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, 0, NULL }
 
 /**
  * Create a client. Nothing is sent yet. Returns GCMSG_OK, GCMSG_EUSAGE (NULL

@@ -21,6 +21,9 @@
 #include "render.h"
 #include "policy.h"
 #include "media.h"
+#include "store.h"
+#include "audit.h"
+#include "webhook.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,7 +1,15 @@
 /*
  * gcmsg/send.h - send a text (and optionally a typing indicator) along a
- * resolved route. POSTs are never retried, except once after renewing an
- * expired client-credentials token (401).
+ * resolved route.
+ *
+ * Without a store, the message POST is never retried, except once after
+ * renewing an expired token (401): an ambiguous failure is reported as such.
+ * With a store (version 4), the send is exactly-once: its idempotency key is
+ * recorded in the outbox before any request; a 429 is waited out and resent;
+ * an ambiguous failure (5xx, timeout, reset, empty reply) makes gcmsg read the
+ * conversation back and resend only when the message is provably absent; a
+ * key already delivered is answered from the outbox without a request; and
+ * every attempt and outcome goes to the audit log.
  */
 #ifndef GCMSG_SEND_H
 #define GCMSG_SEND_H
@@ -11,6 +19,7 @@
 #include "route.h"
 #include "render.h"
 #include "policy.h"
+#include "store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,7 +27,21 @@ extern "C" {
 
 typedef struct gcmsg_send_result gcmsg_send_result;
 
-#define GCMSG_SEND_OPTIONS_VERSION 3
+/** One attempt of a send, as the attempt callback sees it (borrowed for the call). */
+typedef struct gcmsg_attempt {
+	const char *key;            /**< the idempotency key */
+	int attempt;                /**< 1-based */
+	const char *outcome;        /**< as the audit log: "ok", "throttled", "ambiguous", "rejected", ... */
+	long http_status;           /**< 0: no answer */
+	const char *error_code;     /**< Genesys code, or NULL */
+	const char *correlation_id; /**< or NULL */
+	long long latency_ms;
+	long long wait_ms;          /**< the wait before the next attempt, 0 when none follows */
+} gcmsg_attempt;
+
+typedef void (*gcmsg_attempt_cb)(const gcmsg_attempt *attempt, void *payload);
+
+#define GCMSG_SEND_OPTIONS_VERSION 4
 
 typedef struct gcmsg_send_options {
 	unsigned int version;  /**< GCMSG_SEND_OPTIONS_VERSION (1 and 2 are still accepted) */
@@ -43,9 +66,23 @@ typedef struct gcmsg_send_options {
 	int allow_placeholders;
 	/** Version 3: send this uploaded media (gcmsg_media_upload) instead of a text. */
 	const char *media_id;
+	/** Version 4: the outbox and audit log; NULL sends without them (at most once, unaudited). */
+	gcmsg_store *store;
+	/**
+	 * Version 4: the idempotency key (1 to 200 printable ASCII characters), or
+	 * NULL to derive one: "d1:" + hex SHA-256 of conversation id, communication
+	 * id, route, the body's kind and content, and the time bucket
+	 * floor(now / idempotency_window_s).
+	 */
+	const char *idempotency_key;
+	unsigned int idempotency_window_s; /**< 0: 86400 */
+	const char *source;                /**< launch source in the audit log; NULL: "library" */
+	gcmsg_attempt_cb on_attempt;       /**< or NULL */
+	void *attempt_payload;
 } gcmsg_send_options;
 
-#define GCMSG_SEND_OPTIONS_INIT { GCMSG_SEND_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL }
+#define GCMSG_SEND_OPTIONS_INIT \
+	{ GCMSG_SEND_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL, NULL }
 
 /**
  * Send. A refused route returns gcmsg_route_refusal_code(route) with the
@@ -64,11 +101,30 @@ GCMSG_EXTERN(int) gcmsg_send(gcmsg_send_result **out, gcmsg_client *client,
                              const gcmsg_route *route, const gcmsg_send_options *opts);
 GCMSG_EXTERN(void) gcmsg_send_result_free(gcmsg_send_result *result);
 
+/**
+ * Send the outbox entry `key` again from its recorded request (a run that was
+ * killed, throttled beyond its budget, or left an unknown outcome): an
+ * unknown or abandoned in-flight entry is read back first. Only pending,
+ * unknown and abandoned sending entries are resumed; a sent one is answered
+ * as a duplicate, a failed or dropped one is GCMSG_EUSAGE. Options used:
+ * dry_run, source, on_attempt (and the store given here).
+ */
+GCMSG_EXTERN(int) gcmsg_outbox_resume(gcmsg_send_result **out, gcmsg_client *client, gcmsg_store *store,
+                                      const char *key, const gcmsg_send_options *opts);
+
 GCMSG_EXTERN(int) gcmsg_send_result_dry_run(const gcmsg_send_result *result);
 /** The id the server gave the message (NULL for a dry run or when absent). */
 GCMSG_EXTERN(const char *) gcmsg_send_result_message_id(const gcmsg_send_result *result);
 GCMSG_EXTERN(long) gcmsg_send_result_http_status(const gcmsg_send_result *result);
 GCMSG_EXTERN(const char *) gcmsg_send_result_correlation_id(const gcmsg_send_result *result);
+/** With a store: the idempotency key used (given or derived); NULL without one. */
+GCMSG_EXTERN(const char *) gcmsg_send_result_idempotency_key(const gcmsg_send_result *result);
+/** Requests made for the message (retries included; 0 for a duplicate or a dry run). */
+GCMSG_EXTERN(int) gcmsg_send_result_attempts(const gcmsg_send_result *result);
+/** Non-zero when the key had already been delivered: nothing was sent now. */
+GCMSG_EXTERN(int) gcmsg_send_result_duplicate(const gcmsg_send_result *result);
+/** Non-zero when a read-back found the message delivered by an earlier, ambiguous attempt. */
+GCMSG_EXTERN(int) gcmsg_send_result_read_back(const gcmsg_send_result *result);
 /** Warning ids and sentences (the route's, plus any from the send). */
 GCMSG_EXTERN(size_t) gcmsg_send_result_warning_count(const gcmsg_send_result *result);
 GCMSG_EXTERN(const char *) gcmsg_send_result_warning_id(const gcmsg_send_result *result, size_t i);

@@ -120,6 +120,18 @@ static int client_configure(gcmsg_client *c, const gcmsg_client_options *o)
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
 	c->log = o->log;
 	c->log_payload = o->log_payload;
+	c->retry = (gcmsg_retry_policy)GCMSG_RETRY_POLICY_INIT;
+	if (o->version >= 2) {
+		if (o->retry) {
+			if (o->retry->version != GCMSG_RETRY_POLICY_VERSION)
+				return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "unknown gcmsg_retry_policy version %u",
+				                      o->retry->version);
+			c->retry = *o->retry;
+		}
+		c->no_pacing = o->no_pacing != 0;
+		if (o->token_cache && *o->token_cache && !(c->token_cache = gcmsg__strdup(o->token_cache)))
+			return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+	}
 	c->curl = curl_easy_init();
 	if (!c->curl)
 		return gcmsg__err_set(&c->err, GCMSG_ERROR, "cannot initialise libcurl");
@@ -141,7 +153,7 @@ int gcmsg_client_new(gcmsg_client **out, const gcmsg_client_options *opts)
 	*out = c;
 	if (!opts)
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "no client options given");
-	if (opts->version != GCMSG_CLIENT_OPTIONS_VERSION)
+	if (opts->version < 1 || opts->version > GCMSG_CLIENT_OPTIONS_VERSION)
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "unknown gcmsg_client_options version %u",
 		                      opts->version);
 	return client_configure(c, opts);
@@ -159,6 +171,9 @@ void gcmsg_client_free(gcmsg_client *c)
 	free(c->client_id);
 	gcmsg__free_secret(c->client_secret);
 	gcmsg__free_secret(c->token);
+	gcmsg__free_secret(c->refresh_token);
+	free(c->token_cache);
+	free(c->pacer);
 	free(c->cacert);
 	gcmsg__identity_free(c->identity);
 	free(c);

@@ -172,7 +172,13 @@ struct gcmsg_client {
 	int token_passthrough;
 	double token_expires_at; /* monotonic seconds; 0 = unknown/never */
 	long token_lifetime;
+	char *refresh_token;     /* from a code (login) grant; renewals use it (auth.c) */
+	char *token_cache;       /* the token cache file, or NULL (token_cache.c) */
 	gcmsg_identity *identity;
+	/* retries and pacing (retry.c, pacer.c) */
+	gcmsg_retry_policy retry;  /* defaults filled in */
+	int no_pacing;
+	struct gcmsg__pacer *pacer; /* NULL until the first answer with inin-ratelimit-* headers */
 };
 
 #define GCMSG__API_NO_RENEW 1u   /* a 401 is an answer, not a reason to renew */
