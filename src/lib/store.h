@@ -184,6 +184,21 @@ int gcmsg__store_sqlite_open(gcmsg__store_backend **out, const gcmsg__store_ops 
  */
 int gcmsg__audit_record(gcmsg_store *s, const gcmsg__audit_rec *rec, int in_tx);
 
+/*
+ * Claims (outbox.c). A process claims a row (state SENDING) with its pid, host
+ * name and the time before its request goes out. The claim is alive while
+ * that process runs: same host and kill(pid, 0) succeeds (or fails with
+ * EPERM). A claim from another host is alive until it is older than
+ * GCMSG__CLAIM_LEASE_MS. A dead claim means the process died with a request
+ * possibly in flight: the row is read back before anything is resent.
+ */
+#define GCMSG__CLAIM_LEASE_MS (10LL * 60 * 1000)
+int gcmsg__outbox_claim_alive(const gcmsg__outbox_row *row, long long now_ms);
+/* Fill the claim fields for this process. */
+int gcmsg__outbox_claim(gcmsg__outbox_row *row, long long now_ms);
+/* This machine's host name (gethostname, cached), "" when unknown. */
+const char *gcmsg__host_name(void);
+
 /* Wall clock in ms since the epoch (rows are compared across processes). */
 long long gcmsg__wall_ms(void);
 
