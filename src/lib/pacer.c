@@ -1,3 +1,180 @@
-/* pacer.c - placeholder: being written (issue 5). */
-#include "internal.h"
-typedef int gcmsg__placeholder_pacer;
+/*
+ * pacer.c - stay under the server's rate limit instead of bouncing off 429s.
+ *
+ * Genesys answers every API call with inin-ratelimit-allowed (the limit),
+ * inin-ratelimit-count (requests used in the current window) and
+ * inin-ratelimit-reset (seconds until the window resets), per OAuth token
+ * (the Genesys notes §g; gcsim: one fixed 60 s window per token). One pacer
+ * per client, so per token.
+ *
+ * The algorithm, before each request at time `now`:
+ *
+ *  1. A 429 seen with Retry-After R at time t blocks everything until t + R.
+ *  2. Without a complete observation, or once the observed window has ended
+ *     (observation time + reset, + 1 s: reset comes in whole seconds and may
+ *     be rounded down), nothing is known: go.
+ *  3. used = count (as observed) + requests sent since that observation
+ *     (a client is sequential, so that is 0 or 1 in practice).
+ *     usable = allowed - margin, margin = max(1, allowed / 10): a safety
+ *     margin for requests this pacer cannot see (another process using the
+ *     same token, the answer to a request in flight) and for clock skew.
+ *  4. used >= usable: the window is spent: wait until it ends, plus 1 s
+ *     (reset has a granularity of whole seconds).
+ *  5. used < allowed / 2: plenty left: go (no pacing while far from the limit).
+ *  6. Otherwise spread what is left evenly over the time left: the next
+ *     request may go interval = time_left / (usable - used) after the
+ *     previous one. As both shrink together, the pace stays steady and the
+ *     last usable request lands just before the window resets.
+ *
+ * The client caps a wait at the retry policy's retry_after_cap_ms: beyond it
+ * (an hourly or daily window) the request goes ahead and the server's 429 and
+ * its Retry-After decide (see gcmsg__api and the send loop).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pacer.h"
+#include "retry.h"
+
+void gcmsg__pacer_init(gcmsg__pacer *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->last_ms = -1;
+}
+
+static long long margin_of(long long allowed)
+{
+	long long m = allowed / GCMSG__PACER_MARGIN_DIV;
+
+	return m < GCMSG__PACER_MARGIN_MIN ? GCMSG__PACER_MARGIN_MIN : m;
+}
+
+long long gcmsg__pacer_delay(const gcmsg__pacer *p, long long now_ms)
+{
+	long long wait = 0, w = 0;
+
+	if (p->blocked_until_ms > now_ms)
+		wait = p->blocked_until_ms - now_ms;
+	if (p->known && now_ms < p->window_end_ms + GCMSG__PACER_SLACK_MS && p->allowed > 0) {
+		long long used = p->count + p->issued;
+		long long usable = p->allowed - margin_of(p->allowed);
+		long long left_ms = p->window_end_ms - now_ms;
+
+		if (used >= usable) {
+			w = left_ms + GCMSG__PACER_SLACK_MS;
+		} else if (used * 2 >= p->allowed && left_ms > 0) {
+			long long interval = left_ms / (usable - used);
+			if (p->last_ms >= 0 && p->last_ms + interval > now_ms)
+				w = p->last_ms + interval - now_ms;
+		}
+	}
+	return w > wait ? w : wait;
+}
+
+void gcmsg__pacer_sent(gcmsg__pacer *p, long long now_ms)
+{
+	p->issued++;
+	p->last_ms = now_ms;
+}
+
+/* A non-negative decimal integer (no sign, no garbage), else -1. */
+static long long header_number(const char *s)
+{
+	long long v = 0;
+
+	if (!s || !*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (1LL << 50))
+			return -1; /* absurd: ignore */
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+void gcmsg__pacer_observe(gcmsg__pacer *p, long long now_ms, const char *count, const char *allowed,
+                          const char *reset)
+{
+	long long c = header_number(count), a = header_number(allowed), r = header_number(reset);
+
+	if (c < 0 || a <= 0 || r < 0)
+		return;
+	p->known = 1;
+	p->count = c;
+	p->allowed = a;
+	p->window_end_ms = now_ms + r * 1000;
+	p->issued = 0;
+}
+
+void gcmsg__pacer_throttled(gcmsg__pacer *p, long long now_ms, long long retry_after_ms)
+{
+	if (retry_after_ms < 0)
+		retry_after_ms = 0;
+	if (now_ms + retry_after_ms > p->blocked_until_ms)
+		p->blocked_until_ms = now_ms + retry_after_ms;
+	if (p->known) {
+		/* the window is spent, whatever the count said */
+		if (p->count < p->allowed)
+			p->count = p->allowed;
+		if (p->window_end_ms < now_ms + retry_after_ms)
+			p->window_end_ms = now_ms + retry_after_ms;
+	}
+}
+
+static long long mono_ms(void)
+{
+	return (long long)(gcmsg__now() * 1000.0);
+}
+
+void gcmsg__pace(gcmsg_client *c, const char *method, const char *path)
+{
+	gcmsg_retry_policy pol;
+	long long now, d;
+
+	if (c->no_pacing || !c->pacer)
+		return;
+	now = mono_ms();
+	d = gcmsg__pacer_delay(c->pacer, now);
+	if (d > 0) {
+		gcmsg__retry_policy_fill(&pol, &c->retry);
+		if (d > pol.retry_after_cap_ms) {
+			gcmsg__log(c, "pacing: %s %s would have to wait %lld ms for the rate limit window; "
+			              "going ahead (the server decides)",
+			           method, path, d);
+		} else {
+			gcmsg__log(c, "pacing: %s %s waits %lld ms (ratelimit count %lld+%lld of %lld)", method, path, d,
+			           c->pacer->count, c->pacer->issued, c->pacer->allowed);
+			gcmsg__sleep_ms(d);
+			now = mono_ms();
+		}
+	}
+	gcmsg__pacer_sent(c->pacer, now);
+}
+
+void gcmsg__pace_learn(gcmsg_client *c, const gcmsg__http_resp *r)
+{
+	long long now;
+
+	if (c->no_pacing)
+		return;
+	if (!c->pacer) {
+		/* nothing to learn from an answer without the headers (or no answer) */
+		if (r->status != 429 && !(r->rl_count[0] && r->rl_allowed[0] && r->rl_reset[0]))
+			return;
+		c->pacer = malloc(sizeof(*c->pacer));
+		if (!c->pacer)
+			return; /* pacing is an optimisation: go without */
+		gcmsg__pacer_init(c->pacer);
+	}
+	now = mono_ms();
+	gcmsg__pacer_observe(c->pacer, now, r->rl_count, r->rl_allowed, r->rl_reset);
+	if (r->status == 429) {
+		gcmsg_retry_policy pol;
+		gcmsg__retry_policy_fill(&pol, &c->retry);
+		gcmsg__pacer_throttled(c->pacer, now,
+		                       r->retry_after >= 0 ? (long long)r->retry_after * 1000 : pol.retry_after_default_ms);
+	}
+}

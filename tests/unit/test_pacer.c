@@ -1,0 +1,194 @@
+/*
+ * pacer.c with an injected clock: a client that waits as told stays under a
+ * fixed-window server's limit (no 429) over several windows, is not slowed
+ * while far from the limit, resumes at once when a window resets, learns from
+ * a 429's Retry-After, and ignores headers it cannot read.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pacer.h"
+
+/* A server with one fixed window per token, opened by its first request (as gcsim). */
+typedef struct fake_server {
+	long long allowed, window_ms, start, count, throttled;
+	int round_down; /* reset rounded down (else up) to whole seconds */
+} fake_server;
+
+/* One request at now: 1 accepted, 0 throttled; the headers it answers with. */
+static int serve(fake_server *s, long long now, char *count, char *allowed, char *reset)
+{
+	long long left;
+
+	if (s->start < 0 || now >= s->start + s->window_ms) {
+		s->start = now;
+		s->count = 0;
+	}
+	s->count++;
+	left = s->start + s->window_ms - now;
+	snprintf(count, 32, "%lld", s->count);
+	snprintf(allowed, 32, "%lld", s->allowed);
+	snprintf(reset, 32, "%lld", s->round_down ? left / 1000 : (left + 999) / 1000);
+	if (s->count > s->allowed) {
+		s->throttled++;
+		return 0;
+	}
+	return 1;
+}
+
+/* n requests, each taking latency ms, paced; returns the clock at the end. */
+static long long drive(gcmsg__pacer *p, fake_server *s, int n, long long now, long long latency, int *unpaced_prefix)
+{
+	char c[32], a[32], r[32];
+	int i, prefix = 0, still = 1;
+
+	for (i = 0; i < n; i++) {
+		long long d = gcmsg__pacer_delay(p, now);
+		if (d > 0)
+			still = 0;
+		else if (still)
+			prefix++;
+		now += d;
+		gcmsg__pacer_sent(p, now);
+		now += latency;
+		if (!serve(s, now, c, a, r))
+			gcmsg__pacer_throttled(p, now, 1000);
+		gcmsg__pacer_observe(p, now, c, a, r);
+	}
+	if (unpaced_prefix)
+		*unpaced_prefix = prefix;
+	return now;
+}
+
+static void test_stays_under_the_limit(void **state)
+{
+	int round_down;
+
+	(void)state;
+	for (round_down = 0; round_down <= 1; round_down++) {
+		fake_server s = { 30, 60000, -1, 0, 0, round_down };
+		gcmsg__pacer p;
+		int prefix;
+		long long end;
+
+		gcmsg__pacer_init(&p);
+		end = drive(&p, &s, 200, 1000000, 5, &prefix);
+		if (s.throttled)
+			fail_msg("round_down %d: %lld requests throttled", round_down, s.throttled);
+		/* not slowed while far from the limit: the first half of a window goes at once */
+		assert_true(prefix >= 15);
+		/* 200 requests at 27 a window (10% margin) need 7 windows, not many more */
+		assert_true(end - 1000000 < 9 * 60000);
+	}
+}
+
+static void test_spreads_the_rest(void **state)
+{
+	gcmsg__pacer p;
+	long long now = 5000;
+
+	(void)state;
+	gcmsg__pacer_init(&p);
+	gcmsg__pacer_observe(&p, now, "20", "30", "30");
+	gcmsg__pacer_sent(&p, now);
+	/* used 21 of usable 27 (margin 3): 6 left over 30 s: one every 5 s */
+	assert_int_equal(gcmsg__pacer_delay(&p, now), 5000);
+	/* the interval follows the time left: 26 s for 6 requests */
+	assert_int_equal(gcmsg__pacer_delay(&p, now + 4000), 26000 / 6 - 4000);
+	assert_int_equal(gcmsg__pacer_delay(&p, now + 5000), 0);
+	/* below half: no wait at all */
+	gcmsg__pacer_observe(&p, now, "14", "30", "30");
+	assert_int_equal(gcmsg__pacer_delay(&p, now), 0);
+	/* the margin reached: wait for the window to end, plus the slack */
+	gcmsg__pacer_observe(&p, now, "27", "30", "30");
+	assert_int_equal(gcmsg__pacer_delay(&p, now), 30000 + GCMSG__PACER_SLACK_MS);
+	assert_int_equal(gcmsg__pacer_delay(&p, now + 30000 + GCMSG__PACER_SLACK_MS), 0);
+	/* a small limit keeps a margin of at least one request */
+	gcmsg__pacer_observe(&p, now, "4", "5", "10");
+	assert_int_equal(gcmsg__pacer_delay(&p, now), 10000 + GCMSG__PACER_SLACK_MS);
+}
+
+static void test_window_resets(void **state)
+{
+	fake_server s = { 10, 1000, -1, 0, 0, 0 };
+	gcmsg__pacer p;
+	char c[32], a[32], r[32];
+	long long now;
+
+	(void)state;
+	gcmsg__pacer_init(&p);
+	/* 9 of 10 used at once (usable: 9): the next one waits */
+	for (now = 0; now < 9; now++) {
+		gcmsg__pacer_sent(&p, now);
+		assert_int_equal(serve(&s, now, c, a, r), 1);
+		gcmsg__pacer_observe(&p, now, c, a, r);
+	}
+	/* the last answer (at 8) said the window resets in 1 s (rounded up) */
+	assert_int_equal(gcmsg__pacer_delay(&p, now), (8 + 1000) - 9 + GCMSG__PACER_SLACK_MS);
+	/* the window ends: the next answer shows a fresh count and nothing waits */
+	now = p.window_end_ms + GCMSG__PACER_SLACK_MS;
+	assert_int_equal(gcmsg__pacer_delay(&p, now), 0);
+	gcmsg__pacer_sent(&p, now);
+	assert_int_equal(serve(&s, now, c, a, r), 1);
+	gcmsg__pacer_observe(&p, now, c, a, r);
+	assert_string_equal(c, "1");
+	assert_int_equal(gcmsg__pacer_delay(&p, now), 0);
+}
+
+static void test_learns_from_429(void **state)
+{
+	gcmsg__pacer p;
+
+	(void)state;
+	gcmsg__pacer_init(&p);
+	/* without any headers, a 429 still blocks for its Retry-After */
+	gcmsg__pacer_throttled(&p, 1000, 3000);
+	assert_int_equal(gcmsg__pacer_delay(&p, 1000), 3000);
+	assert_int_equal(gcmsg__pacer_delay(&p, 2500), 1500);
+	assert_int_equal(gcmsg__pacer_delay(&p, 4000), 0);
+	/* with headers that said there was room, the 429 wins: the window is spent */
+	gcmsg__pacer_init(&p);
+	gcmsg__pacer_observe(&p, 0, "3", "100", "60");
+	assert_int_equal(gcmsg__pacer_delay(&p, 0), 0);
+	gcmsg__pacer_throttled(&p, 0, 2000);
+	assert_int_equal(gcmsg__pacer_delay(&p, 0), 60000 + GCMSG__PACER_SLACK_MS);
+	/* a Retry-After longer than the window extends it */
+	gcmsg__pacer_init(&p);
+	gcmsg__pacer_observe(&p, 0, "3", "100", "5");
+	gcmsg__pacer_throttled(&p, 0, 20000);
+	assert_int_equal(gcmsg__pacer_delay(&p, 0), 20000 + GCMSG__PACER_SLACK_MS);
+	assert_int_equal(gcmsg__pacer_delay(&p, 21000), 0);
+}
+
+static void test_garbage_headers(void **state)
+{
+	gcmsg__pacer p;
+
+	(void)state;
+	gcmsg__pacer_init(&p);
+	assert_int_equal(gcmsg__pacer_delay(&p, 0), 0);
+	gcmsg__pacer_observe(&p, 0, "", "", "");
+	gcmsg__pacer_observe(&p, 0, "29", "x30", "60");
+	gcmsg__pacer_observe(&p, 0, "29", "30", "-1");
+	gcmsg__pacer_observe(&p, 0, "29", "0", "60");
+	gcmsg__pacer_observe(&p, 0, NULL, "30", "60");
+	gcmsg__pacer_observe(&p, 0, "99999999999999999999", "30", "60");
+	assert_int_equal(p.known, 0);
+	assert_int_equal(gcmsg__pacer_delay(&p, 0), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stays_under_the_limit), cmocka_unit_test(test_spreads_the_rest),
+		cmocka_unit_test(test_window_resets),         cmocka_unit_test(test_learns_from_429),
+		cmocka_unit_test(test_garbage_headers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
