@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pacer.h"
+#include "retry.h"
 
 const char *gcmsg_version(void)
 {
@@ -194,13 +196,12 @@ char *gcmsg__json_body(const json_t *body)
 	return json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
 }
 
-static int renewable_401(gcmsg_client *c, const gcmsg__http_resp *r)
+int gcmsg__api_renewable_401(const gcmsg__http_resp *r)
 {
 	json_t *root;
 	const char *code;
 	int yes = 0;
 
-	(void)c;
 	root = json_loadb(gcmsg__buf_cstr(&r->body), r->body.len, 0, NULL);
 	code = gcmsg__json_str(root, "code");
 	if (code && (strcmp(code, "credentials.expired") == 0 || strcmp(code, "bad.credentials") == 0))
@@ -209,14 +210,90 @@ static int renewable_401(gcmsg_client *c, const gcmsg__http_resp *r)
 	return yes;
 }
 
+int gcmsg__api_once(gcmsg_client *c, const char *method, const char *path, const char *body,
+                    gcmsg__http_resp *r, int *token_failed)
+{
+	gcmsg__http_req req;
+	const char *token;
+	char *url;
+	int rc;
+
+	*token_failed = 0;
+	gcmsg__buf_clear(&r->body);
+	r->status = 0;
+	r->sent_maybe = 0;
+	r->retry_after = -1;
+	r->correlation_id[0] = r->rl_count[0] = r->rl_allowed[0] = r->rl_reset[0] = '\0';
+	rc = gcmsg__auth_token(c, &token);
+	if (rc < 0) {
+		*token_failed = 1;
+		return rc;
+	}
+	url = gcmsg__asprintf("%s%s", c->api_url, path);
+	if (!url)
+		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.url = url;
+	req.bearer = token;
+	if (body) {
+		req.content_type = "application/json";
+		req.body = body;
+		req.body_len = strlen(body);
+	}
+	gcmsg__pace(c, method, path);
+	rc = gcmsg__http_perform(c, &req, r);
+	if (rc == GCMSG_OK)
+		gcmsg__pace_learn(c, r);
+	free(url);
+	return rc;
+}
+
+int gcmsg__api_error(gcmsg_client *c, const char *method, const char *path, const gcmsg__http_resp *r)
+{
+	int rc = gcmsg__err_from_http(&c->err, r->status, r->body.ptr, r->body.len, r->correlation_id,
+	                              r->retry_after);
+	char *what = gcmsg__asprintf("%s %s answered %ld", method, path, r->status);
+
+	free(c->err.explanation);
+	c->err.explanation = what;
+	c->err.pub.explanation = what;
+	if (r->status == 401) {
+		if (c->token_passthrough)
+			gcmsg__err_set_fix(&c->err, "the access token was refused; gcmsg cannot renew a token it "
+			                            "did not obtain: get a new one (log in again), or use client "
+			                            "credentials");
+		else
+			gcmsg__err_set_fix(&c->err, "the token was refused even after renewing it: check the "
+			                            "OAuth client and its organization");
+	} else if (r->status == 429) {
+		if (r->retry_after >= 0)
+			gcmsg__err_set_fix(&c->err, "wait %ld s (Retry-After) and try again", r->retry_after);
+		else
+			gcmsg__err_set_fix(&c->err, "wait a few seconds and try again (the answer had no "
+			                            "Retry-After header)");
+	}
+	return rc;
+}
+
+/*
+ * Reads (GET, HEAD, and POSTs flagged GCMSG__API_READ) are retried on a 429,
+ * an ambiguous failure (5xx but 501, timeout, reset, empty reply) and a
+ * connection that could not be made, within the client's retry policy; each
+ * retry is logged. A failure to get a token is retried the same way when it is
+ * a network failure, a 429 or a 5xx of the login service. Other POSTs are made
+ * once (plus the one renewal on a 401): a message sent twice reaches the
+ * customer twice, so the send path (deliver.c) does its own retrying.
+ */
 int gcmsg__api(gcmsg_client *c, const char *method, const char *path, const json_t *body,
                unsigned flags, json_t **out, gcmsg__http_resp *resp_out)
 {
 	gcmsg__http_resp local, *r = resp_out ? resp_out : &local;
-	gcmsg__http_req req;
-	char *url = NULL, *text = NULL;
-	const char *token;
-	int rc, attempt;
+	gcmsg__retry retry;
+	char *text = NULL;
+	int rc, renewed = 0, token_failed;
+	int is_read = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 || (flags & GCMSG__API_READ);
+	int retries = is_read && !(flags & GCMSG__API_NO_RETRY);
 
 	if (out)
 		*out = NULL;
@@ -224,37 +301,50 @@ int gcmsg__api(gcmsg_client *c, const char *method, const char *path, const json
 		return c ? c->err.pub.code : GCMSG_EUSAGE;
 	if (!resp_out)
 		gcmsg__http_resp_init(&local);
-	url = gcmsg__asprintf("%s%s", c->api_url, path);
-	if (body)
-		text = gcmsg__json_body(body);
-	if (!url || (body && !text)) {
+	if (body && !(text = gcmsg__json_body(body))) {
 		rc = gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
 		goto done;
 	}
-	for (attempt = 0;; attempt++) {
-		rc = gcmsg__auth_token(c, &token);
-		if (rc < 0)
-			goto done;
-		memset(&req, 0, sizeof(req));
-		req.method = method;
-		req.url = url;
-		req.bearer = token;
-		if (body) {
-			req.content_type = "application/json";
-			req.body = text;
-			req.body_len = strlen(text);
-		}
-		rc = gcmsg__http_perform(c, &req, r);
-		if (rc < 0)
-			goto done;
-		if (r->status == 401 && !(flags & GCMSG__API_NO_RENEW) && attempt == 0 &&
-		    !c->token_passthrough && renewable_401(c, r)) {
+	gcmsg__retry_init(&retry, &c->retry);
+	for (;;) {
+		gcmsg__outcome o;
+		long long wait;
+		long status, retry_after;
+		gcmsg__retry_stop stop;
+
+		rc = gcmsg__api_once(c, method, path, text, r, &token_failed);
+		if (rc == GCMSG_OK && r->status == 401 && !(flags & GCMSG__API_NO_RENEW) && !renewed &&
+		    !c->token_passthrough && gcmsg__api_renewable_401(r)) {
 			gcmsg__log(c, "token refused (401): renewing it once and retrying");
 			gcmsg__auth_invalidate(c);
+			renewed = 1;
 			continue;
 		}
-		break;
+		if (!retries || (rc < 0 && rc != GCMSG_EREMOTE && rc != GCMSG_ERATELIMIT))
+			break;
+		if (token_failed) {
+			/* the login service's answer (or none): the request itself never left */
+			status = c->err.pub.http_status;
+			retry_after = c->err.pub.retry_after;
+			o = gcmsg__retry_classify(status, 0);
+		} else {
+			status = r->status;
+			retry_after = r->retry_after;
+			o = gcmsg__retry_classify(status, r->sent_maybe);
+		}
+		stop = gcmsg__retry_next(&retry, o, retry_after, &wait);
+		if (stop != GCMSG__RETRY_GO) {
+			if (o == GCMSG__OUTCOME_THROTTLED || o == GCMSG__OUTCOME_AMBIGUOUS || o == GCMSG__OUTCOME_UNSENT)
+				gcmsg__log(c, "%s %s%s -> %ld; not retried: %s", method, path,
+				           token_failed ? " (login)" : "", status, gcmsg__retry_stop_name(stop));
+			break;
+		}
+		gcmsg__log(c, "%s %s%s -> %ld; retry %d in %lld ms", method, path, token_failed ? " (login)" : "",
+		           status, retry.attempts, wait);
+		gcmsg__sleep_ms(wait);
 	}
+	if (rc < 0)
+		goto done;
 	if (r->status >= 200 && r->status < 300) {
 		if (out && r->body.len) {
 			json_error_t jerr;
@@ -274,31 +364,8 @@ int gcmsg__api(gcmsg_client *c, const char *method, const char *path, const json
 		rc = GCMSG_OK;
 		goto done;
 	}
-	rc = gcmsg__err_from_http(&c->err, r->status, r->body.ptr, r->body.len, r->correlation_id,
-	                          r->retry_after);
-	{
-		char *what = gcmsg__asprintf("%s %s answered %ld", method, path, r->status);
-		free(c->err.explanation);
-		c->err.explanation = what;
-		c->err.pub.explanation = what;
-	}
-	if (r->status == 401) {
-		if (c->token_passthrough)
-			gcmsg__err_set_fix(&c->err, "the access token was refused; gcmsg cannot renew a token it "
-			                            "did not obtain: get a new one (log in again), or use client "
-			                            "credentials");
-		else
-			gcmsg__err_set_fix(&c->err, "the token was refused even after renewing it: check the "
-			                            "OAuth client and its organization");
-	} else if (r->status == 429) {
-		if (r->retry_after >= 0)
-			gcmsg__err_set_fix(&c->err, "wait %ld s (Retry-After) and try again", r->retry_after);
-		else
-			gcmsg__err_set_fix(&c->err, "wait a few seconds and try again (the answer had no "
-			                            "Retry-After header)");
-	}
+	rc = gcmsg__api_error(c, method, path, r);
 done:
-	free(url);
 	free(text);
 	if (!resp_out)
 		gcmsg__http_resp_dispose(&local);

@@ -220,6 +220,46 @@ static struct curl_slist *add_extra(struct curl_slist *hdrs, const char *line, i
 	return hdrs;
 }
 
+/*
+ * After a failed transfer: could the request have reached the server? Not
+ * when no connection was ever made (resolving, connecting or the TLS
+ * handshake failed, or the connect phase timed out: curl had not begun the
+ * transfer, CURLINFO_PRETRANSFER_TIME_T is still 0). Anything else (a timeout
+ * while waiting for the answer, a reset, an empty reply, a failed send half
+ * way) may follow the server acting on it.
+ */
+static int request_may_have_left(CURL *h, CURLcode rc)
+{
+	curl_off_t pretransfer = 0;
+
+	switch (rc) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		return 0;
+	case CURLE_OPERATION_TIMEDOUT:
+		if (curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) == CURLE_OK && pretransfer == 0)
+			return 0;
+		return 1;
+	default:
+		return 1;
+	}
+}
+
 int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http_resp *resp)
 {
 	CURL *h = c->curl;
@@ -233,6 +273,7 @@ int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http
 
 	gcmsg__buf_clear(&resp->body);
 	resp->status = 0;
+	resp->sent_maybe = 0;
 	resp->correlation_id[0] = resp->rl_count[0] = resp->rl_allowed[0] = resp->rl_reset[0] = '\0';
 	resp->retry_after = -1;
 	if (check_headers(c, req) < 0)
@@ -325,8 +366,11 @@ int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http
 	wipe_slist(hdrs);
 	curl_slist_free_all(hdrs);
 
+	resp->sent_maybe = 1;
 	if (rc != CURLE_OK) {
 		const char *why = c->curl_errbuf[0] ? c->curl_errbuf : curl_easy_strerror(rc);
+
+		resp->sent_maybe = request_may_have_left(h, rc);
 		if (rc == CURLE_WRITE_ERROR || rc == CURLE_FILESIZE_EXCEEDED)
 			why = "the answer is larger than the 4 MiB limit";
 		gcmsg__log(c, "%s %s -> failed: %s", req->method, display, why);

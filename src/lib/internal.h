@@ -109,6 +109,14 @@ typedef struct gcmsg__http_resp {
 	char correlation_id[128];
 	char rl_count[32], rl_allowed[32], rl_reset[32];
 	long retry_after;
+	/*
+	 * Issue 5 (retries): could the request have reached the server? 1 once an
+	 * answer came, and after failures that may follow the request going out
+	 * (timeout, reset, empty reply); 0 when it provably never left (resolving
+	 * or connecting failed, the TLS handshake failed, a timeout before the
+	 * connection was made). Set by gcmsg__http_perform.
+	 */
+	int sent_maybe;
 } gcmsg__http_resp;
 
 /*
@@ -262,5 +270,27 @@ int gcmsg__response_set_add_library(gcmsg_response_set *set, const char *id, con
 const char *gcmsg__response_set_library_lookup(const gcmsg_response_set *set, const char *library);
 
 /* ---- region (region.c) used by client.c ---- */
+
+/* ==== issue 5: retries, pacing, delivery (client.c, retry.c, pacer.c, readback.c, deliver.c) ==== */
+
+#define GCMSG__API_NO_RETRY 4u  /* a GET (or READ) made once: its caller retries (read-back) */
+#define GCMSG__API_READ 8u      /* a POST that only reads (messages/bulk): retried like a GET */
+
+/*
+ * One request under api_url: pacing, a token, the request, the pacer learns
+ * from the answer. No retry, no renewal. body: JSON text or NULL. GCMSG_OK
+ * when an answer (any status) is in r. Otherwise r->status is 0 and either
+ * *token_failed is 1 (getting a token failed: the request never left; the
+ * detail, with the login answer's status, is on the client) or the request
+ * failed on the network (r->sent_maybe says whether it may have left).
+ */
+int gcmsg__api_once(gcmsg_client *c, const char *method, const char *path, const char *body,
+                    gcmsg__http_resp *r, int *token_failed);
+/* Is this 401 one a renewed token can cure (credentials.expired, bad.credentials)? */
+int gcmsg__api_renewable_401(const gcmsg__http_resp *r);
+/* Fill c->err from a non-2xx answer of METHOD PATH as gcmsg__api does (code, detail, fixes); returns the code. */
+int gcmsg__api_error(gcmsg_client *c, const char *method, const char *path, const gcmsg__http_resp *r);
+
+/* ==== end of issue 5 additions ==== */
 
 #endif

@@ -261,7 +261,12 @@ static void serve_one(int fd)
 		free(rq.body);
 	}
 	pthread_mutex_unlock(&mu);
-	write_answer(fd, &an);
+	if (an.status == SS_RESET) {
+		struct linger lg = { 1, 0 };
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	} else if (an.status != SS_DROP) {
+		write_answer(fd, &an);
+	}
 	free(an.headers);
 	free(an.body);
 out:

@@ -43,6 +43,14 @@ typedef struct ss_req {
 	size_t body_len;
 } ss_req;
 
+/*
+ * Statuses a handler may set instead of an HTTP status (the request is logged as any other):
+ * SS_DROP closes the connection without a byte of answer (the client reads an empty reply);
+ * SS_RESET resets it (SO_LINGER 0: the client reads ECONNRESET, or an empty reply).
+ */
+#define SS_DROP (-1)
+#define SS_RESET (-2)
+
 /* The answer a handler fills; the server frees what it holds. */
 typedef struct ss_answer {
 	int status;    /* 500 unless the handler sets it */
