@@ -35,6 +35,9 @@ struct gcmsg_send_result {
 	int dry_run;
 	char *message_id, *correlation_id;
 	long http_status;
+	/* with a store (deliver.c) */
+	char *idempotency_key;
+	int attempts, duplicate, read_back;
 	send_req reqs[MAX_REQ];
 	size_t nreqs;
 	char **warn_ids, **warn_texts;
@@ -56,6 +59,7 @@ void gcmsg_send_result_free(gcmsg_send_result *r)
 	}
 	free(r->message_id);
 	free(r->correlation_id);
+	free(r->idempotency_key);
 	gcmsg__free_strv(r->warn_ids, r->nwarn);
 	gcmsg__free_strv(r->warn_texts, r->nwarn);
 	free(r);
@@ -416,6 +420,7 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 		goto fail;
 	}
 	res->http_status = r.status;
+	res->attempts = 1;
 	res->correlation_id = r.correlation_id[0] ? gcmsg__strdup(r.correlation_id) : NULL;
 	res->message_id = message_id_of(kind, answer);
 	gcmsg__http_resp_dispose(&r);
@@ -444,6 +449,10 @@ int gcmsg_send_result_dry_run(const gcmsg_send_result *r) { return r ? r->dry_ru
 const char *gcmsg_send_result_message_id(const gcmsg_send_result *r) { return r ? r->message_id : NULL; }
 long gcmsg_send_result_http_status(const gcmsg_send_result *r) { return r ? r->http_status : 0; }
 const char *gcmsg_send_result_correlation_id(const gcmsg_send_result *r) { return r ? r->correlation_id : NULL; }
+const char *gcmsg_send_result_idempotency_key(const gcmsg_send_result *r) { return r ? r->idempotency_key : NULL; }
+int gcmsg_send_result_attempts(const gcmsg_send_result *r) { return r ? r->attempts : 0; }
+int gcmsg_send_result_duplicate(const gcmsg_send_result *r) { return r ? r->duplicate : 0; }
+int gcmsg_send_result_read_back(const gcmsg_send_result *r) { return r ? r->read_back : 0; }
 size_t gcmsg_send_result_warning_count(const gcmsg_send_result *r) { return r ? r->nwarn : 0; }
 const char *gcmsg_send_result_warning_id(const gcmsg_send_result *r, size_t i) { return r && i < r->nwarn ? r->warn_ids[i] : NULL; }
 const char *gcmsg_send_result_warning_text(const gcmsg_send_result *r, size_t i) { return r && i < r->nwarn ? r->warn_texts[i] : NULL; }
@@ -460,4 +469,18 @@ const char *gcmsg_send_result_request_header(const gcmsg_send_result *r, size_t 
 const char *gcmsg_send_result_request_body(const gcmsg_send_result *r, size_t i)
 {
 	return r && i < r->nreqs ? r->reqs[i].body : NULL;
+}
+
+int gcmsg_outbox_resume(gcmsg_send_result **out, gcmsg_client *c, gcmsg_store *store, const char *key,
+                        const gcmsg_send_options *opts)
+{
+	(void)store;
+	(void)key;
+	(void)opts;
+	if (out)
+		*out = NULL;
+	if (!c)
+		return GCMSG_EUSAGE;
+	/* being written (deliver.c) */
+	return gcmsg__err_set(&c->err, GCMSG_ERROR, "resuming outbox entries is not available yet");
 }
