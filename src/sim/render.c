@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "readback.h"
+
 /* Message.type / MessageMediaParticipant.type enum. */
 static const char *const MESSAGE_TYPES[] = {"apple", "facebook", "instagram", "kakao", "line", "open",
                                             "sms",   "telegram", "twitter",   "webmessaging", "whatsapp", NULL};
@@ -199,6 +201,8 @@ json_t *sim_render_message_conversation(sim_state *st, json_t *conv) {
     const char *from = sim_jstr(comm, "fromAddress"), *to = sim_jstr(comm, "toAddress");
     if (from) json_object_set_new(r, "fromAddress", address(from));
     if (to) json_object_set_new(r, "toAddress", address(to));
+    json_t *messages = sim_readback_details(st, conv, p);
+    if (messages) json_object_set_new(r, "messages", messages);
     json_array_append_new(parts, r);
   }
   return o;

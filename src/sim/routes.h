@@ -50,6 +50,9 @@ int sim_get_users_me(sim_ctx *c);
 int sim_get_conversation(sim_ctx *c);
 int sim_get_message_conversation(sim_ctx *c);
 int sim_get_chat_conversation(sim_ctx *c);
+/* routes_readback.c: reading messages back (MessageData by id, and in bulk) */
+int sim_get_conversation_message(sim_ctx *c);
+int sim_post_messages_bulk(sim_ctx *c);
 /* routes_send.c */
 int sim_post_message(sim_ctx *c);
 int sim_post_message_typing(sim_ctx *c);

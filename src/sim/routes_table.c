@@ -9,6 +9,7 @@ static const char *const PERM_MESSAGE_CREATE_ANY[] = {"conversation:message:crea
 static const char *const PERM_MESSAGE_CREATE[] = {"conversation:message:create", NULL};
 static const char *const PERM_MEDIA_CREATE_ANY[] = {"conversation:message:create", "conversation:webmessaging:create",
                                                     "conversation:socialmedia:create", NULL};
+/* ANY of these: reading a message (getConversationsMessageMessage, the bulk read) or a media */
 static const char *const PERM_MEDIA_VIEW_ANY[] = {"conversation:message:view", "conversation:webmessaging:view", NULL};
 static const char *const PERM_MESSAGE_MEDIA_VIEW[] = {"conversation:messageMedia:view", NULL};
 static const char *const PERM_WEBCHAT_CREATE[] = {"conversation:webchat:create", NULL};
@@ -24,6 +25,10 @@ const sim_route SIM_API_ROUTES[] = {
     {"GET", "/api/v2/conversations/*", "getConversation", SIM_PERM_ANY, PERM_CONV_VIEW, sim_get_conversation},
     {"GET", "/api/v2/conversations/messages/*", "getConversationsMessage", SIM_PERM_NONE, NULL,
      sim_get_message_conversation},
+    {"GET", "/api/v2/conversations/messages/*/messages/*", "getConversationsMessageMessage", SIM_PERM_ANY,
+     PERM_MEDIA_VIEW_ANY, sim_get_conversation_message},
+    {"POST", "/api/v2/conversations/messages/*/messages/bulk", "postConversationsMessageMessagesBulk", SIM_PERM_ANY,
+     PERM_MEDIA_VIEW_ANY, sim_post_messages_bulk},
     {"GET", "/api/v2/conversations/chats/*", "getConversationsChat", SIM_PERM_NONE, NULL, sim_get_chat_conversation},
     {"POST", "/api/v2/conversations/messages/agentless", "postConversationsMessagesAgentless", SIM_PERM_ALL,
      PERM_MESSAGE_CREATE, sim_post_agentless},
