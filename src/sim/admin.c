@@ -59,7 +59,20 @@ static int ok(sim_ctx *c, int status, json_t *body) {
 
 static int health(sim_ctx *c) { return ok(c, 200, json_pack("{s:b, s:s}", "ok", 1, "baseUrl", c->st->base_url)); }
 
+/* A scenario as logged: the clients' secrets replaced. */
+static json_t *loggable_scenario(const json_t *doc) {
+  json_t *copy = json_deep_copy(doc);
+  size_t i;
+  json_t *client;
+  json_array_foreach(json_object_get(copy, "clients"), i, client) {
+    if (json_is_object(client) && json_object_get(client, "secret"))
+      json_object_set_new(client, "secret", json_string("<redacted>"));
+  }
+  return copy;
+}
+
 static int load_scenario(sim_ctx *c) {
+  if (c->body) c->log_body = loggable_scenario(c->body);
   if (admin_body(c, 1)) return -1;
   sim_verr err;
   json_t *norm = sim_scenario_normalize(c->body, &c->st->rng, &err);
@@ -159,6 +172,82 @@ static int clock_advance(sim_ctx *c) {
   return ok(c, 200, json_pack("{s:s}", "now", now));
 }
 
+/* The clock stands still (for tests that read time-derived values, such as inin-ratelimit-reset,
+ * exactly); clock/advance still moves it. */
+static int clock_freeze(sim_ctx *c, int freeze) {
+  if (admin_body(c, 0) || only_keys(c, (const char *const[]){NULL})) return -1;
+  sim_state *st = c->st;
+  if (freeze && !st->clock_frozen) {
+    st->frozen_ms = sim_real_now_ms();
+    st->clock_frozen = 1;
+  } else if (!freeze && st->clock_frozen) {
+    st->clock_offset_ms += st->frozen_ms - sim_real_now_ms(); /* go on from where it stood */
+    st->clock_frozen = 0;
+  }
+  char now[40];
+  sim_now_iso(st, now, sizeof now);
+  return ok(c, 200, json_pack("{s:s, s:b}", "now", now, "frozen", st->clock_frozen));
+}
+
+static const char *credential_state(int revoked, int used, int64_t expires_ms, int64_t now) {
+  if (revoked) return "revoked";
+  if (used) return "used";
+  return now >= expires_ms ? "expired" : "live";
+}
+
+static json_t *time_json(int64_t ms) {
+  char buf[40];
+  sim_format_time(ms, buf, sizeof buf);
+  return json_string(buf);
+}
+
+static json_t *grant_json(long long id) {
+  char buf[32];
+  if (id == 0) return json_null();
+  snprintf(buf, sizeof buf, "g%lld", id);
+  return json_string(buf);
+}
+
+/* Every credential gcsim handed out since the last load or reset, without its value. */
+static int tokens(sim_ctx *c) {
+  static const char *const GRANTS[] = {"admin", "client-credentials", "code"};
+  sim_state *st = c->st;
+  int64_t now = sim_now_ms(st);
+  json_t *access = json_array(), *refresh = json_array(), *codes = json_array();
+  long live_access = 0, live_refresh = 0, live_codes = 0;
+  for (size_t i = 0; access && i < st->ntokens; i++) {
+    const sim_token *t = &st->tokens[i];
+    const char *state = credential_state(t->revoked, 0, t->expires_ms, now);
+    live_access += strcmp(state, "live") == 0;
+    json_array_append_new(access, json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:s}", "kind",
+                                            t->kind == SIM_TOKEN_USER ? "user" : "client", "principal", t->principal,
+                                            "clientId", t->client_id ? json_string(t->client_id) : json_null(), "grant",
+                                            GRANTS[t->grant], "grantId", grant_json(t->grant_id), "issued",
+                                            time_json(t->issued_ms), "expires", time_json(t->expires_ms), "state", state));
+  }
+  for (size_t i = 0; refresh && i < st->nrefreshes; i++) {
+    const sim_refresh *r = &st->refreshes[i];
+    const char *state = r->state == SIM_REFRESH_ROTATED ? "rotated"
+                        : credential_state(r->state == SIM_REFRESH_REVOKED, 0, r->expires_ms, now);
+    live_refresh += strcmp(state, "live") == 0;
+    json_array_append_new(refresh, json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "clientId", r->client_id, "userId",
+                                             r->user_id, "grantId", grant_json(r->grant_id), "issued",
+                                             time_json(r->issued_ms), "expires", time_json(r->expires_ms), "state", state));
+  }
+  for (size_t i = 0; codes && i < st->ncodes; i++) {
+    const sim_auth_code *a = &st->codes[i];
+    const char *state = credential_state(0, a->used, a->expires_ms, now);
+    live_codes += strcmp(state, "live") == 0;
+    json_array_append_new(codes, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s}", "clientId", a->client_id, "userId",
+                                           a->user_id, "redirectUri", a->redirect_uri, "grantId",
+                                           grant_json(a->grant_id), "issued", time_json(a->issued_ms), "expires",
+                                           time_json(a->expires_ms), "state", state));
+  }
+  return ok(c, 200, json_pack("{s:{s:i, s:i, s:i}, s:o, s:o, s:o}", "live", "accessTokens", (int)live_access,
+                              "refreshTokens", (int)live_refresh, "codes", (int)live_codes, "accessTokens", access,
+                              "refreshTokens", refresh, "codes", codes));
+}
+
 static int install_fault(sim_ctx *c) {
   const char *id;
   if (admin_body(c, 1) || sim_fault_install(c, c->body, &id)) return -1;
@@ -185,6 +274,9 @@ int sim_admin(sim_ctx *c) {
   static const char *const CONV_TRANSCRIPT[] = {"sim", "v1", "conversations", NULL, "transcript"};
   static const char *const USER_TOKEN[] = {"sim", "v1", "users", NULL, "token"};
   static const char *const CLOCK[] = {"sim", "v1", "clock", "advance"};
+  static const char *const CLOCK_FREEZE[] = {"sim", "v1", "clock", "freeze"};
+  static const char *const CLOCK_RESUME[] = {"sim", "v1", "clock", "resume"};
+  static const char *const TOKENS[] = {"sim", "v1", "tokens"};
   static const char *const FAULTS[] = {"sim", "v1", "faults"};
   static const char *const REQUESTS[] = {"sim", "v1", "requests"};
   if (is(c, "GET", 3, HEALTH)) return health(c);
@@ -196,6 +288,9 @@ int sim_admin(sim_ctx *c) {
   if (is(c, "GET", 5, CONV_TRANSCRIPT)) return transcript(c);
   if (is(c, "POST", 5, USER_TOKEN)) return user_token(c);
   if (is(c, "POST", 4, CLOCK)) return clock_advance(c);
+  if (is(c, "POST", 4, CLOCK_FREEZE)) return clock_freeze(c, 1);
+  if (is(c, "POST", 4, CLOCK_RESUME)) return clock_freeze(c, 0);
+  if (is(c, "GET", 3, TOKENS)) return tokens(c);
   if (is(c, "POST", 3, FAULTS)) return install_fault(c);
   if (is(c, "DELETE", 3, FAULTS)) return clear_faults(c);
   if (is(c, "GET", 3, FAULTS)) return ok(c, 200, json_pack("{s:o}", "faults", sim_faults_json(c->st)));

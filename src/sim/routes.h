@@ -45,6 +45,8 @@ int sim_resolve_agent_comm_read(sim_ctx *c, const sim_agent_media *m, json_t **c
 
 /* routes_identity.c */
 int sim_get_tokens_me(sim_ctx *c);
+int sim_delete_tokens_me(sim_ctx *c);
+int sim_head_tokens_me(sim_ctx *c);
 int sim_get_users_me(sim_ctx *c);
 /* routes_conversations.c */
 int sim_get_conversation(sim_ctx *c);

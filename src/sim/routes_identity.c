@@ -15,6 +15,13 @@ int sim_get_tokens_me(sim_ctx *c) {
     json_t *cl = sim_find_client(c->st, c->tok->principal);
     client = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", c->tok->principal, "name", sim_jstr(cl, "name"),
                        "authorizedGrantType", "CLIENT-CREDENTIALS", "state", "active", "organization", org_entity(c));
+  } else if (c->tok->grant == SIM_GRANT_CODE && c->tok->client_id) {
+    /* a login through /oauth/authorize: the client that obtained it (OAuthClient.authorizedGrantType
+     * has no separate value for PKCE: CODE) */
+    json_t *cl = sim_find_client(c->st, c->tok->client_id);
+    const char *name = sim_jstr(cl, "name");
+    client = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", c->tok->client_id, "name", name ? name : c->tok->client_id,
+                       "authorizedGrantType", "CODE", "state", "active", "organization", org_entity(c));
   } else {
     /* A user token stands for an agent's browser login (implicit grant). */
     client = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", "gcsim-browser-login", "name", "gcsim browser login",
@@ -42,5 +49,24 @@ int sim_get_users_me(sim_ctx *c) {
     json_object_set_new(c->resp, "authorization",
                         json_pack("{s:[], s:O}", "roles", "permissions", json_object_get(u, "permissions")));
   c->status = 200;
+  return 0;
+}
+
+/* DELETE /api/v2/tokens/me: revokes the calling token. A token of a login (the code grant) takes its
+ * whole grant with it: every access token and the refresh token obtained through that login
+ * (stricter than Genesys, whose docs say only "Delete auth token used to make the request"). */
+int sim_delete_tokens_me(sim_ctx *c) {
+  if (c->tok->grant_id) sim_grant_revoke(c->st, c->tok->grant_id);
+  c->tok->revoked = 1;
+  c->status = 200;
+  c->resp = NULL;
+  return 0;
+}
+
+/* HEAD /api/v2/tokens/me: 200 without a body while the token is good (the 401s come from the
+ * authentication step, as on every route). */
+int sim_head_tokens_me(sim_ctx *c) {
+  c->status = 200;
+  c->resp = NULL;
   return 0;
 }

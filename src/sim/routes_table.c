@@ -21,6 +21,8 @@ static const char *const PERM_RESPONSE_ADD[] = {"responses:response:add", NULL};
 /* Permissions as the definition's x-inin-requires-permissions lists them. */
 const sim_route SIM_API_ROUTES[] = {
     {"GET", "/api/v2/tokens/me", "getTokensMe", SIM_PERM_NONE, NULL, sim_get_tokens_me},
+    {"HEAD", "/api/v2/tokens/me", "headTokensMe", SIM_PERM_NONE, NULL, sim_head_tokens_me},
+    {"DELETE", "/api/v2/tokens/me", "deleteTokensMe", SIM_PERM_NONE, NULL, sim_delete_tokens_me},
     {"GET", "/api/v2/users/me", "getUsersMe", SIM_PERM_NONE, NULL, sim_get_users_me},
     {"GET", "/api/v2/conversations/*", "getConversation", SIM_PERM_ANY, PERM_CONV_VIEW, sim_get_conversation},
     {"GET", "/api/v2/conversations/messages/*", "getConversationsMessage", SIM_PERM_NONE, NULL,

@@ -7,6 +7,7 @@
 #include "faults.h"
 #include "media.h"
 #include "models.h"
+#include "oauth.h"
 
 #define MAX_ITEMS 10000
 #define MAX_PERMISSIONS 500
@@ -425,8 +426,9 @@ static const char *const TOP_KEYS[] = {"description", "org",       "limits",    
 static const char *const ORG_KEYS[] = {"id", "name", NULL};
 static const char *const LIMIT_KEYS[] = {"requestsPerMinutePerToken", "mediaMaxBytes", "mediaTypes",
                                          "mediaProcessingPolls", NULL};
-static const char *const CLIENT_KEYS[] = {"id",          "secret", "name", "grants", "tokenLifetimeSeconds",
-                                          "permissions", "description", NULL};
+static const char *const CLIENT_KEYS[] = {"id", "secret", "name", "grants", "tokenLifetimeSeconds", "permissions",
+                                          "description", "public", "redirectUris", "consentUser",
+                                          "refreshTokenLifetimeSeconds", NULL};
 static const char *const USER_KEYS[] = {"id", "name", "email", "preferredName", "permissions", NULL};
 static const char *const QUEUE_KEYS[] = {"id", "name", NULL};
 static const char *const GRANTS[] = {"client-credentials", "code", "token", "saml2-bearer", "password", NULL};
@@ -448,6 +450,56 @@ static const json_t *array_member(const json_t *doc, const char *key, sim_verr *
   return v;
 }
 
+static int has_grant(const json_t *grants, const char *grant) {
+  size_t i;
+  json_t *g;
+  json_array_foreach((json_t *)grants, i, g) {
+    if (strcmp(json_string_value(g), grant) == 0) return 1;
+  }
+  return 0;
+}
+
+/* The code grant's keys of a client (redirectUris, consentUser, refreshTokenLifetimeSeconds) into
+ * o; consentUser is checked against the users once they are read (check_consent_users). */
+static int normalize_code_grant(const json_t *c, const char *path, json_t *grants, json_t *o, sim_verr *err) {
+  char p[96], ip[112];
+  int code = has_grant(grants, "code");
+  static const char *const only_code[] = {"redirectUris", "consentUser", "refreshTokenLifetimeSeconds", NULL};
+  for (size_t k = 0; only_code[k]; k++) {
+    if (!code && json_object_get(c, only_code[k])) {
+      subpath(p, sizeof p, path, only_code[k]);
+      return fail(err, p, "'%s' is only for a client with the \"code\" grant", only_code[k]);
+    }
+  }
+  if (!code) return 0;
+  const char *user;
+  long long refresh = SIM_REFRESH_DEFAULT_LIFETIME;
+  if (get_str(c, "consentUser", path, 1, MAX_ID_LEN, &user, err) ||
+      get_positive_int(c, "refreshTokenLifetimeSeconds", path, 1, SIM_REFRESH_MAX_LIFETIME,
+                       SIM_REFRESH_DEFAULT_LIFETIME, &refresh, err))
+    return -1;
+  json_t *uris = json_object_get(c, "redirectUris");
+  subpath(p, sizeof p, path, "redirectUris");
+  if (uris == NULL) return fail(err, p, "required key 'redirectUris' is missing (a client with the \"code\" grant needs "
+                                        "its registered redirect URIs)");
+  if (!json_is_array(uris) || json_array_size(uris) == 0)
+    return fail(err, p, "expected a non-empty array of redirect URIs");
+  if (json_array_size(uris) > SIM_MAX_REDIRECT_URIS) return fail(err, p, "more than %d items", SIM_MAX_REDIRECT_URIS);
+  size_t i;
+  json_t *u;
+  json_array_foreach(uris, i, u) {
+    indexpath(ip, sizeof ip, p, i);
+    const char *why = NULL;
+    if (!json_is_string(u)) return fail(err, ip, "expected a string");
+    if (sim_redirect_uri_check(json_string_value(u), 1, &why) != 0)
+      return fail(err, ip, "'%.200s' is not a usable redirect URI: %s", json_string_value(u), why);
+  }
+  json_object_set_new(o, "redirectUris", json_deep_copy(uris));
+  json_object_set_new(o, "consentUser", json_string(user));
+  json_object_set_new(o, "refreshTokenLifetimeSeconds", json_integer(refresh));
+  return 0;
+}
+
 static int normalize_clients(const json_t *in, json_t *out, sim_verr *err) {
   size_t i;
   json_t *c;
@@ -456,11 +508,23 @@ static int normalize_clients(const json_t *in, json_t *out, sim_verr *err) {
     const char *id, *secret, *name, *desc;
     long long lifetime = 86400;
     snprintf(path, sizeof path, "$.clients[%zu]", i);
-    if (check_keys(c, path, CLIENT_KEYS, err) || get_str(c, "id", path, 1, MAX_ID_LEN, &id, err) ||
-        get_str(c, "secret", path, 1, MAX_ID_LEN, &secret, err) || get_str(c, "name", path, 0, MAX_TEXT_LEN, &name, err) ||
+    json_t *pub = json_object_get(c, "public");
+    char pp[96];
+    subpath(pp, sizeof pp, path, "public");
+    if (check_keys(c, path, CLIENT_KEYS, err) || get_str(c, "id", path, 1, MAX_ID_LEN, &id, err))
+      return -1;
+    if (pub != NULL && !json_is_boolean(pub)) return fail(err, pp, "expected true or false");
+    int is_public = json_is_true(pub);
+    if (get_str(c, "secret", path, !is_public, MAX_ID_LEN, &secret, err) ||
+        get_str(c, "name", path, 0, MAX_TEXT_LEN, &name, err) ||
         get_str(c, "description", path, 0, MAX_TEXT_LEN, &desc, err) ||
         get_positive_int(c, "tokenLifetimeSeconds", path, 1, 172800, 86400, &lifetime, err))
       return -1;
+    if (is_public && secret) {
+      char p[80];
+      subpath(p, sizeof p, path, "secret");
+      return fail(err, p, "a public client has no secret (it proves itself with PKCE); remove 'secret' or 'public'");
+    }
     if (id_taken(out, id)) {
       char p[80];
       subpath(p, sizeof p, path, "id");
@@ -468,18 +532,31 @@ static int normalize_clients(const json_t *in, json_t *out, sim_verr *err) {
     }
     json_t *grants = get_str_array(c, "grants", path, 0, err);
     if (grants == NULL) return -1;
-    if (json_array_size(grants) == 0) json_array_append_new(grants, json_string("client-credentials"));
+    if (json_array_size(grants) == 0) json_array_append_new(grants, json_string(is_public ? "code" : "client-credentials"));
     size_t g;
     json_t *gv;
     json_array_foreach(grants, g, gv) {
+      char p[96];
+      snprintf(p, sizeof p, "%s.grants[%zu]", path, g);
       int ok = 0;
       for (size_t k = 0; GRANTS[k]; k++) ok |= strcmp(json_string_value(gv), GRANTS[k]) == 0;
       if (!ok) {
-        char p[96];
-        snprintf(p, sizeof p, "%s.grants[%zu]", path, g);
         json_decref(grants);
         return fail(err, p, "'%s' is not a grant (client-credentials, code, token, saml2-bearer, password)",
                     json_string_value(gv));
+      }
+      if (is_public && strcmp(json_string_value(gv), "code") != 0 && strcmp(json_string_value(gv), "token") != 0) {
+        fail(err, p, "a public client can only have the grants code and token ('%s' needs a client secret)",
+             json_string_value(gv));
+        json_decref(grants);
+        return -1;
+      }
+      for (size_t k = 0; k < g; k++) {
+        if (strcmp(json_string_value(json_array_get(grants, k)), json_string_value(gv)) == 0) {
+          fail(err, p, "grant '%s' is listed twice", json_string_value(gv));
+          json_decref(grants);
+          return -1;
+        }
       }
     }
     json_t *perms = get_str_array(c, "permissions", path, 1, err);
@@ -487,9 +564,31 @@ static int normalize_clients(const json_t *in, json_t *out, sim_verr *err) {
       json_decref(grants);
       return -1;
     }
-    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:o}", "id", id, "secret", secret, "name", name ? name : id,
-                          "grants", grants, "tokenLifetimeSeconds", (json_int_t)lifetime, "permissions", perms);
-    if (o == NULL || json_array_append_new(out, o)) return fail(err, path, "out of memory");
+    json_t *o = json_pack("{s:s, s:s, s:o, s:I, s:o, s:b}", "id", id, "name", name ? name : id, "grants", grants,
+                          "tokenLifetimeSeconds", (json_int_t)lifetime, "permissions", perms, "public", is_public);
+    if (o == NULL) return fail(err, path, "out of memory");
+    if (secret) json_object_set_new(o, "secret", json_string(secret));
+    if (normalize_code_grant(c, path, grants, o, err)) {
+      json_decref(o);
+      return -1;
+    }
+    if (json_array_append_new(out, o)) return fail(err, path, "out of memory");
+  }
+  return 0;
+}
+
+/* consentUser names a user of the scenario (users are read after clients). */
+static int check_consent_users(const json_t *clients, const json_t *users, sim_verr *err) {
+  size_t i;
+  json_t *c;
+  json_array_foreach((json_t *)clients, i, c) {
+    const char *user = sim_jstr(c, "consentUser");
+    if (user && !id_taken(users, user)) {
+      char p[96];
+      snprintf(p, sizeof p, "$.clients[%zu].consentUser", i);
+      return fail(err, p, "no user with id '%s' in users (consentUser is the user gcsim logs in and consents as)",
+                  user);
+    }
   }
   return 0;
 }
@@ -959,6 +1058,7 @@ json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
   }
   if ((clients && normalize_clients(clients, json_object_get(out, "clients"), err)) ||
       (users && normalize_users(users, json_object_get(out, "users"), err)) ||
+      check_consent_users(json_object_get(out, "clients"), json_object_get(out, "users"), err) ||
       (queues && normalize_queues(queues, json_object_get(out, "queues"), err)) ||
       (libraries && normalize_libraries(libraries, json_object_get(out, "libraries"), rng, err)) ||
       (responses && normalize_responses(responses, json_object_get(out, "libraries"), json_object_get(out, "responses"),

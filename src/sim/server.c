@@ -104,6 +104,10 @@ static void handle(sim_ctx *c) {
     sim_oauth_token(c);
     return;
   }
+  if (c->nsegs == 2 && strcmp(c->segs[0], "oauth") == 0 && strcmp(c->segs[1], "authorize") == 0) {
+    sim_oauth_authorize(c);
+    return;
+  }
   sim_error(c, 404, "not.found", "No resource %s %s.", c->method, c->path);
 }
 

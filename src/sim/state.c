@@ -4,18 +4,45 @@
 #include "media.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+static void free_token(sim_token *t) {
+  free(t->principal);
+  free(t->client_id);
+  memset(t->value, 0, sizeof t->value);
+}
+
+static void free_code(sim_auth_code *a) {
+  free(a->client_id);
+  free(a->user_id);
+  free(a->redirect_uri);
+  memset(a->value, 0, sizeof a->value);
+}
+
+static void free_refresh(sim_refresh *r) {
+  free(r->client_id);
+  free(r->user_id);
+  memset(r->value, 0, sizeof r->value);
+}
+
+/* Tokens, authorization codes and refresh tokens: every credential gcsim handed out. */
 static void clear_tokens(sim_state *st) {
-  for (size_t i = 0; i < st->ntokens; i++) {
-    free(st->tokens[i].principal);
-    memset(st->tokens[i].value, 0, sizeof st->tokens[i].value);
-  }
+  for (size_t i = 0; i < st->ntokens; i++) free_token(&st->tokens[i]);
   free(st->tokens);
   st->tokens = NULL;
   st->ntokens = 0;
+  for (size_t i = 0; i < st->ncodes; i++) free_code(&st->codes[i]);
+  free(st->codes);
+  st->codes = NULL;
+  st->ncodes = 0;
+  for (size_t i = 0; i < st->nrefreshes; i++) free_refresh(&st->refreshes[i]);
+  free(st->refreshes);
+  st->refreshes = NULL;
+  st->nrefreshes = 0;
+  st->grant_counter = 0;
 }
 
 int sim_state_init(sim_state *st, json_t *normalized_scenario, uint64_t seed) {
@@ -103,9 +130,12 @@ void sim_state_reset(sim_state *st) {
   sim_faults_load(st, json_object_get(st->initial, "faults"));
   sim_media_clear(st);
   st->clock_offset_ms = 0;
+  st->clock_frozen = 0;
 }
 
-int64_t sim_now_ms(const sim_state *st) { return sim_real_now_ms() + st->clock_offset_ms; }
+int64_t sim_now_ms(const sim_state *st) {
+  return (st->clock_frozen ? st->frozen_ms : sim_real_now_ms()) + st->clock_offset_ms;
+}
 
 void sim_now_iso(const sim_state *st, char *buf, size_t len) { sim_format_time(sim_now_ms(st), buf, len); }
 
@@ -168,12 +198,14 @@ int sim_transcript_append(sim_state *st, const char *conv_id, json_t *entry) {
   return json_array_append_new(t, entry);
 }
 
+/* Makes room: tokens revoked, or expired for an hour (until then they still answer
+ * credentials.expired rather than bad.credentials). */
 static void purge_expired_tokens(sim_state *st) {
   int64_t now = sim_now_ms(st);
   size_t o = 0;
   for (size_t i = 0; i < st->ntokens; i++) {
-    if (st->tokens[i].expires_ms + 3600 * 1000 < now) {
-      free(st->tokens[i].principal);
+    if (st->tokens[i].revoked || st->tokens[i].expires_ms + 3600 * 1000 < now) {
+      free_token(&st->tokens[i]);
       continue;
     }
     st->tokens[o++] = st->tokens[i];
@@ -193,6 +225,7 @@ sim_token *sim_issue_token(sim_state *st, sim_token_kind kind, const char *princ
   if (t->principal == NULL) return NULL;
   sim_rng_token(&st->rng, t->value, sizeof t->value);
   t->kind = kind;
+  t->grant = kind == SIM_TOKEN_CLIENT ? SIM_GRANT_CLIENT_CREDENTIALS : SIM_GRANT_ADMIN;
   t->issued_ms = sim_now_ms(st);
   t->expires_ms = t->issued_ms + (int64_t)lifetime_s * 1000;
   st->ntokens++;
@@ -201,8 +234,98 @@ sim_token *sim_issue_token(sim_state *st, sim_token_kind kind, const char *princ
 
 sim_token *sim_find_token(sim_state *st, const char *value) {
   for (size_t i = 0; i < st->ntokens; i++)
-    if (sim_secret_equal(st->tokens[i].value, value)) return &st->tokens[i];
+    if (!st->tokens[i].revoked && sim_secret_equal(st->tokens[i].value, value)) return &st->tokens[i];
   return NULL;
+}
+
+sim_auth_code *sim_code_new(sim_state *st, const char *client_id, const char *user_id, const char *redirect_uri,
+                            const char *challenge) {
+  int64_t now = sim_now_ms(st);
+  if (st->ncodes >= SIM_MAX_CODES) { /* drop the used and expired ones */
+    size_t o = 0;
+    for (size_t i = 0; i < st->ncodes; i++) {
+      if (st->codes[i].used || st->codes[i].expires_ms <= now) {
+        free_code(&st->codes[i]);
+        continue;
+      }
+      st->codes[o++] = st->codes[i];
+    }
+    st->ncodes = o;
+  }
+  if (st->ncodes >= SIM_MAX_CODES) return NULL;
+  sim_auth_code *grown = realloc(st->codes, (st->ncodes + 1) * sizeof *grown);
+  if (grown == NULL) return NULL;
+  st->codes = grown;
+  sim_auth_code *a = &st->codes[st->ncodes];
+  memset(a, 0, sizeof *a);
+  a->client_id = strdup(client_id);
+  a->user_id = strdup(user_id);
+  a->redirect_uri = strdup(redirect_uri);
+  if (a->client_id == NULL || a->user_id == NULL || a->redirect_uri == NULL) {
+    free_code(a);
+    return NULL;
+  }
+  snprintf(a->challenge, sizeof a->challenge, "%s", challenge);
+  sim_rng_token(&st->rng, a->value, sizeof a->value);
+  a->issued_ms = now;
+  a->expires_ms = now + (int64_t)SIM_CODE_LIFETIME_S * 1000;
+  st->ncodes++;
+  return a;
+}
+
+sim_auth_code *sim_code_find(sim_state *st, const char *value) {
+  for (size_t i = 0; i < st->ncodes; i++)
+    if (sim_secret_equal(st->codes[i].value, value)) return &st->codes[i];
+  return NULL;
+}
+
+sim_refresh *sim_refresh_new(sim_state *st, long long grant_id, const char *client_id, const char *user_id,
+                             long lifetime_s) {
+  int64_t now = sim_now_ms(st);
+  if (st->nrefreshes >= SIM_MAX_TOKENS) { /* drop the expired ones (a reused one is then just unknown) */
+    size_t o = 0;
+    for (size_t i = 0; i < st->nrefreshes; i++) {
+      if (st->refreshes[i].expires_ms <= now) {
+        free_refresh(&st->refreshes[i]);
+        continue;
+      }
+      st->refreshes[o++] = st->refreshes[i];
+    }
+    st->nrefreshes = o;
+  }
+  if (st->nrefreshes >= SIM_MAX_TOKENS) return NULL;
+  sim_refresh *grown = realloc(st->refreshes, (st->nrefreshes + 1) * sizeof *grown);
+  if (grown == NULL) return NULL;
+  st->refreshes = grown;
+  sim_refresh *r = &st->refreshes[st->nrefreshes];
+  memset(r, 0, sizeof *r);
+  r->client_id = strdup(client_id);
+  r->user_id = strdup(user_id);
+  if (r->client_id == NULL || r->user_id == NULL) {
+    free_refresh(r);
+    return NULL;
+  }
+  sim_rng_token(&st->rng, r->value, sizeof r->value);
+  r->grant_id = grant_id;
+  r->issued_ms = now;
+  r->expires_ms = now + (int64_t)lifetime_s * 1000;
+  r->state = SIM_REFRESH_LIVE;
+  st->nrefreshes++;
+  return r;
+}
+
+sim_refresh *sim_refresh_find(sim_state *st, const char *value) {
+  for (size_t i = 0; i < st->nrefreshes; i++)
+    if (sim_secret_equal(st->refreshes[i].value, value)) return &st->refreshes[i];
+  return NULL;
+}
+
+void sim_grant_revoke(sim_state *st, long long grant_id) {
+  if (grant_id == 0) return;
+  for (size_t i = 0; i < st->ntokens; i++)
+    if (st->tokens[i].grant_id == grant_id) st->tokens[i].revoked = 1;
+  for (size_t i = 0; i < st->nrefreshes; i++)
+    if (st->refreshes[i].grant_id == grant_id) st->refreshes[i].state = SIM_REFRESH_REVOKED;
 }
 
 int sim_add_conversation(sim_state *st, json_t *conv) {

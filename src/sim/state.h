@@ -20,16 +20,51 @@
 #define SIM_MAX_REQUEST_LOG 10000
 #define SIM_TOKEN_LEN 48
 
+#define SIM_MAX_CODES 10000
+/* An authorization code is good for this long on gcsim's clock (oauth_code.c). */
+#define SIM_CODE_LIFETIME_S 60
+#define SIM_CHALLENGE_LEN 43
+
 typedef enum { SIM_TOKEN_CLIENT, SIM_TOKEN_USER } sim_token_kind;
+/* How a token was obtained: the admin API (a user token standing in for a browser login), the
+ * client-credentials grant, or the authorization-code grant (and its refreshes). */
+typedef enum { SIM_GRANT_ADMIN, SIM_GRANT_CLIENT_CREDENTIALS, SIM_GRANT_CODE } sim_grant_kind;
 
 typedef struct sim_token {
   char value[SIM_TOKEN_LEN + 1];
   sim_token_kind kind;
   char *principal; /* client id or user id */
+  char *client_id; /* the OAuth client of a code-grant token; NULL otherwise */
+  sim_grant_kind grant;
+  long long grant_id; /* code grant: the login (code redemption) it descends from; 0 otherwise */
+  int revoked;        /* DELETE /api/v2/tokens/me, or its grant was revoked: unknown from then on */
   int64_t issued_ms, expires_ms;
   int64_t window_start_ms; /* rate-limit window (gcsim's clock) */
   long window_count;
 } sim_token;
+
+/* An authorization code (GET /oauth/authorize), single use, bound to its client, redirect URI,
+ * PKCE challenge and the consenting user. */
+typedef struct sim_auth_code {
+  char value[SIM_TOKEN_LEN + 1];
+  char *client_id, *user_id, *redirect_uri;
+  char challenge[SIM_CHALLENGE_LEN + 1];
+  int64_t issued_ms, expires_ms;
+  int used;
+  long long grant_id; /* the login its redemption started (0: not redeemed) */
+} sim_auth_code;
+
+typedef enum { SIM_REFRESH_LIVE, SIM_REFRESH_ROTATED, SIM_REFRESH_REVOKED } sim_refresh_state;
+
+/* A refresh token of the code grant. Refreshing rotates it: the old one is kept, ROTATED, so that
+ * a second use can be recognised (and revokes its whole grant). */
+typedef struct sim_refresh {
+  char value[SIM_TOKEN_LEN + 1];
+  long long grant_id;
+  char *client_id, *user_id;
+  int64_t issued_ms, expires_ms;
+  sim_refresh_state state;
+} sim_refresh;
 
 typedef enum { SIM_FAULT_STATUS, SIM_FAULT_LATENCY, SIM_FAULT_RESET, SIM_FAULT_COMMIT_THEN_FAIL } sim_fault_kind;
 
@@ -62,12 +97,19 @@ typedef struct sim_state {
   json_t *transcripts; /* conversation id -> array of entries */
   sim_token *tokens;
   size_t ntokens;
+  sim_auth_code *codes;
+  size_t ncodes;
+  sim_refresh *refreshes;
+  size_t nrefreshes;
+  long long grant_counter; /* code redemptions: grant ids g1, g2, ... */
   sim_fault faults[SIM_MAX_FAULTS];
   size_t nfaults;
   json_t *requests; /* array, at most SIM_MAX_REQUEST_LOG, oldest dropped */
   long long request_seq;
   FILE *request_log; /* --request-log, JSON Lines; may be NULL */
   int64_t clock_offset_ms;
+  int clock_frozen;      /* POST /sim/v1/clock/freeze: gcsim's clock stands still at frozen_ms */
+  int64_t frozen_ms;     /* the real time the clock was frozen at (clock_offset_ms still applies) */
   struct sim_media *media; /* uploaded message media (media.h), oldest first */
   size_t nmedia;
   size_t media_reserved; /* sum of the declared sizes of the media held */
@@ -122,7 +164,18 @@ int sim_transcript_append(sim_state *st, const char *conv_id, json_t *entry);
 
 /* Tokens. Issue returns the stored token, or NULL when full/out of memory. */
 sim_token *sim_issue_token(sim_state *st, sim_token_kind kind, const char *principal, long lifetime_s);
+/* The live or expired token with that value; NULL when unknown or revoked. */
 sim_token *sim_find_token(sim_state *st, const char *value);
+
+/* Authorization codes and refresh tokens (the code grant). NULL when full or out of memory. */
+sim_auth_code *sim_code_new(sim_state *st, const char *client_id, const char *user_id, const char *redirect_uri,
+                            const char *challenge);
+sim_auth_code *sim_code_find(sim_state *st, const char *value);
+sim_refresh *sim_refresh_new(sim_state *st, long long grant_id, const char *client_id, const char *user_id,
+                             long lifetime_s);
+sim_refresh *sim_refresh_find(sim_state *st, const char *value);
+/* Revokes every access token and refresh token of a code grant (a login). */
+void sim_grant_revoke(sim_state *st, long long grant_id);
 
 /* Adds a conversation (takes the reference). 0 on success. */
 int sim_add_conversation(sim_state *st, json_t *conv);

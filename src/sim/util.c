@@ -288,7 +288,9 @@ json_t *sim_parse_form(const char *body, size_t len, size_t max_fields) {
       while (eq < end && body[eq] != '=') eq++;
       char *k = sim_url_decode(body + i, eq - i, 1);
       char *v = sim_url_decode(eq < end ? body + eq + 1 : "", eq < end ? end - eq - 1 : 0, 1);
-      int bad = (k == NULL || v == NULL || json_object_set_new(obj, k, json_string(v)) != 0);
+      /* a repeated parameter is malformed (RFC 6749 §3.1: parameters MUST NOT repeat) */
+      int bad = (k == NULL || v == NULL || json_object_get(obj, k) != NULL ||
+                 json_object_set_new(obj, k, json_string(v)) != 0);
       free(k);
       sim_free_secret(v);
       if (bad) goto fail;

@@ -165,6 +165,11 @@ class Validator:
         status = str(entry.get("status"))
         resp = op.get("responses", {}).get(status)
         answer = entry.get("responseBody")
+        if method == "HEAD" and answer is None:
+            # a HEAD answer never has a body (RFC 9110 §9.3.2), whatever schema its status names
+            if resp is None and status.startswith("2"):
+                errors.append(f"{where}: status {status} is not a documented success status")
+            return errors, True
         if resp is None:
             if status.startswith("2"):
                 errors.append(f"{where}: status {status} is not a documented success status")

@@ -44,7 +44,14 @@ GOOD.append(get_response(RESPONSE))
 GOOD.append(entry(requestBody={"mediaIds": ["m1"]}))
 GOOD.append(entry(requestBody={"messagingTemplate": {"responseId": "r1", "bodyParameters": []}}))
 
+# a HEAD answer has no body, whatever its status's schema
+HEAD_ME = {"seq": 5, "method": "HEAD", "path": "/api/v2/tokens/me", "operation": "headTokensMe", "status": 401,
+           "requestBody": None, "responseBody": None}
+GOOD.append(HEAD_ME)
+
 BAD = {
+    "a 401 of GET without its ErrorBody": dict(HEAD_ME, method="GET", operation="getTokensMe"),
+    "HEAD with an undocumented success status": dict(HEAD_ME, status=204),
     "textBody missing with no other body kind": entry(requestBody={}),
     "unknown property in a model that lists its properties": get_response(dict(RESPONSE, cannedText="x")),
     "unknown request property": entry(requestBody={"textBody": "hi", "stickerIds": ["s"]}),
