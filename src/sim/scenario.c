@@ -8,6 +8,7 @@
 #include "media.h"
 #include "models.h"
 #include "oauth.h"
+#include "ratelimit.h"
 
 #define MAX_ITEMS 10000
 #define MAX_PERMISSIONS 500
@@ -424,8 +425,8 @@ error:
 static const char *const TOP_KEYS[] = {"description", "org",       "limits",    "clients", "users",
                                        "queues",      "libraries", "responses", "conversations", "faults", NULL};
 static const char *const ORG_KEYS[] = {"id", "name", NULL};
-static const char *const LIMIT_KEYS[] = {"requestsPerMinutePerToken", "mediaMaxBytes", "mediaTypes",
-                                         "mediaProcessingPolls", NULL};
+static const char *const LIMIT_KEYS[] = {"requestsPerMinutePerToken", "rateLimitWindowSeconds", "mediaMaxBytes",
+                                         "mediaTypes", "mediaProcessingPolls", NULL};
 static const char *const CLIENT_KEYS[] = {"id", "secret", "name", "grants", "tokenLifetimeSeconds", "permissions",
                                           "description", "public", "redirectUris", "consentUser",
                                           "refreshTokenLifetimeSeconds", NULL};
@@ -1009,7 +1010,8 @@ static json_t *normalize_faults(const json_t *in, sim_verr *err) {
 
 json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
   const char *org_id, *org_name, *desc;
-  long long rpm = 300, media_max = SIM_MEDIA_DEFAULT_MAX_BYTES, media_polls = SIM_MEDIA_DEFAULT_POLLS;
+  long long rpm = 300, window = SIM_RATE_DEFAULT_WINDOW_S, media_max = SIM_MEDIA_DEFAULT_MAX_BYTES,
+            media_polls = SIM_MEDIA_DEFAULT_POLLS;
   json_t *types = NULL;
   memset(err, 0, sizeof *err);
   if (check_keys(doc, "$", TOP_KEYS, err)) return NULL;
@@ -1027,6 +1029,8 @@ json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
       (limits_in && check_keys(limits_in, "$.limits", LIMIT_KEYS, err)) ||
       get_positive_int(limits_in ? limits_in : empty, "requestsPerMinutePerToken", "$.limits", 1, 1000000, 300, &rpm,
                        err) ||
+      get_positive_int(limits_in ? limits_in : empty, "rateLimitWindowSeconds", "$.limits", 1, SIM_RATE_MAX_WINDOW_S,
+                       SIM_RATE_DEFAULT_WINDOW_S, &window, err) ||
       get_positive_int(limits_in ? limits_in : empty, "mediaMaxBytes", "$.limits", 1, SIM_MEDIA_MAX_BYTES_CAP,
                        SIM_MEDIA_DEFAULT_MAX_BYTES, &media_max, err) ||
       get_positive_int(limits_in ? limits_in : empty, "mediaProcessingPolls", "$.limits", 0, SIM_MEDIA_MAX_POLLS,
@@ -1046,10 +1050,10 @@ json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
     return NULL;
   }
 #undef MEMBER
-  json_t *out = json_pack("{s:{s:s, s:s}, s:{s:I, s:I, s:o, s:I}, s:[], s:[], s:[], s:[], s:[], s:[]}", "org", "id",
-                          org_id ? org_id : "00000000-0000-4000-8000-00000000000a", "name",
+  json_t *out = json_pack("{s:{s:s, s:s}, s:{s:I, s:I, s:I, s:o, s:I}, s:[], s:[], s:[], s:[], s:[], s:[]}", "org",
+                          "id", org_id ? org_id : "00000000-0000-4000-8000-00000000000a", "name",
                           org_name ? org_name : "gcsim org", "limits", "requestsPerMinutePerToken", (json_int_t)rpm,
-                          "mediaMaxBytes", (json_int_t)media_max, "mediaTypes", types, "mediaProcessingPolls",
+                          "rateLimitWindowSeconds", (json_int_t)window, "mediaMaxBytes", (json_int_t)media_max, "mediaTypes", types, "mediaProcessingPolls",
                           (json_int_t)media_polls, "clients", "users", "queues", "libraries", "responses",
                           "conversations");
   if (out == NULL) {
