@@ -1,9 +1,13 @@
 /*
- * Reads against a scripted HTTP server: gcmsg__api retries reads (GET, and
- * POSTs flagged as reads) on 429, 5xx, dropped connections and refused
- * connections within the retry policy, logs each retry, and never retries
- * other POSTs or 4xx; the HTTP layer says whether a failed request could have
- * left.
+ * Reads against a scripted HTTP server.
+ *  - gcmsg__api retries reads (GET, and POSTs flagged as reads) on 429, 5xx,
+ *    dropped connections and refused connections within the retry policy,
+ *    logs each retry, and never retries other POSTs or 4xx; the HTTP layer
+ *    says whether a failed request could have left.
+ *  - gcmsg__readback: found / absent / unknown (the GET fails, the bulk read
+ *    fails, malformed or incomplete answers, legacy chat), ids owned by
+ *    another key skipped, old ids left out, more than 1000 ids split; and the
+ *    pure parsers and the ISO-8601 reader.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,6 +26,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "readback.h"
 #include "scripted_server.h"
 
 static gcmsg_client *client;
@@ -333,6 +339,480 @@ static void test_timeout_is_ambiguous(void **state)
 	assert_int_equal(r.sent_maybe, 1);
 	gcmsg__http_resp_dispose(&r);
 	gcmsg_client_free(c);
+	/* the server logs the request once its handler is done: wait for it, so no later test sees it */
+	{
+		int i;
+		for (i = 0; i < 300 && ss_log_count() < 1; i++)
+			usleep(10 * 1000);
+	}
+}
+
+/* ---- gcmsg__readback against a fake conversation ---- */
+
+typedef struct fake_msg {
+	char id[40];
+	long long time_ms;
+	int inbound;
+	const char *text;     /* or NULL */
+	const char *media_id; /* or NULL */
+	int no_time;
+} fake_msg;
+
+#define MAX_FAKE 3000
+static fake_msg msgs[MAX_FAKE];
+static int nmsgs;
+static int get_status, bulk_status, get_malformed, bulk_malformed, bulk_omit_first, bulk_calls;
+static int bulk_sizes[16];
+
+static void iso(long long ms, char *out, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	         tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+static long long wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static fake_msg *add_msg(const char *id, long long time_ms, int inbound, const char *text, const char *media_id)
+{
+	fake_msg *m = &msgs[nmsgs++];
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->id, sizeof(m->id), "%s", id);
+	m->time_ms = time_ms;
+	m->inbound = inbound;
+	m->text = text;
+	m->media_id = media_id;
+	return m;
+}
+
+static json_t *details_of(const fake_msg *m)
+{
+	char t[40];
+	json_t *d = json_pack("{s:s, s:s}", "messageId", m->id, "messageStatus", m->inbound ? "received" : "sent");
+
+	if (!m->no_time) {
+		iso(m->time_ms, t, sizeof(t));
+		json_object_set_new(d, "messageTime", json_string(t));
+	}
+	return d;
+}
+
+static void conversation_handler(const ss_req *rq, ss_answer *an)
+{
+	if (strcmp(rq->method, "GET") == 0 && strcmp(rq->target, "/api/v2/conversations/messages/c1") == 0) {
+		json_t *agent, *cust, *doc;
+		char *text;
+		int i;
+
+		if (get_status) {
+			ss_reply(an, get_status, "{\"code\":\"service.unavailable\",\"status\":%d}", get_status);
+			return;
+		}
+		if (get_malformed) {
+			ss_reply(an, 200, "{\"participants\": [ {\"messages\": [ {\"messageId\": ");
+			return;
+		}
+		agent = json_array();
+		cust = json_array();
+		for (i = 0; i < nmsgs; i++) {
+			json_array_append_new(cust, details_of(&msgs[i]));
+			if (!msgs[i].inbound)
+				json_array_append_new(agent, details_of(&msgs[i]));
+		}
+		doc = json_pack("{s:s, s:[{s:s, s:s, s:o}, {s:s, s:s, s:o}, {s:s, s:s}]}", "id", "c1", "participants", "id",
+		                "p1", "purpose", "customer", "messages", cust, "id", "p2", "purpose", "agent", "messages",
+		                agent, "id", "p3", "purpose", "acd");
+		text = json_dumps(doc, JSON_COMPACT);
+		ss_reply(an, 200, "%s", text);
+		free(text);
+		json_decref(doc);
+		return;
+	}
+	if (strcmp(rq->method, "POST") == 0 &&
+	    strcmp(rq->target, "/api/v2/conversations/messages/c1/messages/bulk") == 0) {
+		json_t *ids = json_loads(rq->body, 0, NULL), *ents = json_array(), *id, *doc;
+		size_t i;
+		char *text;
+
+		if (bulk_calls < 16)
+			bulk_sizes[bulk_calls] = (int)json_array_size(ids);
+		bulk_calls++;
+		if (bulk_status) {
+			ss_reply(an, bulk_status, "{\"code\":\"internal.server.error\"}");
+			json_decref(ids);
+			json_decref(ents);
+			return;
+		}
+		if (bulk_malformed) {
+			ss_reply(an, 200, "{\"entities\": 7}");
+			json_decref(ids);
+			json_decref(ents);
+			return;
+		}
+		json_array_foreach(ids, i, id) {
+			int k;
+			if (bulk_omit_first && i == 0)
+				continue;
+			for (k = 0; k < nmsgs; k++) {
+				const fake_msg *m = &msgs[k];
+				char t[40];
+				json_t *e;
+				if (strcmp(m->id, json_string_value(id)) != 0)
+					continue;
+				iso(m->time_ms, t, sizeof(t));
+				e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", m->id, "timestamp", t, "direction",
+				              m->inbound ? "inbound" : "outbound", "status", "sent", "textBody",
+				              m->text ? m->text : "");
+				if (m->media_id)
+					json_object_set_new(e, "media", json_pack("[{s:s, s:s}]", "id", m->media_id, "mediaType",
+					                                          "image/png"));
+				json_array_append_new(ents, e);
+			}
+		}
+		doc = json_pack("{s:o}", "entities", ents);
+		text = json_dumps(doc, JSON_COMPACT);
+		ss_reply(an, 200, "%s", text);
+		free(text);
+		json_decref(doc);
+		json_decref(ids);
+		return;
+	}
+	ss_reply(an, 404, "{\"code\":\"not.found\"}");
+}
+
+static int before_rb(void **state)
+{
+	(void)state;
+	ss_clear_log();
+	ss_set_handler(conversation_handler);
+	nmsgs = get_status = bulk_status = get_malformed = bulk_malformed = bulk_omit_first = bulk_calls = 0;
+	memset(bulk_sizes, 0, sizeof(bulk_sizes));
+	logbuf[0] = '\0';
+	return 0;
+}
+
+/* the outbox: a list of message ids other keys own; "?" makes the answer unknown */
+static const char *owned_ids[4];
+
+static int owned(const char *message_id, void *payload)
+{
+	int i;
+
+	(void)payload;
+	for (i = 0; i < 4 && owned_ids[i]; i++) {
+		if (strcmp(owned_ids[i], "?") == 0)
+			return -1;
+		if (strcmp(owned_ids[i], message_id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static gcmsg__rb_verdict rb(const char *text, const char *media_id, long long since, gcmsg__rb_result *res)
+{
+	gcmsg__rb_query q = { "c1", "agent-messaging", text, media_id, since, owned, NULL };
+
+	gcmsg__rb_result_init(res);
+	assert_int_equal(gcmsg__readback(client, &q, res), GCMSG_OK);
+	assert_int_equal(res->requests, ss_log_count());
+	assert_true((res->verdict == GCMSG__RB_FOUND) == (res->message_id != NULL));
+	return res->verdict;
+}
+
+static void test_rb_found(void **state)
+{
+	long long now = wall_now();
+	gcmsg__rb_result res;
+
+	(void)state;
+	memset(owned_ids, 0, sizeof(owned_ids));
+	add_msg("in-1", now - 1000, 1, "Hello there", NULL); /* the customer's, same words */
+	add_msg("out-1", now - 500, 0, "Something else", NULL);
+	add_msg("out-2", now + 200, 0, "Hello there", NULL);
+	assert_int_equal(rb("Hello there", NULL, now, &res), GCMSG__RB_FOUND);
+	assert_string_equal(res.message_id, "out-2");
+	assert_int_equal(res.requests, 2);
+	/* each id asked once, though two participants list the outbound ones */
+	assert_int_equal(bulk_sizes[0], 3);
+	assert_string_equal(ss_log_at(1)->body, "[\"in-1\",\"out-1\",\"out-2\"]");
+	gcmsg__rb_result_dispose(&res);
+}
+
+static void test_rb_absent(void **state)
+{
+	long long now = wall_now();
+	gcmsg__rb_result res;
+
+	(void)state;
+	memset(owned_ids, 0, sizeof(owned_ids));
+	add_msg("in-1", now - 1000, 1, "Hello there", NULL); /* inbound: never ours */
+	add_msg("out-1", now + 10, 0, "Hello there!", NULL); /* not byte for byte */
+	add_msg("out-2", now + 20, 0, "hello there", NULL);
+	assert_int_equal(rb("Hello there", NULL, now, &res), GCMSG__RB_ABSENT);
+	assert_int_equal(res.requests, 2);
+	gcmsg__rb_result_dispose(&res);
+	/* a conversation without messages: one request */
+	before_rb(NULL);
+	assert_int_equal(rb("Hello there", NULL, now, &res), GCMSG__RB_ABSENT);
+	assert_int_equal(res.requests, 1);
+	gcmsg__rb_result_dispose(&res);
+}
+
+static void test_rb_old_ids_left_out(void **state)
+{
+	long long now = wall_now();
+	gcmsg__rb_result res;
+	fake_msg *m;
+
+	(void)state;
+	memset(owned_ids, 0, sizeof(owned_ids));
+	/* an hour before the first attempt: an earlier send of the same text, not ours */
+	add_msg("old-1", now - 3600 * 1000LL, 0, "Hello there", NULL);
+	/* within the skew allowance: kept */
+	add_msg("near-1", now - 4 * 60 * 1000LL, 0, "Other", NULL);
+	/* no time: kept */
+	m = add_msg("notime-1", now, 0, "Other 2", NULL);
+	m->no_time = 1;
+	assert_int_equal(rb("Hello there", NULL, now, &res), GCMSG__RB_ABSENT);
+	assert_string_equal(ss_log_at(1)->body, "[\"near-1\",\"notime-1\"]");
+	gcmsg__rb_result_dispose(&res);
+	/* since 0: no bound, and then the old one is found */
+	before_rb(NULL);
+	add_msg("old-1", now - 3600 * 1000LL, 0, "Hello there", NULL);
+	assert_int_equal(rb("Hello there", NULL, 0, &res), GCMSG__RB_FOUND);
+	gcmsg__rb_result_dispose(&res);
+}
+
+static void test_rb_owned_by_another_key(void **state)
+{
+	long long now = wall_now();
+	gcmsg__rb_result res;
+
+	(void)state;
+	add_msg("out-1", now + 10, 0, "Same words", NULL);
+	add_msg("out-2", now + 20, 0, "Same words", NULL);
+	memset(owned_ids, 0, sizeof(owned_ids));
+	owned_ids[0] = "out-1";
+	assert_int_equal(rb("Same words", NULL, now, &res), GCMSG__RB_FOUND);
+	assert_string_equal(res.message_id, "out-2");
+	gcmsg__rb_result_dispose(&res);
+	ss_clear_log();
+	owned_ids[1] = "out-2";
+	assert_int_equal(rb("Same words", NULL, now, &res), GCMSG__RB_ABSENT);
+	gcmsg__rb_result_dispose(&res);
+	ss_clear_log();
+	owned_ids[1] = "?";
+	assert_int_equal(rb("Same words", NULL, now, &res), GCMSG__RB_UNKNOWN);
+	assert_non_null(strstr(res.why, "could not tell"));
+	gcmsg__rb_result_dispose(&res);
+	memset(owned_ids, 0, sizeof(owned_ids));
+}
+
+static void test_rb_media(void **state)
+{
+	long long now = wall_now();
+	gcmsg__rb_result res;
+
+	(void)state;
+	memset(owned_ids, 0, sizeof(owned_ids));
+	add_msg("out-1", now + 10, 0, NULL, "media-9");
+	add_msg("out-2", now + 20, 0, NULL, "media-7");
+	assert_int_equal(rb(NULL, "media-7", now, &res), GCMSG__RB_FOUND);
+	assert_string_equal(res.message_id, "out-2");
+	gcmsg__rb_result_dispose(&res);
+	ss_clear_log();
+	assert_int_equal(rb(NULL, "media-8", now, &res), GCMSG__RB_ABSENT);
+	gcmsg__rb_result_dispose(&res);
+}
+
+static void test_rb_unknown(void **state)
+{
+	long long now = wall_now();
+	gcmsg__rb_result res;
+
+	(void)state;
+	memset(owned_ids, 0, sizeof(owned_ids));
+	add_msg("out-1", now + 10, 0, "Hello there", NULL);
+	/* the GET fails: no retry here (the caller retries), no bulk */
+	get_status = 503;
+	assert_int_equal(rb("Hello there", NULL, now, &res), GCMSG__RB_UNKNOWN);
+	assert_int_equal(res.requests, 1);
+	assert_int_equal(res.http_status, 503);
+	assert_non_null(strstr(res.why, "reading the conversation back failed"));
+	gcmsg__rb_result_dispose(&res);
+	/* the bulk read fails */
+	ss_clear_log();
+	get_status = 0;
+	bulk_status = 500;
+	assert_int_equal(rb("Hello there", NULL, now, &res), GCMSG__RB_UNKNOWN);
+	assert_int_equal(res.requests, 2);
+	assert_int_equal(res.http_status, 500);
+	gcmsg__rb_result_dispose(&res);
+	/* malformed answers */
+	ss_clear_log();
+	bulk_status = 0;
+	get_malformed = 1;
+	assert_int_equal(rb("Hello there", NULL, now, &res), GCMSG__RB_UNKNOWN);
+	assert_int_equal(res.requests, 1);
+	gcmsg__rb_result_dispose(&res);
+	ss_clear_log();
+	get_malformed = 0;
+	bulk_malformed = 1;
+	assert_int_equal(rb("Hello there", NULL, now, &res), GCMSG__RB_UNKNOWN);
+	assert_non_null(strstr(res.why, "no entities"));
+	gcmsg__rb_result_dispose(&res);
+	/* an id that did not come back: it may have been ours */
+	ss_clear_log();
+	bulk_malformed = 0;
+	add_msg("out-2", now + 20, 0, "Other", NULL);
+	bulk_omit_first = 1;
+	assert_int_equal(rb("Hello there", NULL, now, &res), GCMSG__RB_UNKNOWN);
+	assert_non_null(strstr(res.why, "did not return 1 of the 2"));
+	gcmsg__rb_result_dispose(&res);
+	/* the route has no read-back: no request at all */
+	ss_clear_log();
+	{
+		gcmsg__rb_query q = { "c1", "legacy-chat", "Hello there", NULL, now, NULL, NULL };
+		gcmsg__rb_result_init(&res);
+		assert_int_equal(gcmsg__readback(client, &q, &res), GCMSG_OK);
+		assert_int_equal(res.verdict, GCMSG__RB_UNKNOWN);
+		assert_int_equal(ss_log_count(), 0);
+		gcmsg__rb_result_dispose(&res);
+	}
+}
+
+static void test_rb_split_beyond_1000(void **state)
+{
+	long long now = wall_now();
+	gcmsg__rb_result res;
+	char id[40];
+	int i;
+
+	(void)state;
+	memset(owned_ids, 0, sizeof(owned_ids));
+	for (i = 0; i < 2500; i++) {
+		snprintf(id, sizeof(id), "m-%05d", i);
+		add_msg(id, now + i, i % 3 == 0, i == 2401 ? "The one" : "Filler", NULL);
+	}
+	assert_int_equal(rb("The one", NULL, now, &res), GCMSG__RB_FOUND);
+	assert_string_equal(res.message_id, "m-02401");
+	assert_int_equal(bulk_calls, 3);
+	assert_int_equal(bulk_sizes[0], 1000);
+	assert_int_equal(bulk_sizes[1], 1000);
+	assert_int_equal(bulk_sizes[2], 500);
+	gcmsg__rb_result_dispose(&res);
+	/* absent: every batch read */
+	before_rb(NULL);
+	for (i = 0; i < 2001; i++) {
+		snprintf(id, sizeof(id), "m-%05d", i);
+		add_msg(id, now + i, 0, "Filler", NULL);
+	}
+	assert_int_equal(rb("The one", NULL, now, &res), GCMSG__RB_ABSENT);
+	assert_int_equal(bulk_calls, 3);
+	assert_int_equal(bulk_sizes[2], 1);
+	gcmsg__rb_result_dispose(&res);
+}
+
+/* ---- the pure parts ---- */
+
+static void test_iso8601(void **state)
+{
+	(void)state;
+	assert_true(gcmsg__iso8601_ms("1970-01-01T00:00:00Z") == 0);
+	assert_true(gcmsg__iso8601_ms("1970-01-01T00:00:00.001Z") == 1);
+	assert_true(gcmsg__iso8601_ms("2026-11-21T09:00:01.123Z") == 1795251601123LL);
+	assert_true(gcmsg__iso8601_ms("2026-11-21T09:00:01.1Z") == 1795251601100LL);
+	assert_true(gcmsg__iso8601_ms("2026-11-21T09:00:01.123456Z") == 1795251601123LL);
+	assert_true(gcmsg__iso8601_ms("2026-11-21T11:00:01.123+02:00") == 1795251601123LL);
+	assert_true(gcmsg__iso8601_ms("2026-11-21T08:00:01.123-0100") == 1795251601123LL);
+	assert_true(gcmsg__iso8601_ms("2000-02-29T12:00:00Z") == 951825600000LL);
+	assert_true(gcmsg__iso8601_ms("2026-11-21T09:00:01") == -1);
+	assert_true(gcmsg__iso8601_ms("2026-13-21T09:00:01Z") == -1);
+	assert_true(gcmsg__iso8601_ms("2026-11-21T09:00:01.Z") == -1);
+	assert_true(gcmsg__iso8601_ms("2026-11-21T09:00:01Zjunk") == -1);
+	assert_true(gcmsg__iso8601_ms("yesterday") == -1);
+	assert_true(gcmsg__iso8601_ms(NULL) == -1);
+}
+
+static void test_rb_ids_pure(void **state)
+{
+	char **ids, why[128];
+	size_t n;
+
+	(void)state;
+#define IDS(doc) gcmsg__rb_ids(doc, strlen(doc), 0, &ids, &n, why, sizeof(why))
+	assert_int_equal(IDS("[]"), -1);
+	assert_int_equal(IDS("{}"), -1);
+	assert_non_null(strstr(why, "participants"));
+	assert_int_equal(IDS("{\"participants\":[1]}"), -1);
+	assert_int_equal(IDS("{\"participants\":[{\"messages\":{}}]}"), -1);
+	assert_int_equal(IDS("{\"participants\":[{\"messages\":[{\"messageId\":\"\"}]}]}"), -1);
+	assert_int_equal(IDS("{\"participants\":[{},{\"messages\":[{\"messageId\":\"b\"},{\"messageId\":\"a\"},"
+	                     "{\"messageId\":\"b\"}]}]}"), 0);
+#undef IDS
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], "a");
+	assert_string_equal(ids[1], "b");
+	gcmsg__free_strv(ids, n);
+}
+
+static void test_rb_match_pure(void **state)
+{
+	static const char *const ids[] = { "x", "y" };
+	gcmsg__rb_query q = { "c1", "agentless", "Hi", NULL, 0, NULL, NULL };
+	gcmsg__rb_verdict v;
+	char *found, why[128];
+	const char *doc;
+
+	(void)state;
+	doc = "{\"entities\":[{\"id\":\"x\",\"textBody\":\"Hi\",\"direction\":\"outbound\"},{\"id\":\"y\"}]}";
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(v, GCMSG__RB_FOUND);
+	assert_string_equal(found, "x");
+	free(found);
+	/* an entity we did not ask for is not ours to judge */
+	doc = "{\"entities\":[{\"id\":\"z\",\"textBody\":\"Hi\"},{\"id\":\"x\"},{\"id\":\"y\"}]}";
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(v, GCMSG__RB_ABSENT);
+	assert_null(found);
+	/* normalizedMessage.text counts; an embedded NUL does not match a shorter text */
+	doc = "{\"entities\":[{\"id\":\"x\",\"normalizedMessage\":{\"type\":\"Text\",\"text\":\"Hi\"}},{\"id\":\"y\"}]}";
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(v, GCMSG__RB_FOUND);
+	free(found);
+	doc = "{\"entities\":[{\"id\":\"x\",\"textBody\":\"Hi\\u0000there\"},{\"id\":\"y\"}]}";
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(v, GCMSG__RB_ABSENT);
+	/* Inbound in the normalized form */
+	doc = "{\"entities\":[{\"id\":\"x\",\"textBody\":\"Hi\",\"normalizedMessage\":{\"direction\":\"Inbound\"}},{\"id\":\"y\"}]}";
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(v, GCMSG__RB_ABSENT);
+	/* an entity without an id */
+	doc = "{\"entities\":[{\"textBody\":\"Hi\"},{\"id\":\"x\"},{\"id\":\"y\"}]}";
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(v, GCMSG__RB_UNKNOWN);
+	/* not JSON */
+	assert_int_equal(gcmsg__rb_match("{", 1, ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(v, GCMSG__RB_UNKNOWN);
+	/* attachments in the normalized form */
+	q.text = NULL;
+	q.media_id = "md-1";
+	doc = "{\"entities\":[{\"id\":\"y\",\"normalizedMessage\":{\"content\":[{\"attachment\":{\"id\":\"md-1\"}}]}},"
+	      "{\"id\":\"x\"}]}";
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(v, GCMSG__RB_FOUND);
+	assert_string_equal(found, "y");
+	free(found);
 }
 
 int main(void)
@@ -349,6 +829,16 @@ int main(void)
 		cmocka_unit_test_setup(test_get_retried_on_drop_and_reset, before),
 		cmocka_unit_test_setup(test_connect_failure_is_unsent_and_retried, before),
 		cmocka_unit_test_setup(test_timeout_is_ambiguous, before),
+		cmocka_unit_test_setup(test_rb_found, before_rb),
+		cmocka_unit_test_setup(test_rb_absent, before_rb),
+		cmocka_unit_test_setup(test_rb_old_ids_left_out, before_rb),
+		cmocka_unit_test_setup(test_rb_owned_by_another_key, before_rb),
+		cmocka_unit_test_setup(test_rb_media, before_rb),
+		cmocka_unit_test_setup(test_rb_unknown, before_rb),
+		cmocka_unit_test_setup(test_rb_split_beyond_1000, before_rb),
+		cmocka_unit_test(test_iso8601),
+		cmocka_unit_test(test_rb_ids_pure),
+		cmocka_unit_test(test_rb_match_pure),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
