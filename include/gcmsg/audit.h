@@ -76,6 +76,15 @@ GCMSG_EXTERN(const char *) gcmsg_audit_record_detail(const gcmsg_audit_record *r
  * The record as one line of JSON (no newline), the shape of the JSON Lines
  * export and of the webhook events' "data": absent values are null. *out is
  * allocated; free it with gcmsg_free.
+ *
+ * Keys, always all of them and in this order: "id" (integer), "time" (RFC 3339
+ * UTC with milliseconds, "2024-05-01T12:34:56.789Z"), "event", "outcome",
+ * "key", "who", "route", "conversationId", "communicationId", "responseId",
+ * "responseVersion" (integer or null), "libraryId", "channel", "source",
+ * "attempt" (integer), "httpStatus" (integer, null when no answer),
+ * "errorCode", "correlationId", "latencyMs" (integer), "messageId",
+ * "textSha256", "text" (null unless the store keeps texts), "detail".
+ * Strings are null when absent; invalid UTF-8 is replaced by U+FFFD.
  */
 GCMSG_EXTERN(int) gcmsg_audit_record_json(char **out, const gcmsg_audit_record *r);
 

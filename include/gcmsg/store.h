@@ -41,7 +41,7 @@ typedef struct gcmsg_store_options {
 GCMSG_EXTERN(int) gcmsg_store_open(gcmsg_store **out, const char *location, const gcmsg_store_options *opts);
 GCMSG_EXTERN(void) gcmsg_store_free(gcmsg_store *store);
 GCMSG_EXTERN(const gcmsg_error *) gcmsg_store_last_error(const gcmsg_store *store);
-/** "sqlite". */
+/** "sqlite"; NULL when the store did not open. */
 GCMSG_EXTERN(const char *) gcmsg_store_backend_name(const gcmsg_store *store);
 
 /* ---- the outbox ---- */
@@ -107,10 +107,11 @@ GCMSG_EXTERN(const char *) gcmsg_outbox_entry_last_error(const gcmsg_outbox_entr
 GCMSG_EXTERN(int) gcmsg_outbox_entry_in_flight(const gcmsg_outbox_entry *e);
 
 /**
- * Drop a pending, unknown or failed entry so that it is never sent (audited
- * as outcome "dropped"). A sent entry cannot be dropped (GCMSG_EUSAGE); an
- * entry a live process is sending neither (GCMSG_EUSAGE); an unknown key is
- * GCMSG_ENOTFOUND. Dropping a dropped entry is GCMSG_OK.
+ * Drop a pending, unknown or failed entry, or an abandoned sending one (its
+ * process died), so that it is never sent (audited as outcome "dropped"; its
+ * recorded request is erased). A sent entry cannot be dropped (GCMSG_EUSAGE);
+ * an entry a live process is sending neither (GCMSG_EUSAGE); an unknown key is
+ * GCMSG_ENOTFOUND. Dropping a dropped entry is GCMSG_OK (nothing is written).
  */
 GCMSG_EXTERN(int) gcmsg_outbox_drop(gcmsg_store *store, const char *key);
 

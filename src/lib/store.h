@@ -96,6 +96,11 @@ typedef struct gcmsg__webhook_row {
 void gcmsg__webhook_row_init(gcmsg__webhook_row *r);
 void gcmsg__webhook_row_dispose(gcmsg__webhook_row *r);
 
+/* Deep copies into an initialised dst (disposed first); GCMSG_OK or GCMSG_ERROR (out of memory, dst left initialised). */
+int gcmsg__outbox_row_copy(gcmsg__outbox_row *dst, const gcmsg__outbox_row *src);
+int gcmsg__audit_rec_copy(gcmsg__audit_rec *dst, const gcmsg__audit_rec *src);
+int gcmsg__webhook_row_copy(gcmsg__webhook_row *dst, const gcmsg__webhook_row *src);
+
 /* ---- filters (copied from the public ones) ---- */
 typedef struct gcmsg__outbox_query {
 	unsigned states;          /* bit (1u << state) per wanted state; 0: all */
@@ -118,6 +123,24 @@ typedef struct gcmsg__audit_query {
 typedef int (*gcmsg__outbox_cb)(const gcmsg__outbox_row *row, void *payload);
 typedef int (*gcmsg__audit_cb)(const gcmsg__audit_rec *rec, void *payload);
 typedef int (*gcmsg__webhook_cb)(const gcmsg__webhook_row *row, void *payload);
+
+/*
+ * One send of the statistics window (stats.c, gcmsg_stats_get): the outcome
+ * records at or after since_ms grouped by key (an outcome without a key is a
+ * send of its own). Its deciding record is its last outcome in the window
+ * that is not "duplicate" (by id), else its last "duplicate".
+ */
+typedef struct gcmsg__stats_send {
+	const char *outcome;      /* of the deciding record */
+	const char *route;        /* of the deciding record; "" for none */
+	const char *response_id;  /* of the deciding record; "" for none */
+	long long latency_ms;     /* of the deciding record */
+	int duplicate;            /* at least one outcome "duplicate" in the window */
+	long attempts;            /* attempt records of the key in the window, read-backs ("readback-*") excepted */
+	int throttled;            /* at least one of them has outcome "throttled" */
+} gcmsg__stats_send;
+
+typedef int (*gcmsg__stats_cb)(const gcmsg__stats_send *send, void *payload);
 
 typedef struct gcmsg__store_backend gcmsg__store_backend; /* a backend's own state */
 
@@ -155,6 +178,10 @@ typedef struct gcmsg__store_ops {
 	int (*webhook_update)(gcmsg__store_backend *b, const gcmsg__webhook_row *row, gcmsg__err *err);
 	/* Every row (delivered too when all != 0), oldest first. */
 	int (*webhook_list)(gcmsg__store_backend *b, int all, gcmsg__webhook_cb cb, void *payload, gcmsg__err *err);
+
+	/* One call per send of the statistics window (gcmsg__stats_send), in no particular order. */
+	int (*stats_sends)(gcmsg__store_backend *b, long long since_ms, gcmsg__stats_cb cb, void *payload,
+	                   gcmsg__err *err);
 } gcmsg__store_ops;
 
 /* A configured webhook (gcmsg_store_set_webhooks): strings owned, the secret zeroed at free. */
@@ -173,9 +200,14 @@ struct gcmsg_store {
 	int audit_text; /* keep message texts in the audit log (gcmsg_store_options.audit_text) */
 };
 
+/* Free n hooks (the secrets zeroed first) and the array (store.c); NULL-safe. */
+void gcmsg__hooks_free(gcmsg__hook *hooks, size_t n);
+
 /* Open the SQLite backend at path (store_sqlite.c). */
 int gcmsg__store_sqlite_open(gcmsg__store_backend **out, const gcmsg__store_ops **ops, const char *path,
                              const gcmsg_store_options *opts, gcmsg__err *err);
+/* For tests: the sqlite3 * connection of a store on the SQLite backend, else NULL. */
+void *gcmsg__store_sqlite_handle(const gcmsg_store *s);
 
 /*
  * Append an audit record and, in the same transaction, one webhook row per
@@ -188,7 +220,9 @@ int gcmsg__audit_record(gcmsg_store *s, const gcmsg__audit_rec *rec, int in_tx);
  * Claims (outbox.c). A process claims a row (state SENDING) with its pid, host
  * name and the time before its request goes out. The claim is alive while
  * that process runs: same host and kill(pid, 0) succeeds (or fails with
- * EPERM). A claim from another host is alive until it is older than
+ * EPERM), unless Linux's /proc shows that pid is a zombie or a process started
+ * more than a minute after the claim (the pid was reused). A claim from
+ * another host (or with no host name) is alive until it is older than
  * GCMSG__CLAIM_LEASE_MS. A dead claim means the process died with a request
  * possibly in flight: the row is read back before anything is resent.
  */
