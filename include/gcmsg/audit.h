@@ -95,7 +95,26 @@ typedef int (*gcmsg_audit_line_cb)(const char *line, size_t len, void *payload);
 GCMSG_EXTERN(int) gcmsg_audit_export(gcmsg_store *store, const gcmsg_audit_filter *filter,
                                      gcmsg_audit_line_cb cb, void *payload);
 
-/* ---- statistics ---- */
+/* ---- statistics ----
+ *
+ * Definitions. The window is every record with time_ms >= since_ms. A send
+ * is an idempotency key with at least one outcome record in the window (an
+ * outcome record without a key is a send of its own). Its deciding record is
+ * its last outcome record in the window (by id) that is not "duplicate", or,
+ * when it has only "duplicate" outcomes there, its last one; the deciding
+ * record gives the send's state (sent, failed, refused, unknown, pending,
+ * dropped), route, response id and latency. Then, per send:
+ *  - duplicates: it has at least one outcome "duplicate" in the window (it
+ *    also counts in its state unless it has only duplicates there);
+ *  - attempts: the attempt records of its key in the window that are
+ *    requests: every attempt outcome but "readback-found", "readback-absent"
+ *    and "readback-failed" (a read-back is a GET, not a send);
+ *  - retried: more than one of them; throttled: at least one "throttled".
+ * Grouped as the total, per route kind and per response id (both "" when the
+ * deciding record has none). p50/p95/p99: nearest rank (the value at rank
+ * ceil(p/100 * n) of the n sorted latencies) of the latency_ms of the deciding
+ * records of the sent sends; 0 when none.
+ */
 
 /** One row of figures: the total, one route, or one response. Counts are of sends (idempotency keys). */
 typedef struct gcmsg_stats_row {
@@ -111,11 +130,12 @@ typedef struct gcmsg_stats_row {
 	unsigned long attempts;   /**< requests made */
 	double delivery_rate;     /**< sent / (sent + failed + unknown + pending); 0 when none */
 	double p50_ms, p95_ms, p99_ms; /**< latency of sent messages: first attempt to outcome (nearest rank) */
+	unsigned long dropped;    /**< outcome dropped (by a person; not in delivery_rate) */
 } gcmsg_stats_row;
 
 typedef struct gcmsg_stats gcmsg_stats;
 
-/** Figures over the outcomes recorded at or after since_ms (0: all). */
+/** Figures over the records at or after since_ms (0: all); definitions above. */
 GCMSG_EXTERN(int) gcmsg_stats_get(gcmsg_stats **out, gcmsg_store *store, long long since_ms);
 GCMSG_EXTERN(void) gcmsg_stats_free(gcmsg_stats *stats);
 GCMSG_EXTERN(const gcmsg_stats_row *) gcmsg_stats_total(const gcmsg_stats *stats);
