@@ -12,6 +12,7 @@
 
 #include "common.h"
 #include "client.h"
+#include "webhook.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,7 +67,8 @@ GCMSG_EXTERN(int) gcmsg_config_load_file(gcmsg_config *cfg, const char *path, co
 /**
  * Overlay the environment: GENESYSCLOUD_REGION, GENESYSCLOUD_OAUTHCLIENT_ID,
  * GENESYSCLOUD_OAUTHCLIENT_SECRET, GENESYSCLOUD_ACCESS_TOKEN, GCMSG_API_URL,
- * GCMSG_LOGIN_URL, GCMSG_STORE, GCMSG_POLICY. Empty variables are ignored.
+ * GCMSG_LOGIN_URL, GCMSG_STORE, GCMSG_POLICY, and GCMSG_WEBHOOK_URL +
+ * GCMSG_WEBHOOK_SECRET (a webhook named "env"). Empty variables are ignored.
  */
 GCMSG_EXTERN(int) gcmsg_config_load_env(gcmsg_config *cfg);
 
@@ -85,6 +87,18 @@ GCMSG_EXTERN(char *) gcmsg_config_store_dir(const gcmsg_config *cfg);
 
 /** The layer the effective value came from. */
 GCMSG_EXTERN(gcmsg_config_layer) gcmsg_config_source(const gcmsg_config *cfg, gcmsg_config_key key);
+
+/**
+ * The configured webhooks: the tables [<profile>.webhooks.<name>] of the
+ * file (keys url, secret, and optionally events = ["attempt", "outcome"]; a
+ * file holding a secret must be 0600), in file order, then the webhook "env"
+ * of GCMSG_WEBHOOK_URL + GCMSG_WEBHOOK_SECRET (both or neither; it replaces a
+ * file webhook of that name). Each was checked as gcmsg_store_set_webhooks
+ * checks it; errors (GCMSG_ECONFIG) name the file and line, never a secret.
+ */
+GCMSG_EXTERN(size_t) gcmsg_config_webhook_count(const gcmsg_config *cfg);
+/** Fill *out with borrowed strings (they live as long as cfg); GCMSG_EUSAGE beyond the count. */
+GCMSG_EXTERN(int) gcmsg_config_webhook(const gcmsg_config *cfg, size_t i, gcmsg_webhook *out);
 
 /**
  * Fill the string fields of client options with borrowed pointers to the

@@ -67,9 +67,59 @@ typedef struct gcmsg_webhook_report {
  * connection per webhook, at most one event in flight per webhook, in queue
  * order), until none is due or the deadline passes. Events of webhooks that
  * are no longer configured are left alone. report may be NULL.
+ *
+ * An event is tried at most once per call; after a failed attempt its webhook
+ * gets no more requests in this call. Before its POST an event is claimed in
+ * the store (for its timeout + 30 s), so processes delivering at the same
+ * time do not post it twice; a process that dies with a POST in flight leaves
+ * it to be retried after the claim (receivers deduplicate by event id). After
+ * max_attempts failures an event stays queued but is never tried again
+ * (gcmsg_webhook_event_given_up). The deadline cuts POSTs in flight: they
+ * count as failed attempts.
+ *
+ * GCMSG_OK when every event that was due went out (or none was due);
+ * GCMSG_EREMOTE when an attempt failed or the deadline passed with events
+ * still due (the report counts them; gcmsg_store_last_error names the first
+ * failure, never a secret); another code when the store failed.
  */
 GCMSG_EXTERN(int) gcmsg_webhooks_deliver(gcmsg_store *store, const gcmsg_webhook_deliver_options *opts,
                                          gcmsg_webhook_report *report);
+
+/* ---- the queue, for people (gcmsg webhooks list) ---- */
+
+typedef struct gcmsg_webhook_queue gcmsg_webhook_queue;
+typedef struct gcmsg_webhook_event gcmsg_webhook_event;
+
+/**
+ * The queued events of every webhook, configured or not, oldest first;
+ * delivered ones too when all != 0. Free with gcmsg_webhook_queue_free.
+ */
+GCMSG_EXTERN(int) gcmsg_webhook_queue_get(gcmsg_webhook_queue **out, gcmsg_store *store, int all);
+GCMSG_EXTERN(void) gcmsg_webhook_queue_free(gcmsg_webhook_queue *queue);
+GCMSG_EXTERN(size_t) gcmsg_webhook_queue_count(const gcmsg_webhook_queue *queue);
+/** Borrowed; lives as long as the queue. NULL beyond the count. */
+GCMSG_EXTERN(const gcmsg_webhook_event *) gcmsg_webhook_queue_event(const gcmsg_webhook_queue *queue, size_t i);
+
+/** The queue row's id (one per event and webhook). */
+GCMSG_EXTERN(long long) gcmsg_webhook_event_id(const gcmsg_webhook_event *e);
+GCMSG_EXTERN(const char *) gcmsg_webhook_event_hook(const gcmsg_webhook_event *e);
+/** X-Gcmsg-Event-Id: the same for every webhook that gets the event. */
+GCMSG_EXTERN(const char *) gcmsg_webhook_event_event_id(const gcmsg_webhook_event *e);
+/** The body's "type" ("<event>.<outcome>"), or NULL when the body has none. */
+GCMSG_EXTERN(const char *) gcmsg_webhook_event_type(const gcmsg_webhook_event *e);
+/** The JSON as it is posted (it holds a message text only with audit_text). */
+GCMSG_EXTERN(const char *) gcmsg_webhook_event_body(const gcmsg_webhook_event *e);
+GCMSG_EXTERN(long long) gcmsg_webhook_event_created_ms(const gcmsg_webhook_event *e);
+GCMSG_EXTERN(int) gcmsg_webhook_event_attempts(const gcmsg_webhook_event *e);
+/** Wall-clock ms of the next attempt (0: as soon as possible); -1 when delivered or given up. */
+GCMSG_EXTERN(long long) gcmsg_webhook_event_next_attempt_ms(const gcmsg_webhook_event *e);
+GCMSG_EXTERN(int) gcmsg_webhook_event_delivered(const gcmsg_webhook_event *e);
+/** Non-zero when max_attempts failures were reached: queued, never tried again. */
+GCMSG_EXTERN(int) gcmsg_webhook_event_given_up(const gcmsg_webhook_event *e);
+/** The HTTP status of the last attempt, 0 when none answered. */
+GCMSG_EXTERN(long) gcmsg_webhook_event_last_status(const gcmsg_webhook_event *e);
+/** Why the last attempt failed (no secret, no URL query), or NULL. */
+GCMSG_EXTERN(const char *) gcmsg_webhook_event_last_error(const gcmsg_webhook_event *e);
 
 /**
  * The signature header value for a body and a timestamp: "sha256=<base64>".

@@ -12,14 +12,30 @@
 
 #include "internal.h"
 #include "toml.h"
+#include "webhook_internal.h"
 
 #define LAYERS 4 /* index = gcmsg_config_layer; 0 unused */
 #define CONFIG_FILE_CAP ((size_t)1024 * 1024)
 
+/* A webhook of the configuration: strings owned, the secret zeroed at free. */
+typedef struct cfg_hook {
+	char *name, *url, *secret;
+	unsigned events;
+	size_t tindex; /* its table in the file being read */
+} cfg_hook;
+
 struct gcmsg_config {
 	gcmsg__err err;
 	char *values[LAYERS][GCMSG_CONFIG_KEY_COUNT];
+	cfg_hook *hooks;   /* [<profile>.webhooks.<name>] tables of the file, in file order */
+	size_t nhooks;
+	cfg_hook env_hook; /* GCMSG_WEBHOOK_URL + GCMSG_WEBHOOK_SECRET: the webhook "env" (name NULL: none) */
 };
+
+static void hooks_clear(cfg_hook *hooks, size_t n);
+static int load_file_hooks(gcmsg_config *cfg, const gcmsg__toml_doc *doc, const char *file, const char *profile);
+static int is_hook_secret(const gcmsg__toml_doc *doc, const gcmsg__toml_entry *e);
+static int load_env_hook(gcmsg_config *cfg);
 
 static const struct {
 	const char *name;
@@ -77,6 +93,9 @@ void gcmsg_config_free(gcmsg_config *cfg)
 	for (l = 0; l < LAYERS; l++)
 		for (k = 0; k < GCMSG_CONFIG_KEY_COUNT; k++)
 			gcmsg__free_secret(cfg->values[l][k]);
+	hooks_clear(cfg->hooks, cfg->nhooks);
+	hooks_clear(&cfg->env_hook, 1);
+	free(cfg->hooks);
 	gcmsg__err_clear(&cfg->err);
 	free(cfg);
 }
@@ -183,7 +202,8 @@ int gcmsg_config_load_file(gcmsg_config *cfg, const char *path, const char *prof
 		return rc;
 	}
 	close(fd);
-	if (gcmsg__toml_parse(&doc, gcmsg__buf_cstr(&text), text.len, why, sizeof(why)) < 0) {
+	/* arrays: a webhook's events = ["attempt", "outcome"] */
+	if (gcmsg__toml_parse_ex(&doc, gcmsg__buf_cstr(&text), text.len, GCMSG__TOML_ARRAYS, why, sizeof(why)) < 0) {
 		gcmsg__buf_dispose(&text);
 		rc = gcmsg__err_set(&cfg->err, GCMSG_ECONFIG, "%s: %s", file, why);
 		free(def);
@@ -195,7 +215,7 @@ int gcmsg_config_load_file(gcmsg_config *cfg, const char *path, const char *prof
 	if (st.st_mode & 077) {
 		for (i = 0; i < doc.count; i++) {
 			if (strcmp(doc.items[i].key, "client_secret") == 0 ||
-			    strcmp(doc.items[i].key, "access_token") == 0) {
+			    strcmp(doc.items[i].key, "access_token") == 0 || is_hook_secret(&doc, &doc.items[i])) {
 				rc = gcmsg__err_set(&cfg->err, GCMSG_ECONFIG,
 				                    "config file %s holds a secret (%s, line %d) but its mode is %04o: "
 				                    "group or others can read it",
@@ -247,6 +267,7 @@ int gcmsg_config_load_file(gcmsg_config *cfg, const char *path, const char *prof
 			goto out;
 		}
 	}
+	rc = load_file_hooks(cfg, &doc, file, table);
 out:
 	gcmsg__toml_free(&doc);
 	free(def);
@@ -268,7 +289,7 @@ int gcmsg_config_load_env(gcmsg_config *cfg)
 		if (rc < 0)
 			return rc;
 	}
-	return GCMSG_OK;
+	return load_env_hook(cfg);
 }
 
 int gcmsg_config_set(gcmsg_config *cfg, gcmsg_config_key key, const char *value)
@@ -338,4 +359,233 @@ char *gcmsg_config_store_dir(const gcmsg_config *cfg)
 	if (home && *home)
 		return gcmsg__asprintf("%s/.gcmsg/store", home);
 	return NULL;
+}
+
+/* ---- webhooks: [<profile>.webhooks.<name>] tables, and GCMSG_WEBHOOK_URL/_SECRET ---- */
+
+#define CFG_MAX_HOOKS 64
+
+static void hooks_clear(cfg_hook *hooks, size_t n)
+{
+	size_t i;
+
+	for (i = 0; hooks && i < n; i++) {
+		free(hooks[i].name);
+		free(hooks[i].url);
+		gcmsg__free_secret(hooks[i].secret);
+		memset(&hooks[i], 0, sizeof(hooks[i]));
+	}
+}
+
+/* Is the table [<any>.webhooks.<name>] (for the secret-file rule, every profile counts)? */
+static int is_hook_table(const gcmsg__toml_table *t)
+{
+	return t->depth == 3 && strcmp(t->path[1], "webhooks") == 0;
+}
+
+static int is_hook_secret(const gcmsg__toml_doc *doc, const gcmsg__toml_entry *e)
+{
+	return strcmp(e->key, "secret") == 0 && e->tindex < doc->ntables && is_hook_table(&doc->tables[e->tindex]);
+}
+
+static int hook_events(gcmsg_config *cfg, const char *file, const gcmsg__toml_entry *e, unsigned *out)
+{
+	size_t i;
+
+	if (e->type != GCMSG_TOML_ARRAY || e->narr == 0)
+		goto bad;
+	*out = 0;
+	for (i = 0; i < e->narr; i++) {
+		if (strcmp(e->arr[i], "attempt") == 0)
+			*out |= GCMSG_WEBHOOK_EVENT_ATTEMPT;
+		else if (strcmp(e->arr[i], "outcome") == 0)
+			*out |= GCMSG_WEBHOOK_EVENT_OUTCOME;
+		else
+			goto bad;
+	}
+	return GCMSG_OK;
+bad:
+	gcmsg__err_set(&cfg->err, GCMSG_ECONFIG,
+	               "%s: line %d: 'events' must be a non-empty array of \"attempt\" and \"outcome\"", file,
+	               e->line);
+	return GCMSG_ECONFIG;
+}
+
+static int load_file_hooks(gcmsg_config *cfg, const gcmsg__toml_doc *doc, const char *file, const char *profile)
+{
+	cfg_hook *hooks = NULL;
+	size_t n = 0, i, j;
+	int rc = GCMSG_OK;
+
+	/* the webhook tables of the profile, in file order */
+	for (i = 0; i < doc->ntables; i++) {
+		const gcmsg__toml_table *t = &doc->tables[i];
+		if (t->depth < 3 || strcmp(t->path[0], profile) != 0 || strcmp(t->path[1], "webhooks") != 0)
+			continue;
+		if (t->depth > 3) {
+			rc = gcmsg__err_set(&cfg->err, GCMSG_ECONFIG,
+			                    "%s: line %d: [%s] is too deep: a webhook is a table [%s.webhooks.NAME]", file,
+			                    t->line, t->name, profile);
+			goto fail;
+		}
+		if (!gcmsg__webhook_name_ok(t->path[2])) {
+			rc = gcmsg__err_set(&cfg->err, GCMSG_ECONFIG,
+			                    "%s: line %d: a webhook name must be 1 to 64 of A-Z a-z 0-9 _ -", file, t->line);
+			goto fail;
+		}
+		if (n == CFG_MAX_HOOKS) {
+			rc = gcmsg__err_set(&cfg->err, GCMSG_ECONFIG, "%s: line %d: more than %d webhooks in [%s]", file,
+			                    t->line, CFG_MAX_HOOKS, profile);
+			goto fail;
+		}
+		if (!hooks && !(hooks = calloc(CFG_MAX_HOOKS, sizeof(*hooks)))) {
+			rc = gcmsg__err_set(&cfg->err, GCMSG_ERROR, "out of memory");
+			goto fail;
+		}
+		hooks[n].tindex = i;
+		hooks[n].name = gcmsg__strdup(t->path[2]);
+		if (!hooks[n++].name) {
+			rc = gcmsg__err_set(&cfg->err, GCMSG_ERROR, "out of memory");
+			goto fail;
+		}
+	}
+	/* their keys; a key right in [<profile>.webhooks] is a mistake */
+	for (i = 0; i < doc->count; i++) {
+		const gcmsg__toml_entry *e = &doc->items[i];
+		const gcmsg__toml_table *t = &doc->tables[e->tindex];
+		cfg_hook *h = NULL;
+		if (t->depth < 2 || strcmp(t->path[0], profile) != 0 || strcmp(t->path[1], "webhooks") != 0)
+			continue;
+		if (t->depth == 2) {
+			rc = gcmsg__err_set(&cfg->err, GCMSG_ECONFIG,
+			                    "%s: line %d: '%s' in [%s]: a webhook is a table [%s.webhooks.NAME]", file,
+			                    e->line, e->key, t->name, profile);
+			goto fail;
+		}
+		for (j = 0; j < n && !h; j++)
+			if (hooks[j].tindex == e->tindex)
+				h = &hooks[j];
+		if (!h)
+			continue; /* a deeper table: refused above */
+		if (strcmp(e->key, "url") == 0 || strcmp(e->key, "secret") == 0) {
+			char **slot = e->key[0] == 'u' ? &h->url : &h->secret;
+			if (e->type != GCMSG_TOML_STRING) {
+				rc = gcmsg__err_set(&cfg->err, GCMSG_ECONFIG, "%s: line %d: '%s' must be a string", file,
+				                    e->line, e->key);
+				goto fail;
+			}
+			if (!(*slot = gcmsg__strdup(e->str))) {
+				rc = gcmsg__err_set(&cfg->err, GCMSG_ERROR, "out of memory");
+				goto fail;
+			}
+		} else if (strcmp(e->key, "events") == 0) {
+			rc = hook_events(cfg, file, e, &h->events);
+			if (rc < 0)
+				goto fail;
+		} else {
+			rc = gcmsg__err_set(&cfg->err, GCMSG_ECONFIG, "%s: line %d: unknown key '%s' in [%s]", file,
+			                    e->line, e->key, t->name);
+			gcmsg__err_set_fix(&cfg->err, "a webhook's keys: url, secret, events");
+			goto fail;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		gcmsg_webhook w = { hooks[i].name, hooks[i].url, hooks[i].secret, hooks[i].events };
+		char why[256];
+		int line = doc->tables[hooks[i].tindex].line;
+		if (!hooks[i].url || !hooks[i].secret) {
+			rc = gcmsg__err_set(&cfg->err, GCMSG_ECONFIG, "%s: line %d: webhook '%s' has no %s", file, line,
+			                    hooks[i].name, hooks[i].url ? "secret" : "url");
+			goto fail;
+		}
+		if (gcmsg__webhook_check(&w, why, sizeof(why)) < 0) {
+			rc = gcmsg__err_set(&cfg->err, GCMSG_ECONFIG, "%s: line %d: webhook '%s': %s", file, line,
+			                    hooks[i].name, why);
+			goto fail;
+		}
+	}
+	hooks_clear(cfg->hooks, cfg->nhooks);
+	free(cfg->hooks);
+	cfg->hooks = hooks;
+	cfg->nhooks = n;
+	return GCMSG_OK;
+fail:
+	hooks_clear(hooks, n);
+	free(hooks);
+	return rc;
+}
+
+static int load_env_hook(gcmsg_config *cfg)
+{
+	const char *url = getenv("GCMSG_WEBHOOK_URL"), *secret = getenv("GCMSG_WEBHOOK_SECRET");
+	gcmsg_webhook w = { "env", url, secret, 0 };
+	char why[256];
+	cfg_hook h;
+
+	if ((!url || !*url) && (!secret || !*secret))
+		return GCMSG_OK;
+	if (!url || !*url || !secret || !*secret) {
+		gcmsg__err_set(&cfg->err, GCMSG_ECONFIG, "%s is set but %s is not: the webhook 'env' needs both",
+		               url && *url ? "GCMSG_WEBHOOK_URL" : "GCMSG_WEBHOOK_SECRET",
+		               url && *url ? "GCMSG_WEBHOOK_SECRET" : "GCMSG_WEBHOOK_URL");
+		return GCMSG_ECONFIG;
+	}
+	if (gcmsg__webhook_check(&w, why, sizeof(why)) < 0) {
+		gcmsg__err_set(&cfg->err, GCMSG_ECONFIG, "GCMSG_WEBHOOK_URL: %s", why);
+		return GCMSG_ECONFIG;
+	}
+	memset(&h, 0, sizeof(h));
+	h.name = gcmsg__strdup("env");
+	h.url = gcmsg__strdup(url);
+	h.secret = gcmsg__strdup(secret);
+	if (!h.name || !h.url || !h.secret) {
+		hooks_clear(&h, 1);
+		return gcmsg__err_set(&cfg->err, GCMSG_ERROR, "out of memory");
+	}
+	hooks_clear(&cfg->env_hook, 1);
+	cfg->env_hook = h;
+	return GCMSG_OK;
+}
+
+/* A file webhook named "env" gives way to the environment's. */
+static int file_hook_shown(const gcmsg_config *cfg, size_t i)
+{
+	return !cfg->env_hook.name || strcmp(cfg->hooks[i].name, "env") != 0;
+}
+
+size_t gcmsg_config_webhook_count(const gcmsg_config *cfg)
+{
+	size_t i, n = 0;
+
+	if (!cfg)
+		return 0;
+	for (i = 0; i < cfg->nhooks; i++)
+		n += (size_t)file_hook_shown(cfg, i);
+	return n + (cfg->env_hook.name != NULL);
+}
+
+int gcmsg_config_webhook(const gcmsg_config *cfg, size_t i, gcmsg_webhook *out)
+{
+	const cfg_hook *h = NULL;
+	size_t k;
+
+	if (!cfg || !out)
+		return GCMSG_EUSAGE;
+	for (k = 0; k < cfg->nhooks && !h; k++) {
+		if (!file_hook_shown(cfg, k))
+			continue;
+		if (i == 0)
+			h = &cfg->hooks[k];
+		else
+			i--;
+	}
+	if (!h && i == 0 && cfg->env_hook.name)
+		h = &cfg->env_hook;
+	if (!h)
+		return GCMSG_EUSAGE;
+	out->name = h->name;
+	out->url = h->url;
+	out->secret = h->secret;
+	out->events = h->events;
+	return GCMSG_OK;
 }
