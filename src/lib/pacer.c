@@ -9,7 +9,9 @@
  *
  * The algorithm, before each request at time `now`:
  *
- *  1. A 429 seen with Retry-After R at time t blocks everything until t + R.
+ *  1. A 429 seen with Retry-After R at time t blocks everything until t + R
+ *     (only that: the 429 may come from another limit than the window the
+ *     headers describe, and its own headers are learnt as any answer's).
  *  2. Without a complete observation, or once the observed window has ended
  *     (observation time + reset, + 1 s: reset comes in whole seconds and may
  *     be rounded down), nothing is known: go.
@@ -113,15 +115,14 @@ void gcmsg__pacer_throttled(gcmsg__pacer *p, long long now_ms, long long retry_a
 {
 	if (retry_after_ms < 0)
 		retry_after_ms = 0;
+	/*
+	 * Only the Retry-After: a 429 may come from another limit than the token's
+	 * window the headers describe (a service's own limit, an organization's),
+	 * so it does not mark that window spent; the headers of the 429 itself,
+	 * observed as any answer's, say whether it is.
+	 */
 	if (now_ms + retry_after_ms > p->blocked_until_ms)
 		p->blocked_until_ms = now_ms + retry_after_ms;
-	if (p->known) {
-		/* the window is spent, whatever the count said */
-		if (p->count < p->allowed)
-			p->count = p->allowed;
-		if (p->window_end_ms < now_ms + retry_after_ms)
-			p->window_end_ms = now_ms + retry_after_ms;
-	}
 }
 
 static long long mono_ms(void)
