@@ -967,18 +967,34 @@ static int query_text(gcmsg__store_backend *b, const char *sql, char *out, size_
 	return rc;
 }
 
-/* What the file is: 0 empty (to be created), 1 a gcmsg store of a schema we read, or an error. */
+/*
+ * What the file is: 0 empty (to be created), 1 a gcmsg store of a schema we
+ * read, or an error. One statement, so one snapshot: another process may be
+ * creating the schema meanwhile.
+ */
 static int identify(gcmsg__store_backend *b, gcmsg__err *err)
 {
+	static const char sql[] = "SELECT (SELECT application_id FROM pragma_application_id), "
+	                          "(SELECT user_version FROM pragma_user_version), "
+	                          "(SELECT count(*) FROM sqlite_schema)";
 	sqlite3_int64 app = 0, version = 0, objects = 0;
-	int rc;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(b->db, sql, -1, &st, NULL);
 
-	if ((rc = query_int(b, "PRAGMA application_id", &app, err, "cannot read the file")) < 0 ||
-	    (rc = query_int(b, "PRAGMA user_version", &version, err, "cannot read the file")) < 0 ||
-	    (rc = query_int(b, "SELECT count(*) FROM sqlite_schema", &objects, err, "cannot read the file")) < 0) {
-		if ((sqlite3_errcode(b->db) & 0xff) == SQLITE_NOTADB)
-			rc = gcmsg__err_set(err, GCMSG_ECONFIG, "store %s is not a gcmsg store: %s", b->path,
-			                    sqlite3_errmsg(b->db));
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		app = sqlite3_column_int64(st, 0);
+		version = sqlite3_column_int64(st, 1);
+		objects = sqlite3_column_int64(st, 2);
+		rc = GCMSG_OK;
+	} else if ((rc & 0xff) == SQLITE_NOTADB) {
+		b->last_rc = rc;
+		rc = gcmsg__err_set(err, GCMSG_ECONFIG, "store %s is not a gcmsg store: %s", b->path,
+		                    sqlite3_errmsg(b->db));
+	} else {
+		rc = db_fail(b, err, rc, "cannot read the file");
+	}
+	sqlite3_finalize(st);
+	if (rc < 0) {
 		if (rc == GCMSG_ECONFIG)
 			gcmsg__err_set_fix(err, "give another store path, or move %s away", b->path);
 		return rc;

@@ -1085,6 +1085,71 @@ static void two_processes_at_once(void **state)
 	free(c);
 }
 
+/* Processes opening one new store at the same instant: each sees either an empty file or the whole schema. */
+static void many_processes_create_one_store(void **state)
+{
+	enum { ROUNDS = 8, PROCS = 6, RECORDS = 5 };
+	int round, w, status, go[2];
+	pid_t pids[PROCS];
+	char name[64];
+
+	(void)state;
+	for (round = 0; round < ROUNDS; round++) {
+		gcmsg_store *s;
+		gcmsg__audit_query q;
+		conc_seen *c = calloc(1, sizeof(*c));
+
+		assert_non_null(c);
+		snprintf(name, sizeof(name), "race%d/gcmsg.db", round);
+		assert_int_equal(pipe(go), 0);
+		for (w = 0; w < PROCS; w++) {
+			pids[w] = fork();
+			assert_true(pids[w] >= 0);
+			if (pids[w] == 0) {
+				gcmsg_store *cs = NULL;
+				char key[32], byte;
+				int i, bad = 0;
+				close(go[1]);
+				free(c);
+				if (read(go[0], &byte, 1) != 0) /* released when the parent closes the pipe */
+					_exit(10);
+				if (gcmsg_store_open(&cs, at(name), NULL) != GCMSG_OK) {
+					fprintf(stderr, "open: %s\n", gcmsg_store_last_error(cs)->explanation);
+					bad = 11;
+				}
+				for (i = 0; i < RECORDS && !bad; i++) {
+					gcmsg__audit_rec r;
+					gcmsg__audit_rec_init(&r);
+					snprintf(key, sizeof(key), "p%d-%d", w % 2, w / 2 * RECORDS + i);
+					r.event = "attempt";
+					r.outcome = "ok";
+					r.key = key;
+					if (gcmsg__audit_record(cs, &r, 0) != GCMSG_OK) {
+						fprintf(stderr, "audit: %s\n", gcmsg_store_last_error(cs)->explanation);
+						bad = 12;
+					}
+				}
+				gcmsg_store_free(cs);
+				_exit(bad);
+			}
+		}
+		close(go[0]);
+		close(go[1]); /* go */
+		for (w = 0; w < PROCS; w++) {
+			assert_int_equal(waitpid(pids[w], &status, 0), pids[w]);
+			assert_true(WIFEXITED(status));
+			assert_int_equal(WEXITSTATUS(status), 0);
+		}
+		s = open_ok(at(name));
+		memset(&q, 0, sizeof(q));
+		assert_int_equal(s->ops->audit_query(s->backend, &q, see_conc, c, &s->err), GCMSG_OK);
+		assert_int_equal(c->n, PROCS * RECORDS);
+		assert_int_equal(c->dup, 0);
+		gcmsg_store_free(s);
+		free(c);
+	}
+}
+
 static void row_helpers(void **state)
 {
 	gcmsg__outbox_row o;
@@ -1145,6 +1210,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(busy_is_an_error_with_the_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(two_processes_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(many_processes_create_one_store, setup, teardown),
 		cmocka_unit_test(row_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
