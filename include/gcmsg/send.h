@@ -96,6 +96,16 @@ typedef struct gcmsg_send_options {
  * request. A server error keeps
  * its code, message, messageParams (e.g. the missing permissions of a 403) and
  * correlation id. On GCMSG_OK, *out holds the result.
+ *
+ * With a store (version 4) the end states are: GCMSG_OK (sent now, found by a
+ * read-back, or a duplicate answered from the outbox); the server's refusal as
+ * above (entry failed); GCMSG_ERATELIMIT (throttled beyond the retry budget or
+ * a Retry-After beyond its cap: entry pending); GCMSG_EREMOTE (not delivered
+ * after the attempts or budget: entry pending; or the outcome is unknown:
+ * entry unknown, read back before any resend); GCMSG_EUSAGE with rule
+ * "outbox.key-reused" (the key was recorded for a different body) or
+ * "outbox.in-flight" (a live process is sending that key). The fix of a kept
+ * entry names `gcmsg outbox retry <key>`.
  */
 GCMSG_EXTERN(int) gcmsg_send(gcmsg_send_result **out, gcmsg_client *client,
                              const gcmsg_route *route, const gcmsg_send_options *opts);

@@ -12,7 +12,13 @@
  * A MessagingTemplate response replaces textBody with
  *   "messagingTemplate": {"responseId": R, "bodyParameters": [{"id","value"},...]}
  * on the two messaging routes (WhatsApp only).
- * POSTs are not retried (a message sent twice reaches the customer twice).
+ * Without a store, POSTs are not retried (a message sent twice reaches the
+ * customer twice). With a store (options v4), the message goes through the
+ * outbox (deliver.c): an idempotency key, a row written before any request,
+ * retries that are safe (429; ambiguous failures only after a read-back proves
+ * the message absent), a duplicate answered from the outbox, and the audit log.
+ * The typing indicator and media uploads are not part of the outbox: only the
+ * message is.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +27,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "deliver.h"
 
 #define MAX_REQ 2
 #define MAX_HDR 4
@@ -82,24 +89,32 @@ static int add_warning(gcmsg_send_result *r, const char *id, const char *text)
 	return ids[r->nwarn - 1] && texts[r->nwarn - 1] ? 0 : -1;
 }
 
-static int record(gcmsg_send_result *res, gcmsg_client *c, const char *path, const json_t *body)
+/* A request as shown (dry run, --json): body_text is copied, body serialised; either may be NULL. */
+static int record_req(gcmsg_send_result *res, gcmsg_client *c, const char *path, const json_t *body,
+                      const char *body_text)
 {
 	send_req *q = &res->reqs[res->nreqs++];
+	int has_body = body || body_text;
 
 	q->method = gcmsg__strdup("POST");
 	q->url = gcmsg__asprintf("%s%s", c->api_url, path);
-	q->body = body ? gcmsg__json_body(body) : NULL;
+	q->body = body ? gcmsg__json_body(body) : gcmsg__strdup(body_text);
 	q->headers[q->nheaders++] = gcmsg__strdup("Authorization: Bearer <redacted>");
 	q->headers[q->nheaders++] = gcmsg__strdup("Accept: application/json");
 	q->headers[q->nheaders++] = gcmsg__strdup("User-Agent: gcmsg/" GCMSG_VERSION);
-	if (body)
+	if (has_body)
 		q->headers[q->nheaders++] = gcmsg__strdup("Content-Type: application/json");
-	if (!q->method || !q->url || (body && !q->body))
+	if (!q->method || !q->url || (has_body && !q->body))
 		return -1;
 	for (size_t j = 0; j < q->nheaders; j++)
 		if (!q->headers[j])
 			return -1;
 	return 0;
+}
+
+static int record(gcmsg_send_result *res, gcmsg_client *c, const char *path, const json_t *body)
+{
+	return record_req(res, c, path, body, NULL);
 }
 
 static void sleep_ms(unsigned int ms)
@@ -263,6 +278,162 @@ static json_t *build_body(const gcmsg_route *route, json_t *text, json_t *tmpl, 
 	}
 }
 
+/* The caller as the outbox and audit log record it: "user:<id>", "client:<id>", or NULL. */
+static char *who_of(const gcmsg_identity *id)
+{
+	if (!id)
+		return NULL;
+	if (gcmsg_identity_kind(id) == GCMSG_CALLER_USER && gcmsg_identity_user_id(id))
+		return gcmsg__asprintf("user:%s", gcmsg_identity_user_id(id));
+	if (gcmsg_identity_kind(id) == GCMSG_CALLER_CLIENT && gcmsg_identity_client_id(id))
+		return gcmsg__asprintf("client:%s", gcmsg_identity_client_id(id));
+	return NULL;
+}
+
+/* The derived key of this send (see gcmsg__key_derive for the encoding). GCMSG_OK or GCMSG_ERROR (OOM). */
+static int derive_key(char out[GCMSG__KEY_DERIVED_LEN], const gcmsg_route *route, const gcmsg_send_options *opts,
+                      const char *message, const gcmsg_rendered *rd, const char *media_id)
+{
+	gcmsg__key_input in;
+	const char **content;
+	size_t n = 0, i, np = rd && gcmsg_rendered_is_template(rd) ? gcmsg_rendered_placeholder_count(rd) : 0;
+	unsigned window = opts->idempotency_window_s ? opts->idempotency_window_s : 86400;
+
+	content = calloc(1 + 2 * np, sizeof(*content));
+	if (!content)
+		return GCMSG_ERROR;
+	memset(&in, 0, sizeof(in));
+	in.conversation_id = gcmsg_route_conversation_id(route);
+	in.communication_id = gcmsg_route_communication_id(route);
+	in.route = gcmsg_route_type_name(gcmsg_route_kind(route));
+	if (media_id) {
+		in.body_kind = "media";
+		content[n++] = media_id;
+	} else if (rd && gcmsg_rendered_is_template(rd)) {
+		in.body_kind = "template";
+		content[n++] = gcmsg_rendered_template_response_id(rd);
+		for (i = 0; i < np; i++) {
+			content[n++] = gcmsg_rendered_placeholder_id(rd, i);
+			content[n++] = gcmsg_rendered_placeholder_value(rd, i);
+		}
+	} else {
+		in.body_kind = "text";
+		content[n++] = message;
+	}
+	in.content = content;
+	in.ncontent = n;
+	in.bucket = gcmsg__wall_ms() / 1000 / (long long)window;
+	gcmsg__key_derive(out, &in);
+	free(content);
+	return GCMSG_OK;
+}
+
+/* The typing indicator, then the delay; an error names the indicator. */
+static int send_typing(gcmsg_client *c, const char *tpath, const json_t *typing, unsigned int delay_ms)
+{
+	gcmsg__http_resp r;
+	int rc = GCMSG_OK;
+
+	if (tpath) {
+		gcmsg__http_resp_init(&r);
+		rc = gcmsg__api(c, "POST", tpath, typing, 0, NULL, &r);
+		if (rc < 0 && r.status != 0) {
+			free(c->err.explanation);
+			c->err.explanation = gcmsg__asprintf("the typing indicator was refused (POST %s answered "
+			                                     "%ld); the text was not sent",
+			                                     tpath, r.status);
+			c->err.pub.explanation = c->err.explanation;
+		}
+		gcmsg__http_resp_dispose(&r);
+		if (rc < 0)
+			return rc;
+	}
+	if (delay_ms)
+		sleep_ms(delay_ms);
+	return GCMSG_OK;
+}
+
+/* Fill the result from a delivery (stealing its strings). */
+static void take_delivery(gcmsg_send_result *res, gcmsg__delivery_result *dr)
+{
+	res->message_id = dr->message_id;
+	dr->message_id = NULL;
+	res->correlation_id = dr->correlation_id;
+	dr->correlation_id = NULL;
+	res->http_status = dr->http_status;
+	res->attempts = dr->attempts;
+	res->duplicate = dr->duplicate;
+	res->read_back = dr->read_back;
+}
+
+/* gcmsg_send with a store: the message goes through the outbox (deliver.c). */
+static int send_with_store(gcmsg_send_result *res, gcmsg_client *c, const gcmsg_route *route,
+                           const gcmsg_send_options *opts, const json_t *body, const json_t *typing,
+                           const char *tpath, const char *message, const gcmsg_rendered *rd, const char *media_id)
+{
+	char derived[GCMSG__KEY_DERIVED_LEN], *btext = NULL, *who = NULL;
+	const char *key = opts->idempotency_key;
+	gcmsg__delivery d;
+	gcmsg__delivery_result dr;
+	gcmsg__deliver_opts o;
+	int rc, go = 0;
+
+	memset(&dr, 0, sizeof(dr));
+	if (!key) {
+		if (derive_key(derived, route, opts, message, rd, media_id) < 0)
+			return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+		key = derived;
+	}
+	if (!(res->idempotency_key = gcmsg__strdup(key)))
+		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+	if (res->dry_run)
+		return GCMSG_OK;
+	btext = gcmsg__json_body(body);
+	who = who_of(gcmsg_route_identity(route));
+	if (!btext) {
+		free(who);
+		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+	}
+	memset(&d, 0, sizeof(d));
+	d.key = key;
+	d.path = gcmsg_route_path(route);
+	d.body = btext;
+	d.conversation_id = gcmsg_route_conversation_id(route);
+	d.communication_id = gcmsg_route_communication_id(route);
+	d.route = gcmsg_route_type_name(gcmsg_route_kind(route));
+	d.channel = gcmsg_route_channel(route);
+	d.match_text = media_id ? NULL : message; /* a template's rendered text is what the customer sees */
+	d.media_id = media_id;
+	d.response_id = rd ? gcmsg_rendered_response_id(rd) : NULL;
+	d.library_id = rd ? gcmsg_rendered_library_id(rd) : NULL;
+	d.response_version = rd ? gcmsg_rendered_response_version(rd) : -1;
+	d.source = opts->source ? opts->source : "library";
+	d.who = who;
+	rc = gcmsg__deliver_prepare(c, opts->store, &d, &dr, &go);
+	if (rc == GCMSG_OK && go) {
+		/* not a duplicate: the typing indicator (not part of the outbox), then the message */
+		rc = send_typing(c, tpath, typing, opts->delay_ms);
+		if (rc < 0) {
+			gcmsg__err_set_fix(&c->err, "the message was not sent; it is kept in the outbox: send again with "
+			                            "the same key, or gcmsg outbox retry %s (without the typing indicator)",
+			                   key);
+		} else {
+			memset(&o, 0, sizeof(o));
+			o.source = d.source;
+			o.who = who;
+			o.on_attempt = opts->on_attempt;
+			o.attempt_payload = opts->attempt_payload;
+			rc = gcmsg__deliver_run(c, opts->store, key, &o, &dr);
+		}
+	}
+	if (rc == GCMSG_OK)
+		take_delivery(res, &dr);
+	gcmsg__delivery_result_dispose(&dr);
+	gcmsg__free_secret(btext);
+	free(who);
+	return rc;
+}
+
 int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *route,
                const gcmsg_send_options *opts)
 {
@@ -292,6 +463,12 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 		policy = opts->policy;
 		media_id = opts->media_id;
 		allow_placeholders = opts->allow_placeholders;
+	}
+	if (opts->version >= 4 && opts->store && opts->idempotency_key && !gcmsg__key_valid(opts->idempotency_key)) {
+		rc = gcmsg__err_set(&c->err, GCMSG_EUSAGE,
+		                    "the idempotency key must be 1 to %d printable ASCII characters", GCMSG__KEY_MAX);
+		gcmsg__err_set_fix(&c->err, "give another key, or none (gcmsg derives one from the message)");
+		return rc;
 	}
 	if (!!rendered + !!opts->text + !!media_id != 1)
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE,
@@ -376,6 +553,12 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 	if (record(res, c, gcmsg_route_path(route), body) < 0)
 		goto oom;
 
+	if (opts->version >= 4 && opts->store) {
+		rc = send_with_store(res, c, route, opts, body, typing, tpath, message, rendered, media_id);
+		if (rc < 0)
+			goto fail;
+		goto done;
+	}
 	if (res->dry_run)
 		goto done;
 
@@ -474,13 +657,72 @@ const char *gcmsg_send_result_request_body(const gcmsg_send_result *r, size_t i)
 int gcmsg_outbox_resume(gcmsg_send_result **out, gcmsg_client *c, gcmsg_store *store, const char *key,
                         const gcmsg_send_options *opts)
 {
-	(void)store;
-	(void)key;
-	(void)opts;
-	if (out)
-		*out = NULL;
-	if (!c)
+	gcmsg_send_options defaults = GCMSG_SEND_OPTIONS_INIT;
+	gcmsg_send_result *res;
+	gcmsg__outbox_row row;
+	gcmsg__delivery_result dr;
+	gcmsg__deliver_opts o;
+	char *who = NULL;
+	int rc;
+
+	if (!out || !c)
 		return GCMSG_EUSAGE;
-	/* being written (deliver.c) */
-	return gcmsg__err_set(&c->err, GCMSG_ERROR, "resuming outbox entries is not available yet");
+	*out = NULL;
+	if (!store || !store->ops || !key || !*key)
+		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "gcmsg_outbox_resume needs an open store and a key");
+	if (!opts)
+		opts = &defaults;
+	if (opts->version < 1 || opts->version > GCMSG_SEND_OPTIONS_VERSION)
+		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "unknown gcmsg_send_options version %u", opts->version);
+	if (!(res = calloc(1, sizeof(*res))) || !(res->idempotency_key = gcmsg__strdup(key))) {
+		gcmsg_send_result_free(res);
+		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+	}
+	res->dry_run = opts->dry_run != 0;
+	gcmsg__outbox_row_init(&row);
+	rc = store->ops->outbox_get(store->backend, key, &row, &store->err);
+	if (rc == GCMSG_ENOTFOUND) {
+		rc = gcmsg__err_set(&c->err, GCMSG_ENOTFOUND, "no outbox entry has the key %s", key);
+		gcmsg__err_set_fix(&c->err, "gcmsg outbox list shows the entries");
+		goto fail;
+	}
+	if (rc < 0) {
+		rc = gcmsg__err_set(&c->err, rc, "the outbox failed: %s",
+		                    store->err.pub.explanation ? store->err.pub.explanation : gcmsg_strerror(rc));
+		goto fail;
+	}
+	/* the recorded request, as a dry run shows it (a terminal entry keeps none) */
+	if (row.path && record_req(res, c, row.path, NULL, row.body) < 0) {
+		rc = gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+		goto fail;
+	}
+	gcmsg__outbox_row_dispose(&row);
+	if (res->dry_run) {
+		*out = res;
+		return GCMSG_OK;
+	}
+	memset(&dr, 0, sizeof(dr));
+	memset(&o, 0, sizeof(o));
+	who = who_of(c->identity); /* who resends it, when known; else the entry's sender */
+	o.source = opts->version >= 4 ? opts->source : NULL;
+	o.who = who;
+	if (opts->version >= 4) {
+		o.on_attempt = opts->on_attempt;
+		o.attempt_payload = opts->attempt_payload;
+	}
+	rc = gcmsg__deliver_run(c, store, key, &o, &dr);
+	free(who);
+	if (rc == GCMSG_OK)
+		take_delivery(res, &dr);
+	gcmsg__delivery_result_dispose(&dr);
+	if (rc < 0) {
+		gcmsg_send_result_free(res);
+		return rc;
+	}
+	*out = res;
+	return GCMSG_OK;
+fail:
+	gcmsg__outbox_row_dispose(&row);
+	gcmsg_send_result_free(res);
+	return rc;
 }
