@@ -24,6 +24,7 @@
 #include "store.h"
 #include "audit.h"
 #include "webhook.h"
+#include "login.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "login_internal.h"
 #include "pacer.h"
 #include "retry.h"
 
@@ -46,8 +47,10 @@ static int client_configure(gcmsg_client *c, const gcmsg_client_options *o)
 {
 	gcmsg_region_info info;
 	int have_token = o->access_token && *o->access_token;
+	/* with a token cache, gcmsg__auth_configure (auth.c) decides at the end */
+	int have_cache = o->version >= 2 && o->token_cache && *o->token_cache;
 
-	if (!have_token && !(o->client_id && *o->client_id && o->client_secret && *o->client_secret)) {
+	if (!have_token && !have_cache && !(o->client_id && *o->client_id && o->client_secret && *o->client_secret)) {
 		if (o->client_id && *o->client_id)
 			gcmsg__err_set(&c->err, GCMSG_ECONFIG, "no client secret for OAuth client '%s'",
 			               o->client_id);
@@ -105,7 +108,7 @@ static int client_configure(gcmsg_client *c, const gcmsg_client_options *o)
 	} else {
 		c->client_id = gcmsg__strdup(o->client_id);
 		c->client_secret = gcmsg__strdup(o->client_secret);
-		if (!c->client_id || !c->client_secret)
+		if ((o->client_id && !c->client_id) || (o->client_secret && !c->client_secret))
 			return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
 	}
 	if (o->cacert && *o->cacert) {
@@ -133,6 +136,11 @@ static int client_configure(gcmsg_client *c, const gcmsg_client_options *o)
 		c->no_pacing = o->no_pacing != 0;
 		if (o->token_cache && *o->token_cache && !(c->token_cache = gcmsg__strdup(o->token_cache)))
 			return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+	}
+	if (!have_token) {
+		int rc = gcmsg__auth_configure(c); /* the token cache, or client credentials */
+		if (rc < 0)
+			return rc;
 	}
 	c->curl = curl_easy_init();
 	if (!c->curl)

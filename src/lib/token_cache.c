@@ -45,6 +45,7 @@ void gcmsg__token_entry_clear(gcmsg__token_entry *e)
 	free(e->client_id);
 	gcmsg__free_secret(e->access_token);
 	gcmsg__free_secret(e->refresh_token);
+	gcmsg__free_secret(e->secret_check);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -103,7 +104,8 @@ int gcmsg__token_entry_valid(const gcmsg__token_entry *e)
 	       url_ok(e->api_url) && printable(e->client_id, 256) &&
 	       printable(e->access_token, GCMSG__TOKEN_MAX) && e->expires_at >= 0 &&
 	       e->expires_at <= MAX_EXPIRES_AT && e->lifetime >= 0 && e->lifetime <= MAX_LIFETIME &&
-	       (!e->refresh_token || (e->kind == GCMSG__TOKEN_USER && printable(e->refresh_token, GCMSG__TOKEN_MAX)));
+	       (!e->refresh_token || (e->kind == GCMSG__TOKEN_USER && printable(e->refresh_token, GCMSG__TOKEN_MAX))) &&
+	       (e->kind == GCMSG__TOKEN_USER ? !e->secret_check : printable(e->secret_check, 64));
 }
 
 /* ---- the reader ---- */
@@ -128,6 +130,7 @@ enum {
 	R_URL,
 	R_VALUE,
 	R_REFRESH_CLIENT,
+	R_CHECK,
 	R_COUNT
 };
 
@@ -147,6 +150,7 @@ static const char *const reasons[R_COUNT] = {
 	[R_URL] = "loginUrl or apiUrl is not an http(s) URL",
 	[R_VALUE] = "clientId, accessToken or refreshToken is empty or holds spaces",
 	[R_REFRESH_CLIENT] = "a client-credentials entry holds a refresh token",
+	[R_CHECK] = "secretCheck is missing from a client-credentials entry, or set on a login",
 };
 
 int gcmsg__token_cache_reason_known(const char *reason)
@@ -319,9 +323,9 @@ static int read_integer(rd *r, long long max, long long *out)
 	return 0;
 }
 
-enum { K_VERSION, K_KIND, K_LOGIN, K_API, K_CLIENT, K_ACCESS, K_EXPIRES, K_LIFETIME, K_REFRESH, K_COUNT };
+enum { K_VERSION, K_KIND, K_LOGIN, K_API, K_CLIENT, K_ACCESS, K_EXPIRES, K_LIFETIME, K_REFRESH, K_CHECK, K_COUNT };
 static const char *const keys[K_COUNT] = { "gcmsgTokenCache", "kind", "loginUrl", "apiUrl", "clientId",
-	                                   "accessToken", "expiresAt", "lifetime", "refreshToken" };
+	                                   "accessToken", "expiresAt", "lifetime", "refreshToken", "secretCheck" };
 
 static int parse_object(rd *r, gcmsg__token_entry *e, long long *version)
 {
@@ -395,6 +399,7 @@ static int parse_object(rd *r, gcmsg__token_entry *e, long long *version)
 			case K_API: e->api_url = s; break;
 			case K_CLIENT: e->client_id = s; break;
 			case K_ACCESS: e->access_token = s; break;
+			case K_CHECK: e->secret_check = s; break;
 			default: e->refresh_token = s; break;
 			}
 		}
@@ -430,6 +435,8 @@ static int parse_object(rd *r, gcmsg__token_entry *e, long long *version)
 		return fail(r, R_VALUE);
 	if (e->refresh_token && e->kind != GCMSG__TOKEN_USER)
 		return fail(r, R_REFRESH_CLIENT);
+	if (e->kind == GCMSG__TOKEN_USER ? e->secret_check != NULL : !printable(e->secret_check, 64))
+		return fail(r, R_CHECK);
 	return 0;
 }
 
@@ -485,8 +492,9 @@ static char *put_json(char *o, const char *s)
 
 char *gcmsg__token_cache_format(const gcmsg__token_entry *e)
 {
-	const char *names[6] = { "kind", "loginUrl", "apiUrl", "clientId", "accessToken", "refreshToken" };
-	const char *vals[6];
+	const char *names[7] = { "kind", "loginUrl", "apiUrl", "clientId", "accessToken", "refreshToken",
+		                 "secretCheck" };
+	const char *vals[7];
 	char head[64], tail[96], *out, *o;
 	size_t n, i;
 	int hn, tn;
@@ -499,11 +507,12 @@ char *gcmsg__token_cache_format(const gcmsg__token_entry *e)
 	vals[3] = e->client_id;
 	vals[4] = e->access_token;
 	vals[5] = e->refresh_token;
+	vals[6] = e->secret_check;
 	hn = snprintf(head, sizeof(head), "{\n  \"gcmsgTokenCache\": %d", GCMSG__TOKEN_CACHE_VERSION);
 	tn = snprintf(tail, sizeof(tail), ",\n  \"expiresAt\": %lld,\n  \"lifetime\": %ld\n}\n", e->expires_at,
 	              e->lifetime);
 	n = (size_t)hn + (size_t)tn + 1;
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 7; i++)
 		if (vals[i])
 			n += 4 + json_len(names[i]) + 2 + json_len(vals[i]);
 	out = malloc(n);
@@ -511,7 +520,7 @@ char *gcmsg__token_cache_format(const gcmsg__token_entry *e)
 		return NULL;
 	memcpy(out, head, (size_t)hn);
 	o = out + hn;
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < 7; i++) {
 		if (!vals[i])
 			continue;
 		memcpy(o, ",\n  ", 4);

@@ -9,7 +9,8 @@
  *   { "gcmsgTokenCache": 1, "kind": "user" | "client",
  *     "loginUrl": "https://login.X", "apiUrl": "https://api.X", "clientId": "...",
  *     "accessToken": "...", "expiresAt": <unix seconds, 0 = unknown>,
- *     "lifetime": <expires_in seconds, 0 = unknown>, "refreshToken": "..." (optional) }
+ *     "lifetime": <expires_in seconds, 0 = unknown>,
+ *     "refreshToken": "..." (user entries, optional), "secretCheck": "..." (client entries) }
  *
  * Mode 0600 in a directory created 0700, replaced atomically (temp file, fsync,
  * rename). A file group or others can access, or owned by another user, is
@@ -38,6 +39,12 @@ typedef struct gcmsg__token_entry {
 	long long expires_at; /* wall clock, Unix seconds; 0: unknown */
 	long lifetime;       /* seconds the token was given for (expires_in); 0: unknown */
 	char *refresh_token; /* secret, or NULL */
+	/*
+	 * Client entries only: base64url HMAC-SHA256 keyed with the client secret
+	 * over "gcmsg token cache 1\n" clientId "\n" accessToken (auth.c), so that a
+	 * cached client token is reused only with the secret that obtained it.
+	 */
+	char *secret_check;
 } gcmsg__token_entry;
 
 /* Zero the secrets, free every string, leave the entry empty. */

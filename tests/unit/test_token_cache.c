@@ -111,10 +111,13 @@ static void test_round_trip(void **state)
 	e.kind = GCMSG__TOKEN_CLIENT;
 	e.expires_at = 0;
 	e.lifetime = 0;
+	assert_false(gcmsg__token_entry_valid(&e)); /* a client entry is bound to its secret */
+	e.secret_check = strdup("q7pNcA1P8hmq0U0WmY3v0N2r2rTQh3s6s0E8m1d2c3Q");
 	assert_int_equal(gcmsg__token_cache_write(p, &e, &err), GCMSG_OK);
 	assert_int_equal(gcmsg__token_cache_read(p, &back, &err), GCMSG_OK);
 	assert_int_equal(back.kind, GCMSG__TOKEN_CLIENT);
 	assert_null(back.refresh_token);
+	assert_string_equal(back.secret_check, e.secret_check);
 	assert_true(back.expires_at == 0);
 	gcmsg__token_entry_clear(&back);
 	e.refresh_token = strdup("x");
@@ -267,6 +270,8 @@ static void test_corrupt_files(void **state)
 		GOOD_HEAD GOOD_TAIL " " TOK,
 		"{\"gcmsgTokenCache\": 1, \"kind\": \"client\", \"refreshToken\": \"" TOK "\", \"loginUrl\": \"https://login.x\", " GOOD_TAIL,
 		"{\"gcmsgTokenCache\": 1, \"kind\": \"robot\", \"loginUrl\": \"https://login.x\", " GOOD_TAIL,
+		"{\"gcmsgTokenCache\": 1, \"kind\": \"client\", \"loginUrl\": \"https://login.x\", " GOOD_TAIL,
+		"{\"gcmsgTokenCache\": 1, \"secretCheck\": \"abc\", \"kind\": \"user\", \"loginUrl\": \"https://login.x\", " GOOD_TAIL,
 	};
 	gcmsg__token_entry back;
 	gcmsg__err err;
