@@ -379,8 +379,16 @@ static int renew(gcmsg_client *c)
 	if (c->token_cache) {
 		long wait = c->timeout_ms + c->connect_timeout_ms + 5000;
 		rc = gcmsg__token_cache_lock(c->token_cache, wait, &lock, &c->err);
+		if (rc == GCMSG_ECONFIG && !user) {
+			/* client credentials do not need the cache: carry on without it */
+			gcmsg__log(c, "not using the token cache: %s", c->err.explanation ? c->err.explanation : "?");
+			gcmsg__err_clear(&c->err);
+			free(c->token_cache);
+			c->token_cache = NULL;
+			return client_credentials(c);
+		}
 		if (rc < 0)
-			return rc;
+			return rc; /* a login is not renewed without the lock: a refresh token may be spent once */
 		/* another thread or process may have renewed it while we waited */
 		gcmsg__err_init(&quiet);
 		have = gcmsg__token_cache_read(c->token_cache, &e, &quiet) == GCMSG_OK;

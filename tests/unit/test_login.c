@@ -536,6 +536,31 @@ static void test_client_token_shared(void **state)
 	gcmsg__token_entry_clear(&e);
 }
 
+static void test_client_unwritable_cache(void **state)
+{
+	gcmsg_client_options o = GCMSG_CLIENT_OPTIONS_INIT;
+	gcmsg_client *c;
+	char blocker[600], path[700];
+	FILE *f;
+
+	(void)state;
+	/* a cache below a regular file: its directory cannot be made (root ignores modes) */
+	snprintf(blocker, sizeof(blocker), "%s/not-a-dir", dir);
+	f = fopen(blocker, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/tokens/DEFAULT.json", blocker);
+	o.api_url = base;
+	o.client_id = "svc";
+	o.client_secret = "s3cret";
+	o.token_cache = path;
+	o.retry = &once;
+	assert_int_equal(gcmsg_client_new(&c, &o), GCMSG_OK);
+	assert_int_equal(get_me(c), GCMSG_OK); /* client credentials work without a cache */
+	assert_int_equal(token_requests("client_credentials"), 1);
+	gcmsg_client_free(c);
+}
+
 /* ---- single flight ---- */
 
 static void test_two_processes_one_renewal(void **state)
@@ -1111,6 +1136,7 @@ int main(void)
 		cmocka_unit_test_setup(test_refresh_on_401, before),
 		cmocka_unit_test_setup(test_renewal_fails, before),
 		cmocka_unit_test_setup(test_client_token_shared, before),
+		cmocka_unit_test_setup(test_client_unwritable_cache, before),
 		cmocka_unit_test_setup(test_two_processes_one_renewal, before),
 		cmocka_unit_test_setup(test_two_threads_one_renewal, before),
 		cmocka_unit_test_setup(test_login_good, before),
