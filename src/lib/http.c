@@ -308,6 +308,14 @@ int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http
 	if (strcmp(req->method, "GET") == 0) {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	} else {
+		/*
+		 * Anything but a GET goes on a new connection: on a reused one, libcurl
+		 * silently sends a request again when the connection dies before any
+		 * answer ("Connection died, retrying a fresh connect"), and a message
+		 * POST sent twice reaches the customer twice. Only our own loop
+		 * (deliver.c) decides when a send may go again.
+		 */
+		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 		if (strcmp(req->method, "POST") == 0)
 			curl_easy_setopt(h, CURLOPT_POST, 1L);
 		else
