@@ -9,7 +9,8 @@
  *   PENDING  nothing delivered under this key: (re)send it
  *   SENDING  a request is in flight (claim: pid, host, time); a dead claim
  *            means the process died mid-request: read back before anything
- *   UNKNOWN  an ambiguous answer: read back before any resend
+ *   UNKNOWN  an ambiguous answer: read back before any resend (a claim on it:
+ *            a process is reading it back)
  *   SENT     delivered (message id kept; body and text wiped: PII)
  *   FAILED   the server refused it (4xx); nothing delivered
  *   DROPPED  a person dropped it
@@ -34,16 +35,18 @@
  *      no connection (provably unsent) -> PENDING, attempts - 1 (nothing left,
  *                    so no attempt record); backoff, send again
  *      no token   -> PENDING, attempts - 1; outcome "pending"; the login's error
- *   UNKNOWN, or SENDING with a dead claim -> claim (SENDING, attempts unchanged:
- *               a read-back is not a send), COMMIT, read back (readback.c), then:
+ *   UNKNOWN, or SENDING with a dead claim -> claim (the row stays UNKNOWN, with
+ *               our claim; attempts unchanged: a read-back is not a send), COMMIT,
+ *               read back (readback.c), then:
  *      found      -> SENT with that message id; attempt "readback-found",
  *                    outcome "sent"; read_back = 1
  *      absent     -> PENDING; attempt "readback-absent"; backoff, send again
  *      unknown    -> UNKNOWN; attempt "readback-failed"; backoff, read again
  *   SENT     -> nothing sent: duplicate = 1, outcome "duplicate"
- *   SENDING with a live claim -> refused: GCMSG_EUSAGE, rule outbox.in-flight
- *               ("being sent by process P on host H"); the caller's mistake
- *               (two senders of one key at once), not the server's
+ *   SENDING (or UNKNOWN) with a live claim -> refused: GCMSG_EUSAGE, rule
+ *               outbox.in-flight ("being sent / read back by process P on host
+ *               H"); the caller's mistake (two senders of one key at once), not
+ *               the server's
  *   FAILED, DROPPED -> GCMSG_EUSAGE (resume); a new gcmsg_send re-arms them
  *               (gcmsg__deliver_prepare)
  *
@@ -255,12 +258,12 @@ static void wipe(gcmsg__outbox_row *r)
 }
 
 /* Still our claim (nobody took the row over while our request was out)? */
-static int ours(const gcmsg__outbox_row *r, long long claim_ms)
+static int ours(const gcmsg__outbox_row *r, gcmsg_outbox_state state, long long claim_ms)
 {
 	const char *host = gcmsg__host_name();
 
-	return r->state == GCMSG_OUTBOX_SENDING && r->claim_pid == (long)getpid() && r->claim_ms == claim_ms &&
-	       r->claim_host && strcmp(r->claim_host, host) == 0;
+	return r->state == state && r->claim_pid == (long)getpid() && r->claim_ms == claim_ms && r->claim_host &&
+	       strcmp(r->claim_host, host) == 0;
 }
 
 /* One audit record of the row, inside the current transaction. */
@@ -359,8 +362,8 @@ static int duplicate(run *u, const gcmsg__outbox_row *row)
 
 static int in_flight(run *u, const gcmsg__outbox_row *row)
 {
-	int rc = gcmsg__err_set(&u->c->err, GCMSG_EUSAGE, "outbox entry %s is being sent by process %ld on %s",
-	                        u->key, row->claim_pid,
+	int rc = gcmsg__err_set(&u->c->err, GCMSG_EUSAGE, "outbox entry %s is being %s by process %ld on %s", u->key,
+	                        row->state == GCMSG_OUTBOX_UNKNOWN ? "read back" : "sent", row->claim_pid,
 	                        row->claim_host && *row->claim_host ? row->claim_host : "another host");
 
 	gcmsg__err_set_rule(&u->c->err, "outbox.in-flight");
@@ -446,7 +449,12 @@ static int readback_step(run *u, gcmsg__outbox_row *row, int *done)
 		release(row);
 		return give_up(u, row, "unknown", GCMSG_EREMOTE);
 	}
-	row->state = GCMSG_OUTBOX_SENDING;
+	/*
+	 * The row stays UNKNOWN (that is what it is while we look), with our
+	 * claim on it so that no other process reads it back and resends at the
+	 * same time; a crash here leaves UNKNOWN with a dead claim: read back again.
+	 */
+	row->state = GCMSG_OUTBOX_UNKNOWN;
 	if (gcmsg__outbox_claim(row, gcmsg__wall_ms()) < 0) {
 		tx_rollback(u);
 		return gcmsg__err_set(&u->c->err, GCMSG_ERROR, "out of memory");
@@ -484,7 +492,7 @@ static int readback_step(run *u, gcmsg__outbox_row *row, int *done)
 		gcmsg__outbox_row_dispose(&now_row);
 		return rc;
 	}
-	if (!ours(&now_row, claim_ms)) {
+	if (!ours(&now_row, GCMSG_OUTBOX_UNKNOWN, claim_ms)) {
 		tx_rollback(u);
 		gcmsg__rb_result_dispose(&rb);
 		gcmsg__outbox_row_dispose(&now_row);
@@ -709,7 +717,7 @@ static int send_step(run *u, gcmsg__outbox_row *row, int *done)
 		tx_rollback(u);
 		goto out;
 	}
-	if (!ours(&now_row, claim_ms)) {
+	if (!ours(&now_row, GCMSG_OUTBOX_SENDING, claim_ms)) {
 		tx_rollback(u);
 		rc = gcmsg__err_set(&u->c->err, GCMSG_ERROR,
 		                    "outbox entry %s was taken over by another process while its request was out", u->key);
@@ -975,6 +983,12 @@ int gcmsg__deliver_run(gcmsg_client *c, gcmsg_store *s, const char *key, const g
 			rc = readback_step(&u, &row, &done);
 			break;
 		case GCMSG_OUTBOX_UNKNOWN:
+			if (gcmsg__outbox_claim_alive(&row, gcmsg__wall_ms())) {
+				/* another process is reading it back */
+				tx_rollback(&u);
+				rc = in_flight(&u, &row);
+				break;
+			}
 			rc = readback_step(&u, &row, &done);
 			break;
 		default:
@@ -1062,6 +1076,7 @@ int gcmsg__deliver_prepare(gcmsg_client *c, gcmsg_store *s, const gcmsg__deliver
 		gcmsg__outbox_row_dispose(&row);
 		return rc;
 	case GCMSG_OUTBOX_SENDING:
+	case GCMSG_OUTBOX_UNKNOWN: /* a claim on an unknown row: a process is reading it back */
 		if (gcmsg__outbox_claim_alive(&row, now)) {
 			tx_rollback(&u);
 			rc = in_flight(&u, &row);

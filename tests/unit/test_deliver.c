@@ -712,7 +712,7 @@ static void record_pending(const char *key, const char *text)
 }
 
 /* In a child: claim key (SENDING, attempts + 1) as a send would just before its POST, then exit or wait. */
-static pid_t child_claims(const char *key, int wait_fd, int other_fd)
+static pid_t child_claims(const char *key, gcmsg_outbox_state st, int wait_fd, int other_fd)
 {
 	pid_t pid = fork();
 
@@ -731,7 +731,7 @@ static pid_t child_claims(const char *key, int wait_fd, int other_fd)
 		gcmsg__outbox_row_init(&row);
 		if (s->ops->begin(s->backend, &s->err) < 0 || s->ops->outbox_get(s->backend, key, &row, &s->err) < 0)
 			_exit(4);
-		row.state = GCMSG_OUTBOX_SENDING;
+		row.state = st;
 		row.attempts++;
 		row.first_attempt_ms = now;
 		gcmsg__outbox_claim(&row, now);
@@ -769,7 +769,7 @@ static void test_resume_dead_claim(void **state)
 	(void)state;
 	/* the child "sent" it (the server has it), then died before recording the answer */
 	record_pending("k-dead", "Sent by a dead process");
-	wait_child(child_claims("k-dead", -1, -1));
+	wait_child(child_claims("k-dead", GCMSG_OUTBOX_SENDING, -1, -1));
 	add_msg("c1", "Sent by a dead process", NULL);
 	assert_int_equal(state_of("k-dead"), GCMSG_OUTBOX_SENDING);
 	assert_int_equal(gcmsg_outbox_resume(&res, client, store, "k-dead", NULL), GCMSG_OK);
@@ -783,7 +783,7 @@ static void test_resume_dead_claim(void **state)
 	/* the child died before its request left: read back, absent, sent once */
 	ss_clear_log();
 	record_pending("k-dead2", "Never left");
-	wait_child(child_claims("k-dead2", -1, -1));
+	wait_child(child_claims("k-dead2", GCMSG_OUTBOX_SENDING, -1, -1));
 	assert_int_equal(gcmsg_outbox_resume(&res, client, store, "k-dead2", NULL), GCMSG_OK);
 	assert_int_equal(SENDS(), 1);
 	assert_int_equal(gcmsg_send_result_read_back(res), 0);
@@ -802,21 +802,41 @@ static void test_live_claim_refused(void **state)
 	gcmsg_send_result *res = NULL;
 	int fds[2];
 	pid_t pid;
+	static const struct {
+		gcmsg_outbox_state st;
+		const char *key, *says;
+	} cases[] = { { GCMSG_OUTBOX_SENDING, "k-live", "is being sent by process" },
+		      { GCMSG_OUTBOX_UNKNOWN, "k-live-rb", "is being read back by process" } };
+	size_t i;
 
 	(void)state;
-	record_pending("k-live", "In flight elsewhere");
-	assert_int_equal(pipe(fds), 0);
-	pid = child_claims("k-live", fds[0], fds[1]);
-	close(fds[0]);
-	/* wait for the claim to land */
-	for (int i = 0; i < 500 && state_of("k-live") != GCMSG_OUTBOX_SENDING; i++)
-		usleep(2000);
-	assert_int_equal(gcmsg_outbox_resume(&res, client, store, "k-live", NULL), GCMSG_EUSAGE);
-	assert_string_equal(gcmsg_client_last_error(client)->rule, "outbox.in-flight");
-	assert_non_null(strstr(gcmsg_client_last_error(client)->explanation, "is being sent by process"));
-	assert_int_equal(ss_log_count(), 0);
-	close(fds[1]);
-	wait_child(pid);
+	for (i = 0; i < 2; i++) {
+		gcmsg_send_options so = GCMSG_SEND_OPTIONS_INIT;
+		record_pending(cases[i].key, "In flight elsewhere");
+		assert_int_equal(pipe(fds), 0);
+		pid = child_claims(cases[i].key, cases[i].st, fds[0], fds[1]);
+		close(fds[0]);
+		/* wait for the claim to land */
+		for (int k = 0; k < 500 && state_of(cases[i].key) != cases[i].st; k++)
+			usleep(2000);
+		assert_int_equal(gcmsg_outbox_resume(&res, client, store, cases[i].key, NULL), GCMSG_EUSAGE);
+		assert_string_equal(gcmsg_client_last_error(client)->rule, "outbox.in-flight");
+		assert_non_null(strstr(gcmsg_client_last_error(client)->explanation, cases[i].says));
+		/* a new send of the same key neither */
+		so.text = "In flight elsewhere";
+		so.store = store;
+		so.idempotency_key = cases[i].key;
+		assert_int_equal(gcmsg_send(&res, client, agent_route, &so), GCMSG_EUSAGE);
+		assert_int_equal(ss_log_count(), 0);
+		close(fds[1]);
+		wait_child(pid);
+		/* once the claimer is gone: read back, absent, sent */
+		assert_int_equal(gcmsg_outbox_resume(&res, client, store, cases[i].key, NULL), GCMSG_OK);
+		assert_int_equal(SENDS(), 1);
+		gcmsg_send_result_free(res);
+		ss_clear_log();
+	}
+	assert_int_equal(count_msgs("c1", "In flight elsewhere"), 2);
 }
 
 static void test_throttled_beyond_budget(void **state)
