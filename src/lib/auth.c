@@ -218,6 +218,9 @@ static int client_credentials(gcmsg_client *c)
 		                   c->login_url);
 	if (rc < 0)
 		return rc;
+	/* a refresh token belongs to a login: one given here would turn this client into one */
+	gcmsg__free_secret(a.refresh_token);
+	a.refresh_token = NULL;
 	gcmsg__auth_take(c, &a);
 	gcmsg__token_answer_clear(&a);
 	return GCMSG_OK;

@@ -44,6 +44,7 @@ static struct {
 	int token_delay_ms;  /* the token endpoint answers this much later */
 	int token_status;    /* non-zero: the token endpoint refuses with this status */
 	int delete_status;   /* non-zero: DELETE tokens/me answers this */
+	int cc_refresh;      /* a refresh token with client-credentials tokens too */
 } H;
 
 static void handler(const ss_req *rq, ss_answer *an)
@@ -55,7 +56,7 @@ static void handler(const ss_req *rq, ss_answer *an)
 	delay = H.token_delay_ms;
 	pthread_mutex_unlock(&hmu);
 	if (strcmp(rq->method, "POST") == 0 && strcmp(rq->target, "/oauth/token") == 0) {
-		int n, refresh = strstr(rq->body, "grant_type=client_credentials") == NULL;
+		int n, refresh = strstr(rq->body, "grant_type=client_credentials") == NULL || H.cc_refresh;
 		if (delay) {
 			struct timespec ts = { delay / 1000, (long)(delay % 1000) * 1000000L };
 			nanosleep(&ts, NULL);
@@ -534,6 +535,29 @@ static void test_client_token_shared(void **state)
 	assert_int_equal(e.kind, GCMSG__TOKEN_USER);
 	assert_string_equal(e.access_token, "at-0");
 	gcmsg__token_entry_clear(&e);
+}
+
+static void test_client_ignores_refresh_token(void **state)
+{
+	gcmsg_client *c;
+	gcmsg__token_entry e;
+
+	(void)state;
+	pthread_mutex_lock(&hmu);
+	H.cc_refresh = 1;
+	pthread_mutex_unlock(&hmu);
+	assert_int_equal(new_client(&c, "svc", "s3cret", NULL), GCMSG_OK);
+	assert_int_equal(get_me(c), GCMSG_OK);
+	e = cached();
+	assert_int_equal(e.kind, GCMSG__TOKEN_CLIENT);
+	assert_null(e.refresh_token);
+	gcmsg__token_entry_clear(&e);
+	/* the next renewal is client credentials again, not a refresh */
+	gcmsg__auth_invalidate(c);
+	assert_int_equal(get_me(c), GCMSG_OK);
+	assert_int_equal(token_requests("client_credentials"), 2);
+	assert_int_equal(token_requests("refresh_token"), 0);
+	gcmsg_client_free(c);
 }
 
 static void test_client_unwritable_cache(void **state)
@@ -1136,6 +1160,7 @@ int main(void)
 		cmocka_unit_test_setup(test_refresh_on_401, before),
 		cmocka_unit_test_setup(test_renewal_fails, before),
 		cmocka_unit_test_setup(test_client_token_shared, before),
+		cmocka_unit_test_setup(test_client_ignores_refresh_token, before),
 		cmocka_unit_test_setup(test_client_unwritable_cache, before),
 		cmocka_unit_test_setup(test_two_processes_one_renewal, before),
 		cmocka_unit_test_setup(test_two_threads_one_renewal, before),
