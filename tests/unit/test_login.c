@@ -214,7 +214,7 @@ static int before(void **state)
 	return 0;
 }
 
-static gcmsg_retry_policy once = { GCMSG_RETRY_POLICY_VERSION, 1, 0, 0, 0, 0, 0, 0, 0 };
+static gcmsg_retry_policy once = { .version = GCMSG_RETRY_POLICY_VERSION, .max_attempts = 1 };
 
 static int new_client(gcmsg_client **c, const char *id, const char *secret, const char *api)
 {
