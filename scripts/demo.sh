@@ -10,6 +10,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${GCMSG_BIN_DIR:-$root/build/bin}
 scenario=${GCMSG_DEMO_SCENARIO:-$root/scenarios/demo.json}
 work=$(mktemp -d)
+# the demo's own store (outbox, audit log): never the user's ~/.gcmsg
+export GCMSG_STORE="$work/store"
 sim_pid=""
 
 cleanup() {
@@ -49,10 +51,12 @@ canned = next(r for r in s["responses"] if r.get("substitutions") and not r.get(
 library = next(l for l in s["libraries"] if l["id"] == canned["libraries"][0])
 template = next(r for r in s["responses"] if r.get("responseType") == "MessagingTemplate")
 whatsapp = pick(lambda c: c.get("platform") == "whatsapp" and c["state"] == "connected")
+sms = pick(lambda c: c.get("platform") == "sms" and c["state"] == "connected")
 print("canned=" + shlex.quote(canned["name"]))
 print("library=" + shlex.quote(library["name"]))
 print("template=" + shlex.quote(template["name"]))
 print("whatsapp_conv=" + shlex.quote(whatsapp["id"]))
+print("sms_conv=" + shlex.quote(sms["id"]))
 print("web_conv=" + shlex.quote(web["id"]))
 print("web_agent=" + shlex.quote(agent_of(web)))
 print("third_conv=" + shlex.quote(third["id"]))
@@ -105,6 +109,9 @@ step "An attachment, through Genesys' media upload flow (uploads, PUT, poll, med
 python3 -c 'import base64,sys; sys.stdout.buffer.write(base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="))' >"$work/receipt.png"
 show "$bin/gcmsg" send "$web_conv" --text "Here is your receipt." --attach "$work/receipt.png"
 
+step "Sent again by mistake (a rerun of the same script): the outbox answers, the customer gets nothing twice"
+show "$bin/gcmsg" send "$web_conv" --response "$canned" --var ETA="2 hours"
+
 step "What the customer received (gcsim transcript)"
 curl -fsS "$base/sim/v1/conversations/$web_conv/transcript" | python3 -c '
 import json, sys
@@ -152,6 +159,24 @@ code=$?
 set -e
 echo "(exit code $code: the conversation cannot receive it)"
 [ "$code" -eq 6 ] || { echo "demo: expected exit 6 for the third-party chat" >&2; exit 1; }
+
+step "gcsim starts failing: a 429, then a 503 after recording the message (what makes duplicates)"
+curl -fsS -X POST "$base/sim/v1/faults" -H 'Content-Type: application/json' -d '{"id": "throttle",
+  "method": "POST", "path": "/api/v2/conversations/messages/agentless", "status": 429, "retryAfter": 1}' >/dev/null
+curl -fsS -X POST "$base/sim/v1/faults" -H 'Content-Type: application/json' -d '{"id": "commit-then-503",
+  "method": "POST", "path": "/api/v2/conversations/messages/agentless", "kind": "commit-then-fail"}' >/dev/null
+show "$bin/gcmsg" -v send "$sms_conv" --text "Your parcel arrives tomorrow between 9 and 12." 2>&1 |
+  grep -v -e ' -> ' -e '^gcmsg: webhooks'
+curl -fsS "$base/sim/v1/conversations/$sms_conv/transcript" | python3 -c '
+import json, sys
+n = sum(1 for e in json.load(sys.stdin)["entries"] if e.get("text", "").startswith("Your parcel"))
+print(f"  the customer received it {n} time(s)")
+sys.exit(0 if n == 1 else 1)
+'
+
+step "The audit log: every attempt and outcome, the text only as a SHA-256"
+show "$bin/gcmsg" audit --conversation "$sms_conv"
+show "$bin/gcmsg" stats
 
 step "Done"
 echo "gcsim is stopped on exit. Try it yourself: $bin/gcsim --listen 127.0.0.1:0 --scenario $scenario"

@@ -13,6 +13,8 @@
 
 #include "common.h"
 #include "store.h"
+#include "route.h"
+#include "render.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,6 +96,21 @@ typedef int (*gcmsg_audit_line_cb)(const char *line, size_t len, void *payload);
 /** Stream the matching records as JSON Lines, oldest first, without loading them all. */
 GCMSG_EXTERN(int) gcmsg_audit_export(gcmsg_store *store, const gcmsg_audit_filter *filter,
                                      gcmsg_audit_line_cb cb, void *payload);
+
+/**
+ * Record a send that was refused before any request (the content policy, a
+ * rendering that could not be completed, or a route that cannot take it):
+ * one audit record, event "outcome", outcome "refused", error_code `rule`
+ * (e.g. "detector.payment-card", "placeholder.missing", "conversation.ended").
+ * `route` gives the conversation, communication, route and caller (when it is
+ * known: a route refusal has no communication); `text` (or the rendered
+ * response's text, and its response id/version/library) is hashed, kept only
+ * when the store keeps texts. `detail` is our one-line explanation: it must
+ * not hold the text. No outbox entry is made: nothing was sent.
+ */
+GCMSG_EXTERN(int) gcmsg_audit_refused(gcmsg_store *store, const gcmsg_route *route, const char *text,
+                                      const gcmsg_rendered *rendered, const char *rule, const char *source,
+                                      const char *detail);
 
 /* ---- statistics ----
  *

@@ -30,6 +30,14 @@ typedef enum gcmsg_config_key {
 	GCMSG_CONFIG_CACERT,
 	GCMSG_CONFIG_STORE, /**< the offline store directory (synced responses) */
 	GCMSG_CONFIG_POLICY, /**< the content policy file */
+	/* the retry policy (gcmsg_config_retry_policy): decimal integers */
+	GCMSG_CONFIG_RETRY_MAX_ATTEMPTS,      /**< retry_max_attempts, GCMSG_RETRY_MAX_ATTEMPTS */
+	GCMSG_CONFIG_RETRY_BUDGET_MS,         /**< retry_budget_ms, GCMSG_RETRY_BUDGET_MS */
+	GCMSG_CONFIG_RETRY_BACKOFF_BASE_MS,   /**< retry_backoff_base_ms, GCMSG_RETRY_BACKOFF_BASE_MS */
+	GCMSG_CONFIG_RETRY_BACKOFF_CAP_MS,    /**< retry_backoff_cap_ms, GCMSG_RETRY_BACKOFF_CAP_MS */
+	GCMSG_CONFIG_RETRY_AFTER_DEFAULT_MS,  /**< retry_after_default_ms, GCMSG_RETRY_AFTER_DEFAULT_MS */
+	GCMSG_CONFIG_RETRY_AFTER_CAP_MS,      /**< retry_after_cap_ms, GCMSG_RETRY_AFTER_CAP_MS */
+	GCMSG_CONFIG_READBACK_SETTLE_MS,      /**< readback_settle_ms, GCMSG_READBACK_SETTLE_MS */
 	GCMSG_CONFIG_KEY_COUNT
 } gcmsg_config_key;
 
@@ -99,6 +107,15 @@ GCMSG_EXTERN(gcmsg_config_layer) gcmsg_config_source(const gcmsg_config *cfg, gc
 GCMSG_EXTERN(size_t) gcmsg_config_webhook_count(const gcmsg_config *cfg);
 /** Fill *out with borrowed strings (they live as long as cfg); GCMSG_EUSAGE beyond the count. */
 GCMSG_EXTERN(int) gcmsg_config_webhook(const gcmsg_config *cfg, size_t i, gcmsg_webhook *out);
+
+/**
+ * The retry policy the configuration sets (the GCMSG_CONFIG_RETRY_* keys and
+ * readback_settle_ms; unset ones stay 0, which means the library's default).
+ * *out is initialised first. A value that is not a decimal integer in its
+ * range (max attempts 1-100; times 0-86400000 ms, budget and caps at least 1)
+ * is GCMSG_ECONFIG naming the key and where it came from.
+ */
+GCMSG_EXTERN(int) gcmsg_config_retry_policy(gcmsg_config *cfg, gcmsg_retry_policy *out);
 
 /**
  * Fill the string fields of client options with borrowed pointers to the

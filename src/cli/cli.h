@@ -37,6 +37,33 @@ int cmd_send(int argc, char **argv, cli_ctx *ctx);
 int cmd_responses(int argc, char **argv, cli_ctx *ctx);
 int cmd_validate(int argc, char **argv, cli_ctx *ctx);
 int cmd_whoami(int argc, char **argv, cli_ctx *ctx);
+int cmd_outbox(int argc, char **argv, cli_ctx *ctx);
+int cmd_audit(int argc, char **argv, cli_ctx *ctx);
+int cmd_stats(int argc, char **argv, cli_ctx *ctx);
+int cmd_webhooks(int argc, char **argv, cli_ctx *ctx);
+int cmd_login(int argc, char **argv, cli_ctx *ctx);
+int cmd_logout(int argc, char **argv, cli_ctx *ctx);
+/* The profile's token cache, <store dir>/tokens/<profile>.json (cmd_login.c); free(); NULL without a store dir. */
+char *cli_token_cache_path(const gcmsg_config *cfg, const cli_ctx *ctx);
+
+/* ---- the durable store (store_open.c) ---- */
+#define CLI_STORE_AUDIT_TEXT 1u /* keep message texts in the audit log (--audit-text) */
+#define CLI_STORE_WEBHOOKS 2u   /* configure the profile's webhooks (events get queued) */
+/* <store dir>/gcmsg.db; free with free(). */
+int cli_store_path(char **out, cli_ctx *ctx);
+/* Open it; on failure prints and returns the exit code. */
+int cli_store_open(gcmsg_store **out, cli_ctx *ctx, unsigned flags);
+/* Configure the webhooks of the configuration on the store; prints on failure. */
+int cli_store_set_webhooks(gcmsg_store *store, cli_ctx *ctx);
+/* After a send: post due webhook events for a short while; never changes the exit code. */
+void cli_webhooks_flush(gcmsg_store *store, const cli_ctx *ctx);
+
+/* ---- times (times.c) ---- */
+long long cli_now_ms(void);
+/* RFC 3339, a date (midnight UTC) or an age ("90s", "15m", "2h", "7d"); 0 or -1. */
+int cli_parse_time(const char *s, long long now_ms, long long *out_ms);
+/* RFC 3339 UTC with milliseconds, or "-" for 0. */
+void cli_format_time(long long ms, char out[32]);
 
 /* output.c */
 int cli_exit_code(int gcmsg_code);
@@ -67,6 +94,9 @@ int cli_config_open(gcmsg_config **out, cli_ctx *ctx);
 int cli_client_open(gcmsg_client **out, cli_ctx *ctx);
 /* The offline store directory (--store > GCMSG_STORE > profile > ~/.gcmsg/store); free with gcmsg_free. */
 int cli_store_dir(char **out, cli_ctx *ctx);
+
+/* -v: one line per send attempt on stderr (no text, no token). */
+void cli_attempt_log(const gcmsg_attempt *a, void *payload);
 
 /* Parse a non-negative decimal integer no larger than max; -1 on failure. */
 int cli_parse_uint(const char *s, unsigned long max, unsigned long *out);

@@ -12,7 +12,30 @@ static const cli_cmd commands[] = {
 	{ "responses", cmd_responses, "list, search, show, render and sync canned responses" },
 	{ "validate", cmd_validate, "check a text or a canned response against the content policy" },
 	{ "whoami", cmd_whoami, "show who the configured credentials are, and what they may do" },
+	{ "login", cmd_login, "log in as a user in a browser; later commands use the saved login" },
+	{ "logout", cmd_logout, "revoke the saved login and remove its token cache" },
+	{ "outbox", cmd_outbox, "list, resend or drop the sends recorded in the durable outbox" },
+	{ "audit", cmd_audit, "show or export the audit log of every send attempt and outcome" },
+	{ "stats", cmd_stats, "delivery figures: sent, failed, retried, throttled, latency" },
+	{ "webhooks", cmd_webhooks, "list the queued webhook events, or deliver the due ones" },
 };
+
+/* "inspect, send, ...": the table's names, for usage errors. */
+static const char *command_names(void)
+{
+	static char names[256];
+	size_t i, n = 0;
+
+	if (names[0])
+		return names;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		int w = snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "", commands[i].name);
+		if (w < 0 || (size_t)w >= sizeof(names) - n)
+			break;
+		n += (size_t)w;
+	}
+	return names;
+}
 
 static void usage(FILE *f)
 {
@@ -169,7 +192,7 @@ static int run(int argc, char **argv, char **secret_out, char **token_out)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("no command given (commands: inspect, send, responses, validate, whoami)");
+		return cli_usage_error("no command given (commands: %s)", command_names());
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {
 			int sub_argc = argc - optind;
@@ -187,7 +210,7 @@ static int run(int argc, char **argv, char **secret_out, char **token_out)
 			return rc;
 		}
 	}
-	return cli_usage_error("unknown command '%s' (commands: inspect, send, responses, validate, whoami)", argv[optind]);
+	return cli_usage_error("unknown command '%s' (commands: %s)", argv[optind], command_names());
 }
 
 int main(int argc, char **argv)

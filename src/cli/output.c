@@ -206,7 +206,9 @@ int cli_store_dir(char **out, cli_ctx *ctx)
 int cli_client_open(gcmsg_client **out, cli_ctx *ctx)
 {
 	gcmsg_client_options opts = GCMSG_CLIENT_OPTIONS_INIT;
+	gcmsg_retry_policy retry;
 	gcmsg_config *cfg = NULL;
+	char *token_cache;
 	int rc;
 
 	*out = NULL;
@@ -214,11 +216,21 @@ int cli_client_open(gcmsg_client **out, cli_ctx *ctx)
 	if (rc)
 		return rc;
 	gcmsg_config_apply(cfg, &opts);
+	if ((rc = gcmsg_config_retry_policy(cfg, &retry)) < 0) {
+		cli_print_error("configuration", gcmsg_config_last_error(cfg));
+		gcmsg_config_free(cfg);
+		return cli_exit_code(rc);
+	}
+	opts.retry = &retry;
 	if (ctx->verbose) {
 		opts.log = log_line;
 		opts.log_payload = NULL;
 	}
+	/* the login of `gcmsg login` (and shared client-credentials tokens); see gcmsg(1) CREDENTIALS */
+	token_cache = cli_token_cache_path(cfg, ctx);
+	opts.token_cache = token_cache;
 	rc = gcmsg_client_new(out, &opts);
+	free(token_cache);
 	gcmsg_config_free(cfg); /* the client copied what it needs */
 	if (rc < 0) {
 		if (*out)
@@ -230,4 +242,23 @@ int cli_client_open(gcmsg_client **out, cli_ctx *ctx)
 		return cli_exit_code(rc);
 	}
 	return CLI_EXIT_OK;
+}
+
+void cli_attempt_log(const gcmsg_attempt *a, void *payload)
+{
+	(void)payload;
+	fprintf(stderr, "gcmsg: attempt %d of %s: %s", a->attempt, a->key ? a->key : "-",
+	        a->outcome ? a->outcome : "?");
+	if (a->http_status)
+		fprintf(stderr, " (HTTP %ld", a->http_status);
+	else
+		fputs(" (no answer", stderr);
+	if (a->error_code)
+		fprintf(stderr, ", %s", a->error_code);
+	if (a->correlation_id)
+		fprintf(stderr, ", correlation id %s", a->correlation_id);
+	fprintf(stderr, ", %lld ms)", a->latency_ms);
+	if (a->wait_ms > 0)
+		fprintf(stderr, "; next attempt in %lld ms", a->wait_ms);
+	fputc('\n', stderr);
 }

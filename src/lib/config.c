@@ -52,6 +52,13 @@ static const struct {
 	{ "cacert", GCMSG_CONFIG_CACERT },
 	{ "store", GCMSG_CONFIG_STORE },
 	{ "policy", GCMSG_CONFIG_POLICY },
+	{ "retry_max_attempts", GCMSG_CONFIG_RETRY_MAX_ATTEMPTS },
+	{ "retry_budget_ms", GCMSG_CONFIG_RETRY_BUDGET_MS },
+	{ "retry_backoff_base_ms", GCMSG_CONFIG_RETRY_BACKOFF_BASE_MS },
+	{ "retry_backoff_cap_ms", GCMSG_CONFIG_RETRY_BACKOFF_CAP_MS },
+	{ "retry_after_default_ms", GCMSG_CONFIG_RETRY_AFTER_DEFAULT_MS },
+	{ "retry_after_cap_ms", GCMSG_CONFIG_RETRY_AFTER_CAP_MS },
+	{ "readback_settle_ms", GCMSG_CONFIG_READBACK_SETTLE_MS },
 };
 
 static const struct {
@@ -66,6 +73,13 @@ static const struct {
 	{ "GCMSG_LOGIN_URL", GCMSG_CONFIG_LOGIN_URL },
 	{ "GCMSG_STORE", GCMSG_CONFIG_STORE },
 	{ "GCMSG_POLICY", GCMSG_CONFIG_POLICY },
+	{ "GCMSG_RETRY_MAX_ATTEMPTS", GCMSG_CONFIG_RETRY_MAX_ATTEMPTS },
+	{ "GCMSG_RETRY_BUDGET_MS", GCMSG_CONFIG_RETRY_BUDGET_MS },
+	{ "GCMSG_RETRY_BACKOFF_BASE_MS", GCMSG_CONFIG_RETRY_BACKOFF_BASE_MS },
+	{ "GCMSG_RETRY_BACKOFF_CAP_MS", GCMSG_CONFIG_RETRY_BACKOFF_CAP_MS },
+	{ "GCMSG_RETRY_AFTER_DEFAULT_MS", GCMSG_CONFIG_RETRY_AFTER_DEFAULT_MS },
+	{ "GCMSG_RETRY_AFTER_CAP_MS", GCMSG_CONFIG_RETRY_AFTER_CAP_MS },
+	{ "GCMSG_READBACK_SETTLE_MS", GCMSG_CONFIG_READBACK_SETTLE_MS },
 };
 
 static int is_credential(gcmsg_config_key k)
@@ -333,6 +347,67 @@ const char *gcmsg_config_get(const gcmsg_config *cfg, gcmsg_config_key key)
 	gcmsg_config_layer l = gcmsg_config_source(cfg, key);
 
 	return l == GCMSG_CONFIG_LAYER_NONE ? NULL : cfg->values[l][key];
+}
+
+/* The name a key has where its value came from: the file key, the variable, or a flag. */
+static const char *key_origin(const gcmsg_config *cfg, gcmsg_config_key key)
+{
+	size_t i;
+
+	switch (gcmsg_config_source(cfg, key)) {
+	case GCMSG_CONFIG_LAYER_ENV:
+		for (i = 0; i < sizeof(env_keys) / sizeof(env_keys[0]); i++)
+			if (env_keys[i].key == key)
+				return env_keys[i].env;
+		break;
+	case GCMSG_CONFIG_LAYER_FILE:
+		for (i = 0; i < sizeof(file_keys) / sizeof(file_keys[0]); i++)
+			if (file_keys[i].key == key)
+				return file_keys[i].name;
+		break;
+	default:
+		break;
+	}
+	return "a flag";
+}
+
+/* One retry setting: absent leaves *out alone; else a decimal integer in [lo, hi]. */
+static int retry_value(gcmsg_config *cfg, gcmsg_config_key key, long lo, long hi, long *out)
+{
+	const char *v = gcmsg_config_get(cfg, key);
+	char *end;
+	long n;
+
+	if (!v)
+		return GCMSG_OK;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (end == v || *end || errno || n < lo || n > hi || *v == '+' || *v == ' ')
+		return gcmsg__err_set(&cfg->err, GCMSG_ECONFIG, "%s: '%s' is not a whole number from %ld to %ld",
+		                      key_origin(cfg, key), v, lo, hi);
+	*out = n;
+	return GCMSG_OK;
+}
+
+int gcmsg_config_retry_policy(gcmsg_config *cfg, gcmsg_retry_policy *out)
+{
+	static const long DAY_MS = 86400000L;
+	long attempts = 0;
+	int rc;
+
+	if (!cfg || !out)
+		return GCMSG_EUSAGE;
+	*out = (gcmsg_retry_policy)GCMSG_RETRY_POLICY_INIT;
+	if ((rc = retry_value(cfg, GCMSG_CONFIG_RETRY_MAX_ATTEMPTS, 1, 100, &attempts)) < 0 ||
+	    (rc = retry_value(cfg, GCMSG_CONFIG_RETRY_BUDGET_MS, 1, DAY_MS, &out->budget_ms)) < 0 ||
+	    (rc = retry_value(cfg, GCMSG_CONFIG_RETRY_BACKOFF_BASE_MS, 1, DAY_MS, &out->backoff_base_ms)) < 0 ||
+	    (rc = retry_value(cfg, GCMSG_CONFIG_RETRY_BACKOFF_CAP_MS, 1, DAY_MS, &out->backoff_cap_ms)) < 0 ||
+	    (rc = retry_value(cfg, GCMSG_CONFIG_RETRY_AFTER_DEFAULT_MS, 1, DAY_MS, &out->retry_after_default_ms)) < 0 ||
+	    (rc = retry_value(cfg, GCMSG_CONFIG_RETRY_AFTER_CAP_MS, 1, DAY_MS, &out->retry_after_cap_ms)) < 0 ||
+	    (rc = retry_value(cfg, GCMSG_CONFIG_READBACK_SETTLE_MS, 1, DAY_MS, &out->readback_settle_ms)) < 0)
+		return rc;
+	out->max_attempts = (int)attempts;
+	return GCMSG_OK;
 }
 
 int gcmsg_config_apply(const gcmsg_config *cfg, gcmsg_client_options *o)

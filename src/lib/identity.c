@@ -176,3 +176,14 @@ const char *gcmsg_identity_permission(const gcmsg_identity *id, size_t i)
 {
 	return id && i < id->nperms ? id->perms[i] : NULL;
 }
+
+char *gcmsg__identity_who(const gcmsg_identity *id)
+{
+	if (!id)
+		return NULL;
+	if (id->kind == GCMSG_CALLER_USER && id->user_id)
+		return gcmsg__asprintf("user:%s", id->user_id);
+	if (id->client_id)
+		return gcmsg__asprintf("client:%s", id->client_id);
+	return NULL;
+}

@@ -71,6 +71,8 @@ gcmsg_identity *gcmsg__identity_new(gcmsg_caller_kind kind, const char *user_id,
                                     const char *client_id, const char *const *perms, size_t nperms,
                                     int perms_known);
 void gcmsg__identity_free(gcmsg_identity *id);
+/* "user:<id>" or "client:<id>" as the outbox and audit log record the caller; NULL when unknown or OOM. */
+char *gcmsg__identity_who(const gcmsg_identity *id);
 
 /* ---- conversation (conversation.c) ---- */
 struct gcmsg_participant {

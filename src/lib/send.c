@@ -278,16 +278,20 @@ static json_t *build_body(const gcmsg_route *route, json_t *text, json_t *tmpl, 
 	}
 }
 
-/* The caller as the outbox and audit log record it: "user:<id>", "client:<id>", or NULL. */
-static char *who_of(const gcmsg_identity *id)
+/*
+ * A send refused before any request (route, body kind, content policy,
+ * template parameters) still goes to the audit log when there is a store:
+ * outcome "refused" with the rule. Returns rc. The explanation names rules
+ * and spans, never the text.
+ */
+static int refused(gcmsg_client *c, const gcmsg_send_options *opts, const gcmsg_route *route, const char *message,
+                   const gcmsg_rendered *rendered, int rc)
 {
-	if (!id)
-		return NULL;
-	if (gcmsg_identity_kind(id) == GCMSG_CALLER_USER && gcmsg_identity_user_id(id))
-		return gcmsg__asprintf("user:%s", gcmsg_identity_user_id(id));
-	if (gcmsg_identity_kind(id) == GCMSG_CALLER_CLIENT && gcmsg_identity_client_id(id))
-		return gcmsg__asprintf("client:%s", gcmsg_identity_client_id(id));
-	return NULL;
+	if (opts->version >= 4 && opts->store && !opts->dry_run &&
+	    (rc == GCMSG_EPOLICY || rc == GCMSG_EROUTE || rc == GCMSG_EPERM))
+		gcmsg_audit_refused(opts->store, route, message, rendered, c->err.rule ? c->err.rule : "refused",
+		                    opts->source ? opts->source : "library", c->err.explanation);
+	return rc;
 }
 
 /* The derived key of this send (see gcmsg__key_derive for the encoding). GCMSG_OK or GCMSG_ERROR (OOM). */
@@ -389,7 +393,7 @@ static int send_with_store(gcmsg_send_result *res, gcmsg_client *c, const gcmsg_
 	if (res->dry_run)
 		return GCMSG_OK;
 	btext = gcmsg__json_body(body);
-	who = who_of(gcmsg_route_identity(route));
+	who = gcmsg__identity_who(gcmsg_route_identity(route));
 	if (!btext) {
 		free(who);
 		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
@@ -492,29 +496,32 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 		gcmsg__err_set_rule(&c->err, gcmsg_route_rule(route));
 		if (gcmsg_route_fix(route))
 			gcmsg__err_set_fix(&c->err, "%s", gcmsg_route_fix(route));
-		return rc;
+		return refused(c, opts, route, message, rendered, rc);
 	}
 	if (media_id && kind != GCMSG_ROUTE_AGENT_MESSAGING)
-		return refuse_body(c, "media.agent-only",
-		                   "send attachments with the user token of the conversation's connected agent",
-		                   "attachments (mediaIds) go only through the agent messaging route; %s has no "
-		                   "field for them",
-		                   kind == GCMSG_ROUTE_AGENTLESS ? "the agentless endpoint" : "a legacy web chat");
+		return refused(c, opts, route, message, rendered,
+		               refuse_body(c, "media.agent-only",
+		                           "send attachments with the user token of the conversation's connected agent",
+		                           "attachments (mediaIds) go only through the agent messaging route; %s has "
+		                           "no field for them",
+		                           kind == GCMSG_ROUTE_AGENTLESS ? "the agentless endpoint"
+		                                                         : "a legacy web chat"));
 	rc = check_body_kind(c, route, rendered && gcmsg_rendered_is_template(rendered));
 	if (rc < 0)
-		return rc;
+		return refused(c, opts, route, message, rendered, rc);
 	if (message) {
 		if (rendered && !allow_placeholders)
 			allow_placeholders = gcmsg_rendered_missing_count(rendered) > 0 ||
 			                     gcmsg_rendered_malformed_count(rendered) > 0;
 		rc = check_content(c, route, policy, message, allow_placeholders);
 		if (rc < 0)
-			return rc;
+			return refused(c, opts, route, message, rendered, rc);
 	}
 	if (rendered && gcmsg_rendered_is_template(rendered)) {
 		tmpl = template_json(c, rendered, &rc);
 		if (!tmpl)
-			return rc == GCMSG_ERROR ? gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory") : rc;
+			return rc == GCMSG_ERROR ? gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory")
+			                         : refused(c, opts, route, message, rendered, rc);
 	}
 	if (message && !(text = json_string(message))) {
 		json_decref(tmpl);
@@ -703,7 +710,7 @@ int gcmsg_outbox_resume(gcmsg_send_result **out, gcmsg_client *c, gcmsg_store *s
 	}
 	memset(&dr, 0, sizeof(dr));
 	memset(&o, 0, sizeof(o));
-	who = who_of(c->identity); /* who resends it, when known; else the entry's sender */
+	who = gcmsg__identity_who(c->identity); /* who resends it, when known; else the entry's sender */
 	o.source = opts->version >= 4 ? opts->source : NULL;
 	o.who = who;
 	if (opts->version >= 4) {
