@@ -49,9 +49,13 @@ char *cli_token_cache_path(const gcmsg_config *cfg, const cli_ctx *ctx);
 /* ---- the durable store (store_open.c) ---- */
 #define CLI_STORE_AUDIT_TEXT 1u /* keep message texts in the audit log (--audit-text) */
 #define CLI_STORE_WEBHOOKS 2u   /* configure the profile's webhooks (events get queued) */
+#define CLI_STORE_EXISTING 4u   /* a reader: a store that does not exist yet is not made; *out is NULL */
 /* <store dir>/gcmsg.db; free with free(). */
 int cli_store_path(char **out, cli_ctx *ctx);
-/* Open it; on failure prints and returns the exit code. */
+/*
+ * Open it; on failure prints and returns the exit code. With CLI_STORE_EXISTING
+ * and no store yet, *out is NULL and the result is 0 (nothing was ever recorded).
+ */
 int cli_store_open(gcmsg_store **out, cli_ctx *ctx, unsigned flags);
 /* Configure the webhooks of the configuration on the store; prints on failure. */
 int cli_store_set_webhooks(gcmsg_store *store, cli_ctx *ctx);

@@ -87,24 +87,47 @@ static int write_line(const char *line, size_t len, void *payload)
 	return 0;
 }
 
+/*
+ * Export as JSON Lines to stdout ("-") or a file. A file is written whole or
+ * not at all: a new 0600 file next to it (the log holds ids and hashes, and
+ * texts with --audit-text) renamed over it at the end, so an existing file
+ * never keeps looser permissions, a symlink there is replaced rather than
+ * followed, and a failed export leaves the old file as it was. No store: an
+ * empty export.
+ */
 static int do_export(gcmsg_store *store, const gcmsg_audit_filter *f, const char *path)
 {
 	export_sink sink = { stdout, 0 };
-	int rc, fd = -1;
+	char tmp[4096];
+	int rc = GCMSG_OK, fd = -1, to_file = strcmp(path, "-") != 0;
 
-	if (strcmp(path, "-") != 0) {
-		/* the audit holds ids and hashes, and texts with --audit-text: keep it private */
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (to_file) {
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= sizeof(tmp)) {
+			fprintf(stderr, "gcmsg: audit: the file name is too long: %s\n", path);
+			return CLI_EXIT_USAGE;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 || !(sink.f = fdopen(fd, "w"))) {
 			fprintf(stderr, "gcmsg: audit: cannot write %s: %s\n", path, strerror(errno));
-			if (fd >= 0)
+			if (fd >= 0) {
 				close(fd);
+				unlink(tmp);
+			}
 			return CLI_EXIT_CONFIG;
 		}
 	}
-	rc = gcmsg_audit_export(store, f, write_line, &sink);
-	if (sink.f != stdout && fclose(sink.f) != 0 && !sink.failed)
-		sink.failed = errno ? errno : EIO;
+	if (store)
+		rc = gcmsg_audit_export(store, f, write_line, &sink);
+	if (to_file) {
+		if (!sink.failed && (fflush(sink.f) != 0 || fsync(fileno(sink.f)) != 0))
+			sink.failed = errno ? errno : EIO;
+		if (fclose(sink.f) != 0 && !sink.failed)
+			sink.failed = errno ? errno : EIO;
+		if (!sink.failed && rc == GCMSG_OK && rename(tmp, path) != 0)
+			sink.failed = errno ? errno : EIO;
+		if (sink.failed || rc < 0)
+			unlink(tmp);
+	}
 	if (sink.failed) {
 		fprintf(stderr, "gcmsg: audit: writing %s failed: %s\n", path, strerror(sink.failed));
 		return CLI_EXIT_INTERNAL;
@@ -132,7 +155,7 @@ int cmd_audit(int argc, char **argv, cli_ctx *ctx)
 	const char *export_path = NULL;
 	long long now = cli_now_ms();
 	unsigned long limit;
-	int c, rc;
+	int c, rc, until_given = 0;
 	size_t i;
 
 	opterr = 0;
@@ -140,6 +163,7 @@ int cmd_audit(int argc, char **argv, cli_ctx *ctx)
 		switch (c) {
 		case O_SINCE:
 		case O_UNTIL:
+			until_given |= c == O_UNTIL;
 			if (cli_parse_time(optarg, now, c == O_SINCE ? &f.since_ms : &f.until_ms) < 0)
 				return cli_usage_error("audit: --%s wants RFC 3339, a date or an age (15m, 2h, 7d), not '%s'",
 				                       c == O_SINCE ? "since" : "until", optarg);
@@ -171,11 +195,16 @@ int cmd_audit(int argc, char **argv, cli_ctx *ctx)
 		return cli_usage_error("audit: unexpected argument '%s'", argv[optind]);
 	if (export_path && ctx->json)
 		return cli_usage_error("audit: --export writes JSON Lines; it cannot be combined with --json");
-	if (f.since_ms && f.until_ms && f.until_ms <= f.since_ms)
+	if (until_given && f.until_ms <= 0)
+		f.until_ms = 1; /* before the epoch: nothing can match (0 would mean no bound) */
+	if (until_given && f.until_ms <= f.since_ms)
 		return cli_usage_error("audit: --until must be after --since");
-	rc = cli_store_open(&store, ctx, 0);
+	rc = cli_store_open(&store, ctx, CLI_STORE_EXISTING);
 	if (rc)
 		return rc;
+	if (!store) /* nothing recorded yet: an empty answer (an export is an empty file) */
+		return export_path ? do_export(NULL, &f, export_path)
+		                   : ctx->json ? cli_print_json(json_pack("{s:[]}", "records")) : CLI_EXIT_OK;
 	if (export_path) {
 		rc = do_export(store, &f, export_path);
 		gcmsg_store_free(store);

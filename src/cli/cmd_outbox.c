@@ -18,7 +18,7 @@ static void outbox_usage(FILE *f)
 	fputs("usage: gcmsg [global options] outbox list [--state S]... [--all] [--conversation C] [--since T]\n"
 	      "                                           [--limit N] [--json]\n"
 	      "       gcmsg [global options] outbox retry (KEY... | --all) [--json]\n"
-	      "       gcmsg [global options] outbox drop KEY...\n"
+	      "       gcmsg [global options] outbox drop KEY... [--json]\n"
 	      "\n"
 	      "The outbox holds one entry per send (its idempotency key), written before any request.\n"
 	      "'list' shows the unfinished entries (pending, sending, unknown) unless --state or --all\n"
@@ -79,7 +79,8 @@ static void entry_text(const gcmsg_outbox_entry *e)
 
 	cli_format_time(gcmsg_outbox_entry_created_ms(e), created);
 	printf("%-8s %s  %s  conversation %s  %s  attempts %d", gcmsg_outbox_state_name(gcmsg_outbox_entry_state(e)),
-	       gcmsg_outbox_entry_key(e), created, gcmsg_outbox_entry_conversation_id(e),
+	       gcmsg_outbox_entry_key(e), created,
+	       gcmsg_outbox_entry_conversation_id(e) ? gcmsg_outbox_entry_conversation_id(e) : "-",
 	       gcmsg_outbox_entry_route(e) ? gcmsg_outbox_entry_route(e) : "-", gcmsg_outbox_entry_attempts(e));
 	if (gcmsg_outbox_entry_message_id(e))
 		printf("  message %s", gcmsg_outbox_entry_message_id(e));
@@ -145,9 +146,11 @@ static int do_list(int argc, char **argv, cli_ctx *ctx)
 		f.states = STATES_UNFINISHED;
 	if (all)
 		f.states = 0;
-	rc = cli_store_open(&store, ctx, 0);
+	rc = cli_store_open(&store, ctx, CLI_STORE_EXISTING);
 	if (rc)
 		return rc;
+	if (!store)
+		return ctx->json ? cli_print_json(json_pack("{s:[]}", "entries")) : CLI_EXIT_OK;
 	if ((rc = gcmsg_outbox_list_get(&list, store, &f)) < 0) {
 		cli_print_error("outbox list", gcmsg_store_last_error(store));
 		gcmsg_store_free(store);
@@ -192,9 +195,30 @@ static int caller_of(gcmsg_client *client, char *out, size_t len)
 	return GCMSG_OK;
 }
 
+/* An entry recorded without a caller may be resumed by anyone; otherwise only by that caller. */
 static int same_caller(const char *who, const char *caller)
 {
-	return !who || !*who || !*caller || strcmp(who, caller) == 0;
+	return !who || !*who || strcmp(who, caller) == 0;
+}
+
+/*
+ * Several keys, one exit code: the most serious. An internal error (1) is the
+ * most serious of all, although its number is the smallest.
+ */
+static int worse(int a, int b)
+{
+	if (a == CLI_EXIT_INTERNAL || b == CLI_EXIT_INTERNAL)
+		return CLI_EXIT_INTERNAL;
+	return a > b ? a : b;
+}
+
+/* A key that was not resumed, in the JSON results: why, and its exit code. */
+static void skipped_json(json_t *out, const char *key, const char *why, int code)
+{
+	if (out)
+		json_array_append_new(out, json_pack("{s:s, s:b, s:n, s:s, s:i, s:b, s:b, s:i}", "key", key, "ok", 0,
+		                                     "messageId", "error", why, "attempts", 0, "duplicate", 0,
+		                                     "readBack", 0, "exit", code));
 }
 
 /* A line (or a JSON object) per resumed key; the worst exit code wins. */
@@ -265,7 +289,12 @@ static int do_retry(int argc, char **argv, cli_ctx *ctx)
 	}
 	if (all == (optind < argc))
 		return cli_usage_error("outbox retry: give the keys to resend, or --all (not both)");
-	rc = cli_store_open(&store, ctx, CLI_STORE_WEBHOOKS);
+	rc = cli_store_open(&store, ctx, CLI_STORE_WEBHOOKS | CLI_STORE_EXISTING);
+	if (!rc && !store) { /* nothing was ever recorded */
+		if (ctx->json)
+			return cli_print_json(json_pack("{s:[]}", "results"));
+		return all ? CLI_EXIT_OK : CLI_EXIT_NOTFOUND;
+	}
 	if (!rc)
 		rc = cli_client_open(&client, ctx);
 	if (rc)
@@ -295,15 +324,20 @@ static int do_retry(int argc, char **argv, cli_ctx *ctx)
 		n = gcmsg_outbox_list_count(list);
 		if (!all && n == 0) {
 			fprintf(stderr, "gcmsg: outbox retry: no entry has the key %s\n", argv[k]);
-			if (CLI_EXIT_NOTFOUND > worst)
-				worst = CLI_EXIT_NOTFOUND;
+			skipped_json(results, argv[k], "no entry has this key", CLI_EXIT_NOTFOUND);
+			worst = worse(worst, CLI_EXIT_NOTFOUND);
 		}
 		for (i = 0; i < n; i++) {
 			const gcmsg_outbox_entry *e = gcmsg_outbox_list_entry(list, i);
 			if (gcmsg_outbox_entry_in_flight(e)) {
-				if (!ctx->quiet)
+				/* --all leaves it to its process; a key asked for by name was not done: say so */
+				if (!ctx->quiet || !all)
 					fprintf(stderr, "gcmsg: outbox retry: %s is being sent by another process; skipped\n",
 					        gcmsg_outbox_entry_key(e));
+				skipped_json(results, gcmsg_outbox_entry_key(e), "being sent by another process",
+				             all ? CLI_EXIT_OK : CLI_EXIT_USAGE);
+				if (!all)
+					worst = worse(worst, CLI_EXIT_USAGE);
 				continue;
 			}
 			if (!same_caller(gcmsg_outbox_entry_who(e), caller)) {
@@ -311,13 +345,13 @@ static int do_retry(int argc, char **argv, cli_ctx *ctx)
 					fprintf(stderr, "gcmsg: outbox retry: %s was recorded by %s; resume it with those "
 					                "credentials (skipped)\n",
 					        gcmsg_outbox_entry_key(e), gcmsg_outbox_entry_who(e));
-				if (!all && CLI_EXIT_CONFIG > worst)
-					worst = CLI_EXIT_CONFIG;
+				skipped_json(results, gcmsg_outbox_entry_key(e), "recorded by another caller",
+				             all ? CLI_EXIT_OK : CLI_EXIT_CONFIG);
+				if (!all)
+					worst = worse(worst, CLI_EXIT_CONFIG);
 				continue;
 			}
-			rc = resume_one(client, store, gcmsg_outbox_entry_key(e), ctx, results);
-			if (rc > worst)
-				worst = rc;
+			worst = worse(worst, resume_one(client, store, gcmsg_outbox_entry_key(e), ctx, results));
 		}
 		if (all) {
 			if (!ctx->json && !ctx->quiet && n == 0)
@@ -344,29 +378,54 @@ out:
 static int do_drop(int argc, char **argv, cli_ctx *ctx)
 {
 	gcmsg_store *store = NULL;
-	int i, rc, worst = CLI_EXIT_OK;
+	json_t *results = NULL;
+	int i, nkeys, rc, worst = CLI_EXIT_OK;
 
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		outbox_usage(stdout);
 		return CLI_EXIT_OK;
 	}
-	for (i = 1; i < argc; i++)
-		if (argv[i][0] == '-')
+	for (i = 1, nkeys = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			ctx->json = 1;
+		else if (argv[i][0] == '-')
 			return cli_bad_option("outbox drop", argv[i], 0);
+		else
+			argv[1 + nkeys++] = argv[i];
+	}
+	argc = 1 + nkeys;
 	if (argc < 2)
 		return cli_usage_error("outbox drop: give the keys to drop");
-	rc = cli_store_open(&store, ctx, CLI_STORE_WEBHOOKS);
+	rc = cli_store_open(&store, ctx, CLI_STORE_WEBHOOKS | CLI_STORE_EXISTING);
 	if (rc)
 		return rc;
+	if (ctx->json && !(results = json_array())) {
+		gcmsg_store_free(store);
+		return cli_print_json(NULL);
+	}
 	for (i = 1; i < argc; i++) {
-		rc = gcmsg_outbox_drop(store, argv[i]);
+		rc = store ? gcmsg_outbox_drop(store, argv[i]) : GCMSG_ENOTFOUND;
 		if (rc < 0) {
-			cli_print_error(argv[i], gcmsg_store_last_error(store));
-			if (cli_exit_code(rc) > worst)
-				worst = cli_exit_code(rc);
+			const gcmsg_error *e = store ? gcmsg_store_last_error(store) : NULL;
+			const char *why = e && e->explanation ? e->explanation : "no entry has this key";
+			if (store)
+				cli_print_error(argv[i], e);
+			else
+				fprintf(stderr, "gcmsg: %s: %s\n", argv[i], why);
+			if (results)
+				json_array_append_new(results, json_pack("{s:s, s:b, s:s, s:i}", "key", argv[i], "dropped", 0,
+				                                         "error", why, "exit", cli_exit_code(rc)));
+			worst = worse(worst, cli_exit_code(rc));
+		} else if (results) {
+			json_array_append_new(results, json_pack("{s:s, s:b, s:n, s:i}", "key", argv[i], "dropped", 1,
+			                                         "error", "exit", 0));
 		} else if (!ctx->quiet) {
 			printf("%s: dropped; it will never be sent\n", argv[i]);
 		}
+	}
+	if (results) {
+		rc = cli_print_json(json_pack("{s:o}", "results", results));
+		worst = worse(worst, rc);
 	}
 	cli_webhooks_flush(store, ctx);
 	gcmsg_store_free(store);

@@ -43,7 +43,7 @@ static void send_usage(FILE *f)
 	      "  --attach FILE        send FILE as an attachment, after the text if any (repeatable, at most 10)\n"
 	      "  --typing             show a typing indicator first (agent messaging and legacy chat)\n"
 	      "  --delay MS           wait MS milliseconds before sending the text (0-600000)\n"
-	      "  --idempotency-key K  the send's key (1-200 printable ASCII; attachments get K/1, K/2, ...);\n"
+	      "  --idempotency-key K  the send's key (1-160 printable ASCII; attachment N gets K/N/<its MD5>);\n"
 	      "                       default: derived from conversation, communication, text and the day\n"
 	      "  --no-outbox          send without the outbox and audit log (at most once, no retries)\n"
 	      "  --audit-text         keep the message text in the audit log (it is PII; off by default)\n"
@@ -186,12 +186,12 @@ static void plan_free(send_plan *p)
 	gcmsg_policy_free(p->policy);
 }
 
-/* Printable ASCII, no space; room left for the "/N" of attachments under the library's 200. */
+/* Printable ASCII, no space; room left for an attachment's "/N/<MD5>" under the library's 200. */
 static int key_ok(const char *k)
 {
 	size_t n = strlen(k), i;
 
-	if (n == 0 || n > 190)
+	if (n == 0 || n > 160)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (k[i] <= ' ' || k[i] > '~')
@@ -267,7 +267,7 @@ static int parse(send_plan *p, int argc, char **argv, cli_ctx *ctx)
 	if (p->text && !*p->text)
 		return cli_usage_error("send: --text is empty");
 	if (p->key && !key_ok(p->key))
-		return cli_usage_error("send: --idempotency-key wants 1 to 190 printable ASCII characters without spaces");
+		return cli_usage_error("send: --idempotency-key wants 1 to 160 printable ASCII characters without spaces");
 	if (p->no_outbox && (p->key || p->audit_text))
 		return cli_usage_error("send: --no-outbox sends without the outbox: --idempotency-key and --audit-text "
 		                       "need it");
@@ -335,6 +335,38 @@ static int attachment_recorded(send_plan *p, const char *key)
 	return yes;
 }
 
+/*
+ * Under a key of the caller's, attachment N recorded with other content is a
+ * key reused for another message: refused (exit 2) like a text, nothing sent.
+ */
+static int attachment_conflict(send_plan *p, size_t i)
+{
+	gcmsg_outbox_filter f = GCMSG_OUTBOX_FILTER_INIT;
+	gcmsg_outbox_list *list = NULL;
+	char prefix[200];
+	size_t j, n;
+	int clash = 0;
+
+	if (!p->key)
+		return 0;
+	n = (size_t)snprintf(prefix, sizeof(prefix), "%s/%zu/", p->key, i + 1);
+	f.conversation_id = p->conv_id;
+	if (gcmsg_outbox_list_get(&list, p->store, &f) == GCMSG_OK)
+		for (j = 0; j < gcmsg_outbox_list_count(list) && !clash; j++) {
+			const gcmsg_outbox_entry *e = gcmsg_outbox_list_entry(list, j);
+			gcmsg_outbox_state st = gcmsg_outbox_entry_state(e);
+			clash = strncmp(gcmsg_outbox_entry_key(e), prefix, n) == 0 &&
+			        strcmp(gcmsg_outbox_entry_key(e), p->att_keys[i]) != 0 && st != GCMSG_OUTBOX_FAILED &&
+			        st != GCMSG_OUTBOX_DROPPED;
+		}
+	gcmsg_outbox_list_free(list);
+	if (clash)
+		fprintf(stderr, "gcmsg: send: idempotency key %s was already used for another attachment %zu (%s): "
+		                "nothing was sent\ngcmsg: fix: give this send its own --idempotency-key\n",
+		        p->key, i + 1, p->att[i].path);
+	return clash;
+}
+
 /* Upload every attachment (checked first by the library); nothing is delivered by an upload. */
 static int upload_all(send_plan *p)
 {
@@ -348,7 +380,9 @@ static int upload_all(send_plan *p)
 			/* read and check it first: its content (MD5) makes its key */
 			mo.dry_run = 1;
 			rc = gcmsg_media_upload(&p->att[i].media, p->client, p->route, p->att[i].path, &mo);
-			if (rc == GCMSG_OK && attachment_key(p, i) && attachment_recorded(p, p->att_keys[i])) {
+			if (rc == GCMSG_OK && attachment_key(p, i) && attachment_conflict(p, i))
+				return CLI_EXIT_USAGE;
+			if (rc == GCMSG_OK && p->att_keys[i][0] && attachment_recorded(p, p->att_keys[i])) {
 				p->att[i].recorded = 1;
 				continue;
 			}
@@ -384,9 +418,11 @@ static int send_one(send_plan *p, gcmsg_send_result **out, const gcmsg_send_opti
 }
 
 /*
- * An attachment's key: K/N under --idempotency-key K; else one derived from the
- * conversation, the file's content (MD5), its place and the day, not from the
- * media id, which is new on every upload (a rerun must find the same key).
+ * An attachment's key: K/N/<MD5> under --idempotency-key K; else one derived
+ * from the conversation, the file's content (MD5), its place and the day. Never
+ * from the media id, which is new on every upload (a rerun must find the same
+ * key); the content is in the key so that another file under the same K is
+ * told apart (and refused, see attachment_conflict).
  */
 static const char *attachment_key(send_plan *p, size_t i)
 {
@@ -394,8 +430,8 @@ static const char *attachment_key(send_plan *p, size_t i)
 
 	if (!p->store)
 		return NULL;
-	if (p->key)
-		snprintf(p->att_keys[i], sizeof(p->att_keys[i]), "%s/%zu", p->key, i + 1);
+	if (p->key && md5)
+		snprintf(p->att_keys[i], sizeof(p->att_keys[i]), "%s/%zu/%s", p->key, i + 1, md5);
 	else if (md5)
 		snprintf(p->att_keys[i], sizeof(p->att_keys[i]), "att1:%.64s:%zu:%s:%lld", p->conv_id, i + 1, md5,
 		         (long long)(time(NULL) / 86400));

@@ -14,10 +14,10 @@ static void stats_usage(FILE *f)
 	fputs("usage: gcmsg [global options] stats [--since T] [--json]\n"
 	      "\n"
 	      "Figures from the audit log: sends that were sent, failed (the server refused), refused\n"
-	      "(content policy or route; nothing sent), left unknown or pending, answered as duplicates;\n"
-	      "how many needed retries or met a 429; the delivery rate; and the latency of delivered\n"
-	      "messages (p50, p95, p99 from the first attempt to the outcome). In total, per route and\n"
-	      "per response.\n"
+	      "(content policy or route; nothing sent), left unknown or pending ('open'), dropped, answered\n"
+	      "as duplicates; how many needed retries or met a 429; the delivery rate; and the latency of\n"
+	      "delivered messages (p50, p95, p99 from the first attempt to the outcome). In total, per\n"
+	      "route and per response.\n"
 	      "\n"
 	      "  --since T    outcomes at or after T (RFC 3339, a date, or an age: 90s, 15m, 2h, 7d)\n"
 	      "  --json       print one JSON document\n"
@@ -27,10 +27,11 @@ static void stats_usage(FILE *f)
 
 static json_t *row_json(const gcmsg_stats_row *r)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:{s:f, s:f, s:f}}", "sent",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:{s:f, s:f, s:f}}", "sent",
 	                 (json_int_t)r->sent, "failed", (json_int_t)r->failed, "refused", (json_int_t)r->refused,
 	                 "unknown", (json_int_t)r->unknown, "pending", (json_int_t)r->pending, "duplicates",
-	                 (json_int_t)r->duplicates, "retried", (json_int_t)r->retried, "throttled",
+	                 (json_int_t)r->duplicates, "dropped", (json_int_t)r->dropped, "retried",
+	                 (json_int_t)r->retried, "throttled",
 	                 (json_int_t)r->throttled, "attempts", (json_int_t)r->attempts, "deliveryRate",
 	                 r->delivery_rate, "latencyMs", "p50", r->p50_ms, "p95", r->p95_ms, "p99", r->p99_ms);
 }
@@ -48,15 +49,15 @@ static json_t *group_json(const gcmsg_stats *s, size_t (*count)(const gcmsg_stat
 
 static void row_text(const char *label, const gcmsg_stats_row *r)
 {
-	printf("%-36.36s %6lu %6lu %7lu %7lu %7lu %5lu %7lu %9lu %7.1f%% %7.0f %7.0f %7.0f\n", label, r->sent,
-	       r->failed, r->refused, r->unknown + r->pending, r->duplicates, r->retried, r->throttled, r->attempts,
-	       r->delivery_rate * 100.0, r->p50_ms, r->p95_ms, r->p99_ms);
+	printf("%-36.36s %6lu %6lu %7lu %7lu %7lu %7lu %5lu %7lu %9lu %7.1f%% %7.0f %7.0f %7.0f\n", label, r->sent,
+	       r->failed, r->refused, r->unknown + r->pending, r->dropped, r->duplicates, r->retried, r->throttled,
+	       r->attempts, r->delivery_rate * 100.0, r->p50_ms, r->p95_ms, r->p99_ms);
 }
 
 static void header(const char *title)
 {
-	printf("%-36s %6s %6s %7s %7s %7s %5s %7s %9s %8s %7s %7s %7s\n", title, "sent", "failed", "refused", "open",
-	       "dupl.", "retr.", "thrott.", "attempts", "rate", "p50 ms", "p95 ms", "p99 ms");
+	printf("%-36s %6s %6s %7s %7s %7s %7s %5s %7s %9s %8s %7s %7s %7s\n", title, "sent", "failed", "refused",
+	       "open", "dropped", "dupl.", "retr.", "thrott.", "attempts", "rate", "p50 ms", "p95 ms", "p99 ms");
 }
 
 int cmd_stats(int argc, char **argv, cli_ctx *ctx)
@@ -91,9 +92,16 @@ int cmd_stats(int argc, char **argv, cli_ctx *ctx)
 	}
 	if (optind < argc)
 		return cli_usage_error("stats: unexpected argument '%s'", argv[optind]);
-	rc = cli_store_open(&store, ctx, 0);
+	rc = cli_store_open(&store, ctx, CLI_STORE_EXISTING);
 	if (rc)
 		return rc;
+	if (!store) { /* nothing recorded yet: every figure is 0 */
+		gcmsg_stats_row zero;
+		memset(&zero, 0, sizeof(zero));
+		return ctx->json ? cli_print_json(json_pack("{s:o, s:o, s:{}, s:{}}", "since", json_null(), "total",
+		                                            row_json(&zero), "routes", "responses"))
+		                 : CLI_EXIT_OK;
+	}
 	if ((rc = gcmsg_stats_get(&st, store, since)) < 0) {
 		cli_print_error("stats", gcmsg_store_last_error(store));
 		gcmsg_store_free(store);

@@ -235,9 +235,16 @@ int cmd_webhooks(int argc, char **argv, cli_ctx *ctx)
 	} else {
 		return cli_usage_error("webhooks: unknown action '%s' (list, deliver)", action);
 	}
-	rc = cli_store_open(&store, ctx, CLI_STORE_WEBHOOKS);
+	rc = cli_store_open(&store, ctx, CLI_STORE_WEBHOOKS | CLI_STORE_EXISTING);
 	if (rc)
 		return rc;
+	if (!store) /* nothing was ever queued */
+		return ctx->json ? cli_print_json(strcmp(action, "list") == 0
+		                                      ? json_pack("{s:[]}", "events")
+		                                      : json_pack("{s:I,s:i,s:i,s:i}", "webhooks",
+		                                                  (json_int_t)configured_hooks(ctx), "delivered", 0,
+		                                                  "failed", 0, "pending", 0))
+		                 : CLI_EXIT_OK;
 	if (strcmp(action, "list") == 0)
 		rc = do_list(store, ctx, all);
 	else

@@ -1,4 +1,5 @@
 /* main.c - gcmsg: global options, then a subcommand from the table. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,9 +205,12 @@ static int run(int argc, char **argv, char **secret_out, char **token_out)
 			}
 			rc = commands[i].fn(sub_argc, sub_argv, &ctx);
 			gcmsg_global_cleanup();
-			fflush(stdout);
-			if (ferror(stdout))
+			if (fflush(stdout) != 0 || ferror(stdout)) {
+				/* the answer is lost: say so (a send may still have happened: its outcome is in the audit log) */
+				fprintf(stderr, "gcmsg: %s: writing the output failed: %s\n", commands[i].name,
+				        strerror(errno ? errno : EIO));
 				return rc ? rc : CLI_EXIT_INTERNAL;
+			}
 			return rc;
 		}
 	}

@@ -2,9 +2,11 @@
  * store_open.c - the durable store of the CLI (<store dir>/gcmsg.db: outbox,
  * audit log, webhook queue) and the webhook flush after a send.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -40,6 +42,16 @@ int cli_store_open(gcmsg_store **out, cli_ctx *ctx, unsigned flags)
 	if (rc)
 		return rc;
 	so.audit_text = (flags & CLI_STORE_AUDIT_TEXT) != 0;
+	if (flags & CLI_STORE_EXISTING) {
+		/* reading must not leave a store behind (a mistyped --store would look empty, not wrong) */
+		struct stat st;
+		if (stat(path, &st) != 0 && errno == ENOENT) {
+			if (!ctx->quiet)
+				fprintf(stderr, "gcmsg: no store at %s yet: nothing was sent through the outbox there\n", path);
+			free(path);
+			return CLI_EXIT_OK;
+		}
+	}
 	rc = gcmsg_store_open(out, path, &so);
 	if (rc < 0) {
 		cli_print_error("store", gcmsg_store_last_error(*out));

@@ -22,7 +22,7 @@ from harness import (AGENTLESS_POST, MESSAGE_POST, CaseFailure, Run, conv_id, co
 SEND_PATHS = (MESSAGE_POST, AGENTLESS_POST)
 # Waits scaled down so the run takes seconds, not the production minutes; the policy is the same.
 FAST_RETRY = {"GCMSG_RETRY_BACKOFF_BASE_MS": "20", "GCMSG_RETRY_BACKOFF_CAP_MS": "400",
-              "GCMSG_READBACK_SETTLE_MS": "50", "GCMSG_RETRY_BUDGET_MS": "60000",
+              "GCMSG_READBACK_SETTLE_MS": "50", "GCMSG_READBACK_HORIZON_MS": "1000", "GCMSG_RETRY_BUDGET_MS": "60000",
               "GCMSG_RETRY_MAX_ATTEMPTS": "12"}
 
 

@@ -24,21 +24,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import CaseFailure, Run, conv_id, count_copies, scenario  # noqa: E402
 
-FAST_RETRY = {"GCMSG_RETRY_BACKOFF_BASE_MS": "20", "GCMSG_READBACK_SETTLE_MS": "20"}
+FAST_RETRY = {"GCMSG_RETRY_BACKOFF_BASE_MS": "20", "GCMSG_READBACK_SETTLE_MS": "20",
+              "GCMSG_READBACK_HORIZON_MS": "5000"}
 N = 12  # conversations 1..12: web messaging, sent by the agent
 
 
-def wait_fired(run, fault_id, timeout=30):
-    """Until gcsim has taken a request with the fault: it counts the firing, and removes a fault
-    whose `times` are used up, so either sign will do. Bounded."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status, doc = run.sim.admin("GET", "/sim/v1/faults")
-        mine = [f for f in doc.get("faults", []) if f.get("id") == fault_id]
-        if not mine or mine[0].get("fired", 0) >= 1:
-            return
-        time.sleep(0.02)
-    raise CaseFailure(f"fault {fault_id} never fired")
 
 
 def wait_transcript(run, conv, n, timeout=30):
@@ -65,7 +55,7 @@ def killed_send(run, i, fault_id):
     """Start send i, wait until gcsim holds the request of fault_id, SIGKILL gcmsg."""
     proc = run.popen(send_args(run, i), env=FAST_RETRY)
     try:
-        wait_fired(run, fault_id)
+        run.wait_fired(fault_id)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -104,16 +94,16 @@ def crash(run):
         run.run(send_args(run, i), env=FAST_RETRY, check=0)
     # 3: killed while its conversation is read (nothing recorded yet)
     fault(run, {"id": "hold-read-3", "method": "GET", "path": f"/api/v2/conversations/{conv_id(3)}",
-                "kind": "latency", "latencyMs": 3000})
+                "kind": "latency", "latencyMs": 6000})
     killed_send(run, 3, "hold-read-3")
     # 4: killed while gcsim holds its POST; gcsim records the message after gcmsg is gone
-    fault(run, {"id": "hold-post-4", "method": "POST", "path": post(4), "kind": "latency", "latencyMs": 1500})
+    fault(run, {"id": "hold-post-4", "method": "POST", "path": post(4), "kind": "latency", "latencyMs": 4000})
     killed_send(run, 4, "hold-post-4")
     wait_transcript(run, conv_id(4), 1)
     # 5: a committed 503, then killed while the read-back is held
     fault(run, {"id": "commit-5", "method": "POST", "path": post(5), "kind": "commit-then-fail"})
     fault(run, {"id": "hold-readback-5", "method": "GET", "path": f"/api/v2/conversations/messages/{conv_id(5)}",
-                "kind": "latency", "latencyMs": 3000})
+                "kind": "latency", "latencyMs": 6000})
     killed_send(run, 5, "hold-readback-5")
     # 6: killed while waiting out a 429
     fault(run, {"id": "throttle-6", "method": "POST", "path": post(6), "status": 429, "retryAfter": 60})
@@ -137,10 +127,10 @@ def crash(run):
 
     # The resume itself killed: 'outbox retry crash-4' killed while its read-back is held
     fault(run, {"id": "hold-resume-4", "method": "GET", "path": f"/api/v2/conversations/messages/{conv_id(4)}",
-                "kind": "latency", "latencyMs": 3000})
+                "kind": "latency", "latencyMs": 6000})
     proc = run.popen(run.agent_args() + ["outbox", "retry", "crash-4"], env=FAST_RETRY)
     try:
-        wait_fired(run, "hold-resume-4")
+        run.wait_fired("hold-resume-4")
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)

@@ -81,7 +81,7 @@ def scenario(n_sms, n_web, token_lifetime=86400, rate=100000, faults=None, extra
 class Run:
     """A gcsim with a scenario, a private HOME/store for gcmsg, and helpers to drive both."""
 
-    def __init__(self, gcsim, gcmsg, name, scenario_doc, log_dir=None, seed=None):
+    def __init__(self, gcsim, gcmsg, name, scenario_doc, log_dir=None):
         self.gcmsg = gcmsg
         self.workdir = tempfile.mkdtemp(prefix=f"gcmsg-{name}-")
         self.home = os.path.join(self.workdir, "home")
@@ -94,8 +94,6 @@ class Run:
         if log_dir:
             os.makedirs(log_dir, exist_ok=True)
         self.sim = Sim(gcsim, path, log, self.workdir)
-        if seed is not None:
-            pass  # the scenario's faults are seeded by gcsim's --seed default; see chaos.py
         self.agent_token = None
 
     def env(self, extra=None):
@@ -143,6 +141,29 @@ class Run:
         if status != 200:
             raise CaseFailure(f"the request log answered {status}")
         return doc["entries"]
+
+    def wait_fired(self, fault_id, timeout=30):
+        """Until gcsim has taken a request with the fault: it counts the firing, and removes a fault
+        whose `times` are used up, so either sign will do. Bounded."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, doc = self.sim.admin("GET", "/sim/v1/faults")
+            mine = [f for f in doc.get("faults", []) if f.get("id") == fault_id]
+            if not mine or mine[0].get("fired", 0) >= 1:
+                return
+            time.sleep(0.02)
+        raise CaseFailure(f"fault {fault_id} never fired")
+
+    def cached_tokens(self):
+        """Every token gcmsg keeps in its token cache (<store>/tokens/*.json), to search outputs for."""
+        found = []
+        tokens = os.path.join(self.store, "tokens")
+        for name in sorted(os.listdir(tokens)) if os.path.isdir(tokens) else []:
+            if name.endswith(".json"):
+                with open(os.path.join(tokens, name)) as f:
+                    doc = json.load(f)
+                found += [doc[k] for k in ("accessToken", "refreshToken") if doc.get(k)]
+        return found
 
     def wait_for_request(self, predicate, timeout=30):
         """Poll the request log until an entry matches; bounded."""

@@ -19,7 +19,8 @@ from harness import (AGENTLESS_POST, MESSAGE_POST, SERVICE, SERVICE_SECRET, Case
 from webhook_receiver import WebhookReceiver  # noqa: E402
 
 HOOK_SECRET = "hook-secret-never-printed-93ad"
-FAST = {"GCMSG_RETRY_BACKOFF_BASE_MS": "10", "GCMSG_READBACK_SETTLE_MS": "10", "GCMSG_RETRY_BUDGET_MS": "3000"}
+FAST = {"GCMSG_RETRY_BACKOFF_BASE_MS": "10", "GCMSG_READBACK_SETTLE_MS": "10", "GCMSG_RETRY_BUDGET_MS": "5000",
+        "GCMSG_READBACK_HORIZON_MS": "500"}
 
 
 def main():
@@ -53,10 +54,12 @@ def leaks(run, rx):
     texts = {}
     outputs = []  # (what, text) that must hold no secret and no message text
 
-    def record(what, result):
+    def record(what, result, codes=(0,)):
         code, out, err = result
         outputs.append((what + " stdout", out))
         outputs.append((what + " stderr", err))
+        if code not in codes:  # a run that failed early would have little to leak
+            raise CaseFailure(f"{what} exited {code}: {err.strip()[:300]}")
         return code
 
     for i in range(1, 9):
@@ -64,8 +67,10 @@ def leaks(run, rx):
         texts[i] = f"PII-MARKER-{i} Dear customer, your card ending 4242 is blocked"
         creds = (run.service_args() if i <= 2 else ["--access-token", service_token]) if i <= 4 else agent
         for flags in (["-v"], ["-v", "--json"]):
+            # a send throttled beyond its small budget (7) or left unknown (8) is fine here: it waits
             record(f"send {i} {flags}", run.run(creds + flags + ["send", conv, "--text", texts[i],
-                                                                 "--idempotency-key", f"leak-{i}"], env=env))
+                                                                 "--idempotency-key", f"leak-{i}"], env=env),
+                   codes=(0, 7, 8))
     # a dry run shows the text (that is its purpose) but never a token
     code, out, err = run.run(agent + ["-v", "send", conv_id(5), "--text", texts[5], "--dry-run"], env=env)
     dry = [("dry-run stdout", out), ("dry-run stderr", err)]
@@ -79,6 +84,11 @@ def leaks(run, rx):
         record(" ".join(args), run.run(run.service_args() + args if args[-1] == "whoami" else args, env=env))
     for r in rx.requests:
         outputs.append(("webhook event", json.dumps(r["headers"]) + r["body"]))
+    # the tokens gcmsg obtained itself and keeps in its cache (the file is the one place they may be)
+    for n, token in enumerate(run.cached_tokens()):
+        secrets[f"cached token {n + 1}"] = token
+    if not any(k.startswith("cached token") for k in secrets):
+        raise CaseFailure("gcmsg cached no token: the search would miss the tokens it obtained itself")
 
     problems = []
     for what, text in outputs + dry:
