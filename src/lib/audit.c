@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store_rows.h"
 #include "gcmsg/webhook.h"
 
 static const char *const attempt_outcomes[] = { "ok", "throttled", "ambiguous", "rejected", "auth-renewed",
@@ -265,10 +265,10 @@ int gcmsg__audit_record(gcmsg_store *s, const gcmsg__audit_rec *rec, int in_tx)
 	gcmsg__audit_rec r;
 	int rc;
 
-	if (!s || !rec)
+	if (!rec)
 		return GCMSG_EUSAGE;
-	if (!s->ops)
-		return gcmsg__err_set(&s->err, GCMSG_EUSAGE, "the store is not open");
+	if ((rc = gcmsg__store_ready(s)) < 0)
+		return rc;
 	if (!rec->event || !rec->outcome ||
 	    !(strcmp(rec->event, "attempt") == 0 ? in_list(attempt_outcomes, rec->outcome)
 	      : strcmp(rec->event, "outcome") == 0 ? in_list(outcome_outcomes, rec->outcome) : 0))
@@ -304,13 +304,13 @@ int gcmsg__audit_record(gcmsg_store *s, const gcmsg__audit_rec *rec, int in_tx)
 
 /* ---- the public records ---- */
 
+/* A record is a row of the list, seen through its only member. */
 struct gcmsg_audit_record {
 	gcmsg__audit_rec rec;
 };
 
 struct gcmsg_audit_list {
-	gcmsg_audit_record *items;
-	size_t count, alloc;
+	gcmsg__row_list rows; /* of gcmsg__audit_kind */
 };
 
 int gcmsg_audit_record_json(char **out, const gcmsg_audit_record *r)
@@ -356,24 +356,20 @@ REC_GETTER(const char *, detail, detail, NULL)
 
 void gcmsg_audit_list_free(gcmsg_audit_list *list)
 {
-	size_t i;
-
 	if (!list)
 		return;
-	for (i = 0; i < list->count; i++)
-		gcmsg__audit_rec_dispose(&list->items[i].rec);
-	free(list->items);
+	gcmsg__row_list_dispose(&list->rows);
 	free(list);
 }
 
 size_t gcmsg_audit_list_count(const gcmsg_audit_list *list)
 {
-	return list ? list->count : 0;
+	return list ? list->rows.count : 0;
 }
 
 const gcmsg_audit_record *gcmsg_audit_list_record(const gcmsg_audit_list *list, size_t i)
 {
-	return list && i < list->count ? &list->items[i] : NULL;
+	return list ? gcmsg__row_list_at(&list->rows, i) : NULL;
 }
 
 static int filter_query(gcmsg_store *s, const gcmsg_audit_filter *f, gcmsg__audit_query *q)
@@ -397,56 +393,33 @@ static int filter_query(gcmsg_store *s, const gcmsg_audit_filter *f, gcmsg__audi
 	return GCMSG_OK;
 }
 
-typedef struct list_ctx {
-	gcmsg_store *store;
-	gcmsg_audit_list *list;
-} list_ctx;
-
-static int collect(const gcmsg__audit_rec *rec, void *payload)
+static int collect(const gcmsg__audit_rec *rec, void *rows)
 {
-	list_ctx *c = payload;
-	gcmsg_audit_list *list = c->list;
-
-	if (list->count == list->alloc) {
-		size_t n = list->alloc ? list->alloc * 2 : 16;
-		gcmsg_audit_record *p;
-		if (n > ((size_t)-1) / sizeof(*p) || !(p = realloc(list->items, n * sizeof(*p))))
-			return gcmsg__err_set(&c->store->err, GCMSG_ERROR, "out of memory");
-		list->items = p;
-		list->alloc = n;
-	}
-	gcmsg__audit_rec_init(&list->items[list->count].rec);
-	if (gcmsg__audit_rec_copy(&list->items[list->count].rec, rec) < 0)
-		return gcmsg__err_set(&c->store->err, GCMSG_ERROR, "out of memory");
-	list->count++;
-	return 0;
+	return gcmsg__row_list_add(rows, rec);
 }
 
 int gcmsg_audit_list_get(gcmsg_audit_list **out, gcmsg_store *store, const gcmsg_audit_filter *filter)
 {
 	gcmsg__audit_query q;
-	list_ctx ctx;
+	gcmsg_audit_list *list;
 	int rc;
 
 	if (!out)
 		return GCMSG_EUSAGE;
 	*out = NULL;
-	if (!store)
-		return GCMSG_EUSAGE;
-	if (!store->ops)
-		return gcmsg__err_set(&store->err, GCMSG_EUSAGE, "the store is not open");
+	if ((rc = gcmsg__store_ready(store)) < 0)
+		return rc;
 	if ((rc = filter_query(store, filter, &q)) < 0)
 		return rc;
-	ctx.store = store;
-	if (!(ctx.list = calloc(1, sizeof(*ctx.list))))
+	if (!(list = calloc(1, sizeof(*list))))
 		return gcmsg__err_set(&store->err, GCMSG_ERROR, "out of memory");
-	rc = store->ops->audit_query(store->backend, &q, collect, &ctx, &store->err);
-	if (rc != 0) {
-		gcmsg_audit_list_free(ctx.list);
-		return rc;
-	}
-	*out = ctx.list;
-	return GCMSG_OK;
+	list->rows.kind = &gcmsg__audit_kind;
+	list->rows.err = &store->err;
+	if ((rc = store->ops->audit_query(store->backend, &q, collect, &list->rows, &store->err)) != 0)
+		gcmsg_audit_list_free(list);
+	else
+		*out = list;
+	return rc;
 }
 
 typedef struct export_ctx {
@@ -475,10 +448,8 @@ int gcmsg_audit_export(gcmsg_store *store, const gcmsg_audit_filter *filter, gcm
 	export_ctx ctx;
 	int rc;
 
-	if (!store)
-		return GCMSG_EUSAGE;
-	if (!store->ops)
-		return gcmsg__err_set(&store->err, GCMSG_EUSAGE, "the store is not open");
+	if ((rc = gcmsg__store_ready(store)) < 0)
+		return rc;
 	if (!cb)
 		return gcmsg__err_set(&store->err, GCMSG_EUSAGE, "no line callback given");
 	if ((rc = filter_query(store, filter, &q)) < 0)

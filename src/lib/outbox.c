@@ -10,7 +10,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store_rows.h"
 
 /* ---- states ---- */
 
@@ -131,50 +131,26 @@ int gcmsg__outbox_claim(gcmsg__outbox_row *row, long long now_ms)
 
 /* ---- listing ---- */
 
+/* An entry is a row of the list, seen through its only member. */
 struct gcmsg_outbox_entry {
 	gcmsg__outbox_row row;
 };
 
 struct gcmsg_outbox_list {
-	gcmsg_outbox_entry *items;
-	size_t count, alloc;
+	gcmsg__row_list rows; /* of gcmsg__outbox_kind */
 };
 
 void gcmsg_outbox_list_free(gcmsg_outbox_list *list)
 {
-	size_t i;
-
 	if (!list)
 		return;
-	for (i = 0; i < list->count; i++)
-		gcmsg__outbox_row_dispose(&list->items[i].row);
-	free(list->items);
+	gcmsg__row_list_dispose(&list->rows);
 	free(list);
 }
 
-typedef struct collect_ctx {
-	gcmsg_store *store;
-	gcmsg_outbox_list *list;
-} collect_ctx;
-
-static int collect(const gcmsg__outbox_row *row, void *payload)
+static int collect(const gcmsg__outbox_row *row, void *rows)
 {
-	collect_ctx *c = payload;
-	gcmsg_outbox_list *list = c->list;
-
-	if (list->count == list->alloc) {
-		size_t n = list->alloc ? list->alloc * 2 : 16;
-		gcmsg_outbox_entry *p;
-		if (n > ((size_t)-1) / sizeof(*p) || !(p = realloc(list->items, n * sizeof(*p))))
-			return gcmsg__err_set(&c->store->err, GCMSG_ERROR, "out of memory");
-		list->items = p;
-		list->alloc = n;
-	}
-	gcmsg__outbox_row_init(&list->items[list->count].row);
-	if (gcmsg__outbox_row_copy(&list->items[list->count].row, row) < 0)
-		return gcmsg__err_set(&c->store->err, GCMSG_ERROR, "out of memory");
-	list->count++;
-	return 0;
+	return gcmsg__row_list_add(rows, row);
 }
 
 int gcmsg_outbox_list_get(gcmsg_outbox_list **out, gcmsg_store *store, const gcmsg_outbox_filter *filter)
@@ -182,16 +158,13 @@ int gcmsg_outbox_list_get(gcmsg_outbox_list **out, gcmsg_store *store, const gcm
 	gcmsg_outbox_filter defaults = GCMSG_OUTBOX_FILTER_INIT;
 	gcmsg__outbox_query q;
 	gcmsg_outbox_list *list;
-	collect_ctx ctx;
 	int rc;
 
 	if (!out)
 		return GCMSG_EUSAGE;
 	*out = NULL;
-	if (!store)
-		return GCMSG_EUSAGE;
-	if (!store->ops)
-		return gcmsg__err_set(&store->err, GCMSG_EUSAGE, "the store is not open");
+	if ((rc = gcmsg__store_ready(store)) < 0)
+		return rc;
 	if (!filter)
 		filter = &defaults;
 	if (filter->version != GCMSG_OUTBOX_FILTER_VERSION)
@@ -205,25 +178,23 @@ int gcmsg_outbox_list_get(gcmsg_outbox_list **out, gcmsg_store *store, const gcm
 	q.limit = filter->limit;
 	if (!(list = calloc(1, sizeof(*list))))
 		return gcmsg__err_set(&store->err, GCMSG_ERROR, "out of memory");
-	ctx.store = store;
-	ctx.list = list;
-	rc = store->ops->outbox_query(store->backend, &q, collect, &ctx, &store->err);
-	if (rc != 0) {
+	list->rows.kind = &gcmsg__outbox_kind;
+	list->rows.err = &store->err;
+	if ((rc = store->ops->outbox_query(store->backend, &q, collect, &list->rows, &store->err)) != 0)
 		gcmsg_outbox_list_free(list);
-		return rc;
-	}
-	*out = list;
-	return GCMSG_OK;
+	else
+		*out = list;
+	return rc;
 }
 
 size_t gcmsg_outbox_list_count(const gcmsg_outbox_list *list)
 {
-	return list ? list->count : 0;
+	return list ? list->rows.count : 0;
 }
 
 const gcmsg_outbox_entry *gcmsg_outbox_list_entry(const gcmsg_outbox_list *list, size_t i)
 {
-	return list && i < list->count ? &list->items[i] : NULL;
+	return list ? gcmsg__row_list_at(&list->rows, i) : NULL;
 }
 
 #define ENTRY_GETTER(type, name, field, none) \
@@ -338,10 +309,8 @@ int gcmsg_outbox_drop(gcmsg_store *s, const char *key)
 {
 	int rc;
 
-	if (!s)
-		return GCMSG_EUSAGE;
-	if (!s->ops)
-		return gcmsg__err_set(&s->err, GCMSG_EUSAGE, "the store is not open");
+	if ((rc = gcmsg__store_ready(s)) < 0)
+		return rc;
 	if (!key || !*key)
 		return gcmsg__err_set(&s->err, GCMSG_EUSAGE, "no outbox key given");
 	if ((rc = s->ops->begin(s->backend, &s->err)) < 0)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_rows.h"
 
 typedef struct group {
 	gcmsg_stats_row row; /* row.key points at key */
@@ -181,10 +181,8 @@ int gcmsg_stats_get(gcmsg_stats **out, gcmsg_store *store, long long since_ms)
 	if (!out)
 		return GCMSG_EUSAGE;
 	*out = NULL;
-	if (!store)
-		return GCMSG_EUSAGE;
-	if (!store->ops)
-		return gcmsg__err_set(&store->err, GCMSG_EUSAGE, "the store is not open");
+	if ((rc = gcmsg__store_ready(store)) < 0)
+		return rc;
 	if (since_ms < 0)
 		return gcmsg__err_set(&store->err, GCMSG_EUSAGE, "since_ms must not be negative");
 	ctx.store = store;

@@ -1,20 +1,21 @@
 /*
  * store.c - gcmsg_store: the location, the file's safety checks (0700
  * directories, 0600 files, refusing a file others can read), the backend
- * choice, the row helpers shared by the generic files, the wall clock and
- * the host name.
+ * choice, the rows described once (store_rows.h: the row kinds, the row
+ * helpers and the row lists), the wall clock and the host name.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store_rows.h"
 
 /* ---- clock and host ---- */
 
@@ -45,176 +46,214 @@ const char *gcmsg__host_name(void)
 
 /* ---- rows ---- */
 
-void gcmsg__outbox_row_init(gcmsg__outbox_row *r)
+#define FIELD(row, member, type, none) { #member, offsetof(row, member), GCMSG__FIELD_##type, none }
+#define OUTBOX(member, type) FIELD(gcmsg__outbox_row, member, type, 0)
+#define AUDIT(member, type) FIELD(gcmsg__audit_rec, member, type, 0)
+#define WEBHOOK(member, type) FIELD(gcmsg__webhook_row, member, type, 0)
+
+/* In the column order of the tables (store_sqlite.c's schema). */
+static const gcmsg__field outbox_fields[] = {
+	OUTBOX(key, TEXT), OUTBOX(state, STATE), OUTBOX(conversation_id, TEXT), OUTBOX(communication_id, TEXT),
+	OUTBOX(route, TEXT), OUTBOX(channel, TEXT), OUTBOX(path, TEXT), OUTBOX(body, SECRET),
+	OUTBOX(body_sha256, TEXT), OUTBOX(match_text, SECRET), OUTBOX(media_id, TEXT), OUTBOX(text_sha256, TEXT),
+	OUTBOX(response_id, TEXT), OUTBOX(library_id, TEXT), FIELD(gcmsg__outbox_row, response_version, LONG, -1),
+	OUTBOX(source, TEXT), OUTBOX(who, TEXT), OUTBOX(created_ms, LLONG), OUTBOX(updated_ms, LLONG),
+	OUTBOX(first_attempt_ms, LLONG), OUTBOX(next_attempt_ms, LLONG), OUTBOX(attempts, INT),
+	OUTBOX(message_id, TEXT), OUTBOX(error_code, TEXT), OUTBOX(correlation_id, TEXT), OUTBOX(last_error, TEXT),
+	OUTBOX(http_status, LONG), OUTBOX(claim_pid, LONG), OUTBOX(claim_host, TEXT), OUTBOX(claim_ms, LLONG),
+};
+
+static const gcmsg__field audit_fields[] = {
+	AUDIT(id, LLONG), AUDIT(time_ms, LLONG), AUDIT(event, TEXT), AUDIT(outcome, TEXT), AUDIT(key, TEXT),
+	AUDIT(who, TEXT), AUDIT(route, TEXT), AUDIT(conversation_id, TEXT), AUDIT(communication_id, TEXT),
+	AUDIT(response_id, TEXT), AUDIT(library_id, TEXT), FIELD(gcmsg__audit_rec, response_version, LONG, -1),
+	AUDIT(channel, TEXT), AUDIT(source, TEXT), AUDIT(http_status, LONG), AUDIT(error_code, TEXT),
+	AUDIT(correlation_id, TEXT), AUDIT(attempt, INT), AUDIT(latency_ms, LLONG), AUDIT(message_id, TEXT),
+	AUDIT(text_sha256, TEXT), AUDIT(text, SECRET), AUDIT(detail, TEXT),
+};
+
+static const gcmsg__field webhook_fields[] = {
+	WEBHOOK(id, LLONG), WEBHOOK(hook, TEXT), WEBHOOK(event_id, TEXT), WEBHOOK(body, SECRET),
+	WEBHOOK(created_ms, LLONG), WEBHOOK(next_attempt_ms, LLONG), WEBHOOK(attempts, INT),
+	WEBHOOK(delivered, BOOL), WEBHOOK(last_status, LONG), WEBHOOK(last_error, TEXT),
+};
+
+#define KIND(row, fields) { sizeof(row), fields, sizeof(fields) / sizeof(fields[0]) }
+const gcmsg__row_kind gcmsg__outbox_kind = KIND(gcmsg__outbox_row, outbox_fields);
+const gcmsg__row_kind gcmsg__audit_kind = KIND(gcmsg__audit_rec, audit_fields);
+const gcmsg__row_kind gcmsg__webhook_kind = KIND(gcmsg__webhook_row, webhook_fields);
+
+static int is_text(const gcmsg__field *f)
 {
-	memset(r, 0, sizeof(*r));
-	r->state = GCMSG_OUTBOX_PENDING;
-	r->response_version = -1;
+	return f->type == GCMSG__FIELD_TEXT || f->type == GCMSG__FIELD_SECRET;
 }
 
-void gcmsg__outbox_row_dispose(gcmsg__outbox_row *r)
+static char **text_at(const gcmsg__field *f, void *row)
 {
-	if (!r)
+	return (char **)(void *)((unsigned char *)row + f->offset);
+}
+
+const char *gcmsg__field_text(const gcmsg__field *f, const void *row)
+{
+	return *(char *const *)(const void *)((const unsigned char *)row + f->offset);
+}
+
+void gcmsg__field_set_text(const gcmsg__field *f, void *row, char *s)
+{
+	*text_at(f, row) = s;
+}
+
+long long gcmsg__field_int(const gcmsg__field *f, const void *row)
+{
+	const void *p = (const unsigned char *)row + f->offset;
+
+	switch (f->type) {
+	case GCMSG__FIELD_INT:
+		return *(const int *)p;
+	case GCMSG__FIELD_BOOL:
+		return *(const int *)p != 0;
+	case GCMSG__FIELD_LONG:
+		return *(const long *)p;
+	case GCMSG__FIELD_LLONG:
+		return *(const long long *)p;
+	case GCMSG__FIELD_STATE:
+		return (long long)*(const gcmsg_outbox_state *)p;
+	default:
+		return 0;
+	}
+}
+
+void gcmsg__field_set_int(const gcmsg__field *f, void *row, long long v)
+{
+	void *p = (unsigned char *)row + f->offset;
+
+	switch (f->type) {
+	case GCMSG__FIELD_INT:
+	case GCMSG__FIELD_BOOL:
+		*(int *)p = (int)v;
+		break;
+	case GCMSG__FIELD_LONG:
+		*(long *)p = (long)v;
+		break;
+	case GCMSG__FIELD_LLONG:
+		*(long long *)p = v;
+		break;
+	case GCMSG__FIELD_STATE:
+		*(gcmsg_outbox_state *)p = (gcmsg_outbox_state)v;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Every number at its value in a new row, every text NULL. */
+static void row_init(const gcmsg__row_kind *k, void *row)
+{
+	size_t i;
+
+	memset(row, 0, k->size);
+	for (i = 0; i < k->count; i++)
+		if (!is_text(&k->fields[i]) && k->fields[i].none)
+			gcmsg__field_set_int(&k->fields[i], row, k->fields[i].none);
+}
+
+/* Free every text (secrets zeroed first); the members are left dangling. */
+static void free_texts(const gcmsg__row_kind *k, void *row)
+{
+	size_t i;
+
+	for (i = 0; i < k->count; i++) {
+		if (k->fields[i].type == GCMSG__FIELD_SECRET)
+			gcmsg__free_secret(*text_at(&k->fields[i], row));
+		else if (k->fields[i].type == GCMSG__FIELD_TEXT)
+			free(*text_at(&k->fields[i], row));
+	}
+}
+
+static void row_dispose(const gcmsg__row_kind *k, void *row)
+{
+	if (!row)
 		return;
-	free(r->key);
-	free(r->conversation_id);
-	free(r->communication_id);
-	free(r->route);
-	free(r->channel);
-	free(r->path);
-	gcmsg__free_secret(r->body);
-	free(r->body_sha256);
-	gcmsg__free_secret(r->match_text);
-	free(r->media_id);
-	free(r->text_sha256);
-	free(r->response_id);
-	free(r->library_id);
-	free(r->source);
-	free(r->who);
-	free(r->message_id);
-	free(r->error_code);
-	free(r->correlation_id);
-	free(r->last_error);
-	free(r->claim_host);
-	gcmsg__outbox_row_init(r);
+	free_texts(k, row);
+	row_init(k, row);
 }
 
-void gcmsg__audit_rec_init(gcmsg__audit_rec *r)
+/* Copy src into d, which holds no text of its own; on out of memory d is left initialised. */
+static int row_copy(const gcmsg__row_kind *k, void *d, const void *src)
 {
-	memset(r, 0, sizeof(*r));
-	r->response_version = -1;
-}
-
-void gcmsg__audit_rec_dispose(gcmsg__audit_rec *r)
-{
-	if (!r)
-		return;
-	free(r->event);
-	free(r->outcome);
-	free(r->key);
-	free(r->who);
-	free(r->route);
-	free(r->conversation_id);
-	free(r->communication_id);
-	free(r->response_id);
-	free(r->library_id);
-	free(r->channel);
-	free(r->source);
-	free(r->error_code);
-	free(r->correlation_id);
-	free(r->message_id);
-	free(r->text_sha256);
-	gcmsg__free_secret(r->text);
-	free(r->detail);
-	gcmsg__audit_rec_init(r);
-}
-
-void gcmsg__webhook_row_init(gcmsg__webhook_row *r)
-{
-	memset(r, 0, sizeof(*r));
-}
-
-void gcmsg__webhook_row_dispose(gcmsg__webhook_row *r)
-{
-	if (!r)
-		return;
-	free(r->hook);
-	free(r->event_id);
-	gcmsg__free_secret(r->body);
-	free(r->last_error);
-	gcmsg__webhook_row_init(r);
-}
-
-/* Copy one string member; *ok cleared on out of memory. */
-static char *dup_field(const char *s, int *ok)
-{
-	char *p;
-
-	if (!s)
-		return NULL;
-	if (!(p = gcmsg__strdup(s)))
-		*ok = 0;
-	return p;
-}
-
-int gcmsg__outbox_row_copy(gcmsg__outbox_row *d, const gcmsg__outbox_row *s)
-{
+	size_t i;
 	int ok = 1;
 
-	gcmsg__outbox_row_dispose(d);
-	*d = *s; /* the scalars; every string is replaced below */
-	d->key = dup_field(s->key, &ok);
-	d->conversation_id = dup_field(s->conversation_id, &ok);
-	d->communication_id = dup_field(s->communication_id, &ok);
-	d->route = dup_field(s->route, &ok);
-	d->channel = dup_field(s->channel, &ok);
-	d->path = dup_field(s->path, &ok);
-	d->body = dup_field(s->body, &ok);
-	d->body_sha256 = dup_field(s->body_sha256, &ok);
-	d->match_text = dup_field(s->match_text, &ok);
-	d->media_id = dup_field(s->media_id, &ok);
-	d->text_sha256 = dup_field(s->text_sha256, &ok);
-	d->response_id = dup_field(s->response_id, &ok);
-	d->library_id = dup_field(s->library_id, &ok);
-	d->source = dup_field(s->source, &ok);
-	d->who = dup_field(s->who, &ok);
-	d->message_id = dup_field(s->message_id, &ok);
-	d->error_code = dup_field(s->error_code, &ok);
-	d->correlation_id = dup_field(s->correlation_id, &ok);
-	d->last_error = dup_field(s->last_error, &ok);
-	d->claim_host = dup_field(s->claim_host, &ok);
+	memcpy(d, src, k->size); /* the numbers; every text is replaced below */
+	for (i = 0; i < k->count; i++) {
+		char **t;
+		if (!is_text(&k->fields[i]))
+			continue;
+		t = text_at(&k->fields[i], d);
+		if (*t && !(*t = gcmsg__strdup(*t)))
+			ok = 0;
+	}
 	if (!ok) {
-		gcmsg__outbox_row_dispose(d);
+		row_dispose(k, d);
 		return GCMSG_ERROR;
 	}
 	return GCMSG_OK;
 }
 
-int gcmsg__audit_rec_copy(gcmsg__audit_rec *d, const gcmsg__audit_rec *s)
-{
-	int ok = 1;
-
-	gcmsg__audit_rec_dispose(d);
-	*d = *s;
-	d->event = dup_field(s->event, &ok);
-	d->outcome = dup_field(s->outcome, &ok);
-	d->key = dup_field(s->key, &ok);
-	d->who = dup_field(s->who, &ok);
-	d->route = dup_field(s->route, &ok);
-	d->conversation_id = dup_field(s->conversation_id, &ok);
-	d->communication_id = dup_field(s->communication_id, &ok);
-	d->response_id = dup_field(s->response_id, &ok);
-	d->library_id = dup_field(s->library_id, &ok);
-	d->channel = dup_field(s->channel, &ok);
-	d->source = dup_field(s->source, &ok);
-	d->error_code = dup_field(s->error_code, &ok);
-	d->correlation_id = dup_field(s->correlation_id, &ok);
-	d->message_id = dup_field(s->message_id, &ok);
-	d->text_sha256 = dup_field(s->text_sha256, &ok);
-	d->text = dup_field(s->text, &ok);
-	d->detail = dup_field(s->detail, &ok);
-	if (!ok) {
-		gcmsg__audit_rec_dispose(d);
-		return GCMSG_ERROR;
+/* The typed row helpers of store.h: ROW_init, ROW_dispose and ROW_copy of each row struct ROW. */
+#define ROW_HELPERS(ROW, kind) \
+	void ROW##_init(ROW *r) \
+	{ \
+		row_init(&kind, r); \
+	} \
+	void ROW##_dispose(ROW *r) \
+	{ \
+		row_dispose(&kind, r); \
+	} \
+	int ROW##_copy(ROW *d, const ROW *s) \
+	{ \
+		ROW##_dispose(d); \
+		return row_copy(&kind, d, s); \
 	}
-	return GCMSG_OK;
+
+ROW_HELPERS(gcmsg__outbox_row, gcmsg__outbox_kind)
+ROW_HELPERS(gcmsg__audit_rec, gcmsg__audit_kind)
+ROW_HELPERS(gcmsg__webhook_row, gcmsg__webhook_kind)
+
+/* ---- row lists ---- */
+
+int gcmsg__row_list_add(gcmsg__row_list *l, const void *row)
+{
+	size_t size = l->kind->size;
+
+	if (l->count == l->alloc) {
+		size_t n = l->alloc ? l->alloc * 2 : 16;
+		unsigned char *p;
+		if (n > ((size_t)-1) / size || !(p = realloc(l->items, n * size)))
+			return gcmsg__err_set(l->err, GCMSG_ERROR, "out of memory");
+		l->items = p;
+		l->alloc = n;
+	}
+	if (row_copy(l->kind, l->items + l->count * size, row) < 0)
+		return gcmsg__err_set(l->err, GCMSG_ERROR, "out of memory");
+	l->count++;
+	return 0;
 }
 
-int gcmsg__webhook_row_copy(gcmsg__webhook_row *d, const gcmsg__webhook_row *s)
+const void *gcmsg__row_list_at(const gcmsg__row_list *l, size_t i)
 {
-	int ok = 1;
+	return i < l->count ? l->items + i * l->kind->size : NULL;
+}
 
-	gcmsg__webhook_row_dispose(d);
-	*d = *s;
-	d->hook = dup_field(s->hook, &ok);
-	d->event_id = dup_field(s->event_id, &ok);
-	d->body = dup_field(s->body, &ok);
-	d->last_error = dup_field(s->last_error, &ok);
-	if (!ok) {
-		gcmsg__webhook_row_dispose(d);
-		return GCMSG_ERROR;
-	}
-	return GCMSG_OK;
+void gcmsg__row_list_dispose(gcmsg__row_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		free_texts(l->kind, l->items + i * l->kind->size);
+	free(l->items);
+	l->items = NULL;
+	l->count = l->alloc = 0;
 }
 
 void gcmsg__hooks_free(gcmsg__hook *hooks, size_t n)
@@ -415,6 +454,15 @@ void gcmsg_store_free(gcmsg_store *s)
 	free(s->location);
 	gcmsg__err_clear(&s->err);
 	free(s);
+}
+
+int gcmsg__store_ready(gcmsg_store *s)
+{
+	if (!s)
+		return GCMSG_EUSAGE;
+	if (!s->ops)
+		return gcmsg__err_set(&s->err, GCMSG_EUSAGE, "the store is not open");
+	return GCMSG_OK;
 }
 
 const gcmsg_error *gcmsg_store_last_error(const gcmsg_store *s)

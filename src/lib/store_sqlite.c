@@ -23,7 +23,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "store_rows.h"
 
 #define GCMSG__APP_ID 0x67636d73 /* "gcms" */
 #define GCMSG__SCHEMA_VERSION 1
@@ -115,13 +115,17 @@ static const char schema_v1[] =
 	"PRAGMA application_id = " STR(GCMSG__APP_ID) ";"
 	"PRAGMA user_version = " STR(GCMSG__SCHEMA_VERSION) ";";
 
-/* Column lists: the readers below depend on these orders. */
+/*
+ * Column lists, in the order of the schema and of the row kinds (store.c):
+ * a statement that reads rows selects them whole (read_row), and one that
+ * writes a row numbers its parameters by column, ?N being the kind's Nth
+ * (bind_row binds those it uses).
+ */
 #define OUTBOX_COLS \
 	"key, state, conversation_id, communication_id, route, channel, path, body, body_sha256, match_text, " \
 	"media_id, text_sha256, response_id, library_id, response_version, source, who, created_ms, updated_ms, " \
 	"first_attempt_ms, next_attempt_ms, attempts, message_id, error_code, correlation_id, last_error, " \
 	"http_status, claim_pid, claim_host, claim_ms"
-#define OUTBOX_NCOLS 30
 
 #define AUDIT_COLS \
 	"id, time_ms, event, outcome, key, who, route, conversation_id, communication_id, response_id, " \
@@ -164,13 +168,13 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_AUDIT_APPEND] = ("INSERT INTO audit (time_ms, event, outcome, key, who, route, conversation_id, "
 	                     "communication_id, response_id, library_id, response_version, channel, source, "
 	                     "http_status, error_code, correlation_id, attempt, latency_ms, message_id, "
-	                     "text_sha256, text, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-	                     "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) RETURNING id"),
+	                     "text_sha256, text, detail) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+	                     "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23) RETURNING id"),
 	[ST_WEBHOOK_INSERT] = ("INSERT INTO webhook_queue (hook, event_id, body, created_ms, next_attempt_ms, "
 	                       "attempts, delivered, last_status, last_error) "
-	                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-	[ST_WEBHOOK_UPDATE] = ("UPDATE webhook_queue SET attempts = ?2, delivered = ?3, last_status = ?4, "
-	                       "last_error = ?5, next_attempt_ms = ?6 WHERE id = ?1"),
+	                       "VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+	[ST_WEBHOOK_UPDATE] = ("UPDATE webhook_queue SET next_attempt_ms = ?6, attempts = ?7, delivered = ?8, "
+	                       "last_status = ?9, last_error = ?10 WHERE id = ?1"),
 };
 
 /*
@@ -248,44 +252,39 @@ static int bind_text(sqlite3_stmt *st, int i, const char *s)
 	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
-static int bind_outbox(sqlite3_stmt *st, const gcmsg__outbox_row *r)
+/*
+ * Bind the fields of row that st uses, the kind's Nth field as ?N (a number
+ * the statement skips has no name, and its member is not read); SQLITE_MISUSE
+ * for an outbox state out of range.
+ */
+static int bind_row(sqlite3_stmt *st, const gcmsg__row_kind *k, const void *row)
 {
-	const char *state;
+	size_t i;
 	int rc = 0;
 
-	if ((int)r->state < GCMSG_OUTBOX_PENDING || (int)r->state > GCMSG_OUTBOX_DROPPED)
-		return SQLITE_MISUSE;
-	state = gcmsg_outbox_state_name(r->state);
-	rc |= bind_text(st, 1, r->key);
-	rc |= bind_text(st, 2, state);
-	rc |= bind_text(st, 3, r->conversation_id);
-	rc |= bind_text(st, 4, r->communication_id);
-	rc |= bind_text(st, 5, r->route);
-	rc |= bind_text(st, 6, r->channel);
-	rc |= bind_text(st, 7, r->path);
-	rc |= bind_text(st, 8, r->body);
-	rc |= bind_text(st, 9, r->body_sha256);
-	rc |= bind_text(st, 10, r->match_text);
-	rc |= bind_text(st, 11, r->media_id);
-	rc |= bind_text(st, 12, r->text_sha256);
-	rc |= bind_text(st, 13, r->response_id);
-	rc |= bind_text(st, 14, r->library_id);
-	rc |= sqlite3_bind_int64(st, 15, r->response_version);
-	rc |= bind_text(st, 16, r->source);
-	rc |= bind_text(st, 17, r->who);
-	rc |= sqlite3_bind_int64(st, 18, r->created_ms);
-	rc |= sqlite3_bind_int64(st, 19, r->updated_ms);
-	rc |= sqlite3_bind_int64(st, 20, r->first_attempt_ms);
-	rc |= sqlite3_bind_int64(st, 21, r->next_attempt_ms);
-	rc |= sqlite3_bind_int64(st, 22, r->attempts);
-	rc |= bind_text(st, 23, r->message_id);
-	rc |= bind_text(st, 24, r->error_code);
-	rc |= bind_text(st, 25, r->correlation_id);
-	rc |= bind_text(st, 26, r->last_error);
-	rc |= sqlite3_bind_int64(st, 27, r->http_status);
-	rc |= sqlite3_bind_int64(st, 28, r->claim_pid);
-	rc |= bind_text(st, 29, r->claim_host);
-	rc |= sqlite3_bind_int64(st, 30, r->claim_ms);
+	for (i = 0; i < k->count; i++) {
+		const gcmsg__field *f = &k->fields[i];
+		int n = (int)i + 1;
+		long long v;
+
+		if (!sqlite3_bind_parameter_name(st, n))
+			continue;
+		switch (f->type) {
+		case GCMSG__FIELD_TEXT:
+		case GCMSG__FIELD_SECRET:
+			rc |= bind_text(st, n, gcmsg__field_text(f, row));
+			break;
+		case GCMSG__FIELD_STATE:
+			v = gcmsg__field_int(f, row);
+			if (v < GCMSG_OUTBOX_PENDING || v > GCMSG_OUTBOX_DROPPED)
+				return SQLITE_MISUSE;
+			rc |= bind_text(st, n, gcmsg_outbox_state_name((gcmsg_outbox_state)v));
+			break;
+		default:
+			rc |= sqlite3_bind_int64(st, n, gcmsg__field_int(f, row));
+			break;
+		}
+	}
 	return rc ? SQLITE_ERROR : SQLITE_OK;
 }
 
@@ -304,95 +303,38 @@ static char *col_text(sqlite3_stmt *st, int i, int *ok)
 	return (char *)(uintptr_t)p;
 }
 
-/* Fill r with borrowed pointers into the current row of st (columns OUTBOX_COLS). */
-static int read_outbox(sqlite3_stmt *st, gcmsg__outbox_row *r)
+/*
+ * Fill row with the current row of st, whose columns are the kind's fields
+ * in order; the texts are borrowed (valid until the next step or reset).
+ */
+static int read_row(gcmsg__store_backend *b, sqlite3_stmt *st, const gcmsg__row_kind *k, void *row,
+                    gcmsg__err *err)
 {
+	size_t i;
 	int ok = 1, state;
 
-	gcmsg__outbox_row_init(r);
-	r->key = col_text(st, 0, &ok);
-	state = gcmsg_outbox_state_parse((const char *)sqlite3_column_text(st, 1));
-	if (state < 0)
-		return -1;
-	r->state = (gcmsg_outbox_state)state;
-	r->conversation_id = col_text(st, 2, &ok);
-	r->communication_id = col_text(st, 3, &ok);
-	r->route = col_text(st, 4, &ok);
-	r->channel = col_text(st, 5, &ok);
-	r->path = col_text(st, 6, &ok);
-	r->body = col_text(st, 7, &ok);
-	r->body_sha256 = col_text(st, 8, &ok);
-	r->match_text = col_text(st, 9, &ok);
-	r->media_id = col_text(st, 10, &ok);
-	r->text_sha256 = col_text(st, 11, &ok);
-	r->response_id = col_text(st, 12, &ok);
-	r->library_id = col_text(st, 13, &ok);
-	r->response_version = (long)sqlite3_column_int64(st, 14);
-	r->source = col_text(st, 15, &ok);
-	r->who = col_text(st, 16, &ok);
-	r->created_ms = sqlite3_column_int64(st, 17);
-	r->updated_ms = sqlite3_column_int64(st, 18);
-	r->first_attempt_ms = sqlite3_column_int64(st, 19);
-	r->next_attempt_ms = sqlite3_column_int64(st, 20);
-	r->attempts = (int)sqlite3_column_int64(st, 21);
-	r->message_id = col_text(st, 22, &ok);
-	r->error_code = col_text(st, 23, &ok);
-	r->correlation_id = col_text(st, 24, &ok);
-	r->last_error = col_text(st, 25, &ok);
-	r->http_status = (long)sqlite3_column_int64(st, 26);
-	r->claim_pid = (long)sqlite3_column_int64(st, 27);
-	r->claim_host = col_text(st, 28, &ok);
-	r->claim_ms = sqlite3_column_int64(st, 29);
-	return ok ? 0 : -2;
-}
+	memset(row, 0, k->size);
+	for (i = 0; i < k->count; i++) {
+		const gcmsg__field *f = &k->fields[i];
+		int c = (int)i;
 
-static int read_audit(sqlite3_stmt *st, gcmsg__audit_rec *r)
-{
-	int ok = 1;
-
-	gcmsg__audit_rec_init(r);
-	r->id = sqlite3_column_int64(st, 0);
-	r->time_ms = sqlite3_column_int64(st, 1);
-	r->event = col_text(st, 2, &ok);
-	r->outcome = col_text(st, 3, &ok);
-	r->key = col_text(st, 4, &ok);
-	r->who = col_text(st, 5, &ok);
-	r->route = col_text(st, 6, &ok);
-	r->conversation_id = col_text(st, 7, &ok);
-	r->communication_id = col_text(st, 8, &ok);
-	r->response_id = col_text(st, 9, &ok);
-	r->library_id = col_text(st, 10, &ok);
-	r->response_version = (long)sqlite3_column_int64(st, 11);
-	r->channel = col_text(st, 12, &ok);
-	r->source = col_text(st, 13, &ok);
-	r->http_status = (long)sqlite3_column_int64(st, 14);
-	r->error_code = col_text(st, 15, &ok);
-	r->correlation_id = col_text(st, 16, &ok);
-	r->attempt = (int)sqlite3_column_int64(st, 17);
-	r->latency_ms = sqlite3_column_int64(st, 18);
-	r->message_id = col_text(st, 19, &ok);
-	r->text_sha256 = col_text(st, 20, &ok);
-	r->text = col_text(st, 21, &ok);
-	r->detail = col_text(st, 22, &ok);
-	return ok ? 0 : -2;
-}
-
-static int read_webhook(sqlite3_stmt *st, gcmsg__webhook_row *r)
-{
-	int ok = 1;
-
-	gcmsg__webhook_row_init(r);
-	r->id = sqlite3_column_int64(st, 0);
-	r->hook = col_text(st, 1, &ok);
-	r->event_id = col_text(st, 2, &ok);
-	r->body = col_text(st, 3, &ok);
-	r->created_ms = sqlite3_column_int64(st, 4);
-	r->next_attempt_ms = sqlite3_column_int64(st, 5);
-	r->attempts = (int)sqlite3_column_int64(st, 6);
-	r->delivered = (int)sqlite3_column_int64(st, 7);
-	r->last_status = (long)sqlite3_column_int64(st, 8);
-	r->last_error = col_text(st, 9, &ok);
-	return ok ? 0 : -2;
+		switch (f->type) {
+		case GCMSG__FIELD_TEXT:
+		case GCMSG__FIELD_SECRET:
+			gcmsg__field_set_text(f, row, col_text(st, c, &ok));
+			break;
+		case GCMSG__FIELD_STATE:
+			if ((state = gcmsg_outbox_state_parse((const char *)sqlite3_column_text(st, c))) < 0)
+				return gcmsg__err_set(err, GCMSG_ERROR, "store %s: an outbox row has an unknown state",
+				                      b->path);
+			gcmsg__field_set_int(f, row, state);
+			break;
+		default:
+			gcmsg__field_set_int(f, row, sqlite3_column_int64(st, c));
+			break;
+		}
+	}
+	return ok ? GCMSG_OK : oom(err);
 }
 
 static sqlite3_stmt *stmt(gcmsg__store_backend *b, int which)
@@ -452,107 +394,69 @@ static int sq_commit(gcmsg__store_backend *b, gcmsg__err *err)
 	return rc;
 }
 
-/* ---- outbox ---- */
-
-static int sq_outbox_get(gcmsg__store_backend *b, const char *key, gcmsg__outbox_row *out, gcmsg__err *err)
+/*
+ * Step a statement that returns at most one row: 1 with st on the row (the
+ * caller resets it), 0 when there is none, or an error (st reset either way).
+ */
+static int step_one(gcmsg__store_backend *b, sqlite3_stmt *st, gcmsg__err *err, const char *what)
 {
-	sqlite3_stmt *st = stmt(b, ST_OUTBOX_GET);
-	gcmsg__outbox_row row;
-	int rc;
+	int rc = sqlite3_step(st);
 
-	if (!key)
-		return gcmsg__err_set(err, GCMSG_EUSAGE, "no outbox key given");
-	bind_text(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return gcmsg__err_set(err, GCMSG_ENOTFOUND, "no outbox entry with key %s", key);
-	}
-	if (rc != SQLITE_ROW) {
-		rc = db_fail(b, err, rc, "cannot read the outbox");
-		sqlite3_reset(st);
-		return rc;
-	}
-	if ((rc = read_outbox(st, &row)) < 0) {
-		sqlite3_reset(st);
-		return rc == -1 ? gcmsg__err_set(err, GCMSG_ERROR, "store %s: an outbox row has an unknown state",
-		                                 b->path)
-		                : oom(err);
-	}
-	rc = gcmsg__outbox_row_copy(out, &row);
+	if (rc == SQLITE_ROW)
+		return 1;
+	rc = rc == SQLITE_DONE ? 0 : db_fail(b, err, rc, what);
 	sqlite3_reset(st);
-	return rc < 0 ? oom(err) : GCMSG_OK;
+	return rc;
 }
 
-static int sq_outbox_insert(gcmsg__store_backend *b, const gcmsg__outbox_row *row, gcmsg__err *err)
-{
-	sqlite3_stmt *st = stmt(b, ST_OUTBOX_INSERT);
-	int rc;
+/* ---- queries: composed from constant fragments (never from values), their parameters in order ---- */
 
-	if (!row->key)
-		return gcmsg__err_set(err, GCMSG_EUSAGE, "no outbox key given");
-	if (bind_outbox(st, row) != SQLITE_OK)
-		return gcmsg__err_set(err, GCMSG_EUSAGE, "invalid outbox row (state %d)", (int)row->state);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-		sqlite3_reset(st);
-		return gcmsg__err_set(err, GCMSG_EUSAGE, "the outbox already holds key %s", row->key);
-	}
-	if (rc != SQLITE_DONE) {
-		rc = db_fail(b, err, rc, "cannot record the outbox entry");
-		sqlite3_reset(st);
-		return rc;
-	}
-	sqlite3_reset(st);
-	return GCMSG_OK;
-}
-
-static int sq_outbox_update(gcmsg__store_backend *b, const gcmsg__outbox_row *row, gcmsg__err *err)
-{
-	sqlite3_stmt *st = stmt(b, ST_OUTBOX_UPDATE);
-	int rc;
-
-	if (!row->key)
-		return gcmsg__err_set(err, GCMSG_EUSAGE, "no outbox key given");
-	if (bind_outbox(st, row) != SQLITE_OK)
-		return gcmsg__err_set(err, GCMSG_EUSAGE, "invalid outbox row (state %d)", (int)row->state);
-	if ((rc = run(b, st, err, "cannot update the outbox entry")) < 0)
-		return rc;
-	if (sqlite3_changes(b->db) == 0)
-		return gcmsg__err_set(err, GCMSG_ENOTFOUND, "no outbox entry with key %s", row->key);
-	return GCMSG_OK;
-}
-
-/* Compose SQL from constant fragments (never from values). */
-typedef struct sqlbuf {
-	char s[1024];
+typedef struct query {
+	char sql[1024];
 	size_t n;
 	int overflow;
-} sqlbuf;
+	struct {
+		const char *text; /* NULL: num */
+		sqlite3_int64 num;
+	} args[16];
+	int nargs;
+} query;
 
-static void sql_add(sqlbuf *q, const char *frag)
+static void sql_add(query *q, const char *frag)
 {
 	size_t n = strlen(frag);
 
-	if (q->n + n >= sizeof(q->s)) {
+	if (q->n + n >= sizeof(q->sql)) {
 		q->overflow = 1;
 		return;
 	}
-	memcpy(q->s + q->n, frag, n + 1);
+	memcpy(q->sql + q->n, frag, n + 1);
 	q->n += n;
 }
 
-static int sq_prepare(gcmsg__store_backend *b, const sqlbuf *q, sqlite3_stmt **st, gcmsg__err *err)
+/* A fragment with one parameter, and its value. */
+static void sql_text(query *q, const char *frag, const char *value)
 {
-	int rc;
+	if (q->nargs == (int)(sizeof(q->args) / sizeof(q->args[0]))) {
+		q->overflow = 1;
+		return;
+	}
+	sql_add(q, frag);
+	q->args[q->nargs].text = value;
+	q->args[q->nargs++].num = 0;
+}
 
-	*st = NULL;
-	if (q->overflow)
-		return gcmsg__err_set(err, GCMSG_ERROR, "store query too long");
-	rc = sqlite3_prepare_v2(b->db, q->s, (int)q->n + 1, st, NULL);
-	if (rc != SQLITE_OK)
-		return db_fail(b, err, rc, "cannot prepare a query");
-	return GCMSG_OK;
+static void sql_int(query *q, const char *frag, long long value)
+{
+	sql_text(q, frag, NULL);
+	if (!q->overflow)
+		q->args[q->nargs - 1].num = value;
+}
+
+static void sql_limit(query *q, size_t limit)
+{
+	if (limit)
+		sql_int(q, " LIMIT ?", limit > INT64_MAX ? INT64_MAX : (long long)limit);
 }
 
 /* Step every row, calling each(st) until it returns non-zero; finalizes st. */
@@ -571,75 +475,145 @@ static int iterate(gcmsg__store_backend *b, sqlite3_stmt *st, int (*each)(sqlite
 	return stop;
 }
 
+/* A walk over rows: the callback of their kind is set, the others are NULL. */
 typedef struct row_ctx {
 	gcmsg__store_backend *b;
 	gcmsg__err *err;
-	void *cb;
+	gcmsg__outbox_cb outbox;
+	gcmsg__audit_cb audit;
+	gcmsg__webhook_cb webhook;
+	gcmsg__stats_cb stats;
 	void *payload;
 } row_ctx;
 
-static int each_outbox(sqlite3_stmt *st, void *p)
+static int each_row(sqlite3_stmt *st, void *p)
 {
 	row_ctx *c = p;
-	gcmsg__outbox_row row;
-	int rc = read_outbox(st, &row);
+	union {
+		gcmsg__outbox_row outbox;
+		gcmsg__audit_rec audit;
+		gcmsg__webhook_row webhook;
+	} row;
+	const gcmsg__row_kind *kind = c->outbox ? &gcmsg__outbox_kind
+	                            : c->audit  ? &gcmsg__audit_kind
+	                                        : &gcmsg__webhook_kind;
+	int rc = read_row(c->b, st, kind, &row, c->err);
 
-	if (rc == -1)
-		return gcmsg__err_set(c->err, GCMSG_ERROR, "store %s: an outbox row has an unknown state", c->b->path);
 	if (rc < 0)
-		return oom(c->err);
-	return ((gcmsg__outbox_cb)c->cb)(&row, c->payload);
+		return rc;
+	if (c->outbox)
+		return c->outbox(&row.outbox, c->payload);
+	if (c->audit)
+		return c->audit(&row.audit, c->payload);
+	return c->webhook(&row.webhook, c->payload);
 }
 
-static int sq_outbox_query(gcmsg__store_backend *b, const gcmsg__outbox_query *q, gcmsg__outbox_cb cb,
+/* Prepare q, bind its parameters and walk its rows (each_row); a callback's non-zero value is returned. */
+static int run_query(gcmsg__store_backend *b, const query *q, row_ctx *c, const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	int i, rc;
+
+	if (q->overflow)
+		return gcmsg__err_set(c->err, GCMSG_ERROR, "store query too long");
+	rc = sqlite3_prepare_v2(b->db, q->sql, (int)q->n + 1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(b, c->err, rc, "cannot prepare a query");
+	for (i = 0; i < q->nargs; i++) {
+		if (q->args[i].text)
+			bind_text(st, i + 1, q->args[i].text);
+		else
+			sqlite3_bind_int64(st, i + 1, q->args[i].num);
+	}
+	return iterate(b, st, each_row, c, c->err, what);
+}
+
+/* ---- outbox ---- */
+
+static int sq_outbox_get(gcmsg__store_backend *b, const char *key, gcmsg__outbox_row *out, gcmsg__err *err)
+{
+	sqlite3_stmt *st = stmt(b, ST_OUTBOX_GET);
+	gcmsg__outbox_row row;
+	int rc;
+
+	if (!key)
+		return gcmsg__err_set(err, GCMSG_EUSAGE, "no outbox key given");
+	bind_text(st, 1, key);
+	if ((rc = step_one(b, st, err, "cannot read the outbox")) <= 0)
+		return rc < 0 ? rc : gcmsg__err_set(err, GCMSG_ENOTFOUND, "no outbox entry with key %s", key);
+	if ((rc = read_row(b, st, &gcmsg__outbox_kind, &row, err)) == GCMSG_OK &&
+	    gcmsg__outbox_row_copy(out, &row) < 0)
+		rc = oom(err);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Bind a whole outbox row to the insert or the update. */
+static int bind_outbox(sqlite3_stmt *st, const gcmsg__outbox_row *row, gcmsg__err *err)
+{
+	if (!row->key)
+		return gcmsg__err_set(err, GCMSG_EUSAGE, "no outbox key given");
+	if (bind_row(st, &gcmsg__outbox_kind, row) != SQLITE_OK)
+		return gcmsg__err_set(err, GCMSG_EUSAGE, "invalid outbox row (state %d)", (int)row->state);
+	return GCMSG_OK;
+}
+
+static int sq_outbox_insert(gcmsg__store_backend *b, const gcmsg__outbox_row *row, gcmsg__err *err)
+{
+	sqlite3_stmt *st = stmt(b, ST_OUTBOX_INSERT);
+	int rc;
+
+	if ((rc = bind_outbox(st, row, err)) < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		rc = gcmsg__err_set(err, GCMSG_EUSAGE, "the outbox already holds key %s", row->key);
+	else
+		rc = rc == SQLITE_DONE ? GCMSG_OK : db_fail(b, err, rc, "cannot record the outbox entry");
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int sq_outbox_update(gcmsg__store_backend *b, const gcmsg__outbox_row *row, gcmsg__err *err)
+{
+	sqlite3_stmt *st = stmt(b, ST_OUTBOX_UPDATE);
+	int rc;
+
+	if ((rc = bind_outbox(st, row, err)) < 0)
+		return rc;
+	if ((rc = run(b, st, err, "cannot update the outbox entry")) < 0)
+		return rc;
+	if (sqlite3_changes(b->db) == 0)
+		return gcmsg__err_set(err, GCMSG_ENOTFOUND, "no outbox entry with key %s", row->key);
+	return GCMSG_OK;
+}
+
+static int sq_outbox_query(gcmsg__store_backend *b, const gcmsg__outbox_query *oq, gcmsg__outbox_cb cb,
                            void *payload, gcmsg__err *err)
 {
-	sqlbuf sql = { .n = 0 };
-	sqlite3_stmt *st;
-	row_ctx ctx = { b, err, (void *)cb, payload };
-	int rc, i = 0, s, first = 1;
+	query q = { .n = 0 };
+	row_ctx ctx = { .b = b, .err = err, .outbox = cb, .payload = payload };
+	int s;
 
-	sql_add(&sql, "SELECT " OUTBOX_COLS " FROM outbox WHERE 1");
-	if (q->states) {
-		sql_add(&sql, " AND state IN (");
-		for (s = GCMSG_OUTBOX_PENDING; s <= GCMSG_OUTBOX_DROPPED; s++) {
-			if (q->states & (1u << s)) {
-				sql_add(&sql, first ? "?" : ", ?");
-				first = 0;
-			}
-		}
-		if (first)
-			sql_add(&sql, "NULL"); /* no known state wanted: nothing matches */
-		sql_add(&sql, ")");
-	}
-	if (q->key)
-		sql_add(&sql, " AND key = ?");
-	if (q->conversation_id)
-		sql_add(&sql, " AND conversation_id = ?");
-	if (q->since_ms)
-		sql_add(&sql, " AND created_ms >= ?");
-	if (q->due_before_ms)
-		sql_add(&sql, " AND next_attempt_ms <= ?");
-	sql_add(&sql, " ORDER BY created_ms, key");
-	if (q->limit)
-		sql_add(&sql, " LIMIT ?");
-	if ((rc = sq_prepare(b, &sql, &st, err)) < 0)
-		return rc;
-	if (q->states)
+	sql_add(&q, "SELECT " OUTBOX_COLS " FROM outbox WHERE 1");
+	if (oq->states) {
+		sql_add(&q, " AND state IN (NULL"); /* matches nothing: no known state wanted, nothing found */
 		for (s = GCMSG_OUTBOX_PENDING; s <= GCMSG_OUTBOX_DROPPED; s++)
-			if (q->states & (1u << s))
-				bind_text(st, ++i, gcmsg_outbox_state_name((gcmsg_outbox_state)s));
-	if (q->key)
-		bind_text(st, ++i, q->key);
-	if (q->conversation_id)
-		bind_text(st, ++i, q->conversation_id);
-	if (q->since_ms)
-		sqlite3_bind_int64(st, ++i, q->since_ms);
-	if (q->due_before_ms)
-		sqlite3_bind_int64(st, ++i, q->due_before_ms);
-	if (q->limit)
-		sqlite3_bind_int64(st, ++i, q->limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)q->limit);
-	return iterate(b, st, each_outbox, &ctx, err, "cannot read the outbox");
+			if (oq->states & (1u << s))
+				sql_text(&q, ", ?", gcmsg_outbox_state_name((gcmsg_outbox_state)s));
+		sql_add(&q, ")");
+	}
+	if (oq->key)
+		sql_text(&q, " AND key = ?", oq->key);
+	if (oq->conversation_id)
+		sql_text(&q, " AND conversation_id = ?", oq->conversation_id);
+	if (oq->since_ms)
+		sql_int(&q, " AND created_ms >= ?", oq->since_ms);
+	if (oq->due_before_ms)
+		sql_int(&q, " AND next_attempt_ms <= ?", oq->due_before_ms);
+	sql_add(&q, " ORDER BY created_ms, key");
+	sql_limit(&q, oq->limit);
+	return run_query(b, &q, &ctx, "cannot read the outbox");
 }
 
 static int sq_outbox_key_of_message(gcmsg__store_backend *b, const char *message_id, char **key_out,
@@ -652,16 +626,9 @@ static int sq_outbox_key_of_message(gcmsg__store_backend *b, const char *message
 	if (!message_id)
 		return gcmsg__err_set(err, GCMSG_EUSAGE, "no message id given");
 	bind_text(st, 1, message_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return gcmsg__err_set(err, GCMSG_ENOTFOUND, "no outbox entry recorded message %s", message_id);
-	}
-	if (rc != SQLITE_ROW) {
-		rc = db_fail(b, err, rc, "cannot read the outbox");
-		sqlite3_reset(st);
-		return rc;
-	}
+	if ((rc = step_one(b, st, err, "cannot read the outbox")) <= 0)
+		return rc < 0 ? rc
+		              : gcmsg__err_set(err, GCMSG_ENOTFOUND, "no outbox entry recorded message %s", message_id);
 	*key_out = gcmsg__strdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_reset(st);
 	return *key_out ? GCMSG_OK : oom(err);
@@ -673,33 +640,11 @@ static int sq_audit_append(gcmsg__store_backend *b, const gcmsg__audit_rec *r, l
                            gcmsg__err *err)
 {
 	sqlite3_stmt *st = stmt(b, ST_AUDIT_APPEND);
-	int rc = 0;
+	int rc;
 
 	if (id_out)
 		*id_out = 0;
-	rc |= sqlite3_bind_int64(st, 1, r->time_ms);
-	rc |= bind_text(st, 2, r->event);
-	rc |= bind_text(st, 3, r->outcome);
-	rc |= bind_text(st, 4, r->key);
-	rc |= bind_text(st, 5, r->who);
-	rc |= bind_text(st, 6, r->route);
-	rc |= bind_text(st, 7, r->conversation_id);
-	rc |= bind_text(st, 8, r->communication_id);
-	rc |= bind_text(st, 9, r->response_id);
-	rc |= bind_text(st, 10, r->library_id);
-	rc |= sqlite3_bind_int64(st, 11, r->response_version);
-	rc |= bind_text(st, 12, r->channel);
-	rc |= bind_text(st, 13, r->source);
-	rc |= sqlite3_bind_int64(st, 14, r->http_status);
-	rc |= bind_text(st, 15, r->error_code);
-	rc |= bind_text(st, 16, r->correlation_id);
-	rc |= sqlite3_bind_int64(st, 17, r->attempt);
-	rc |= sqlite3_bind_int64(st, 18, r->latency_ms);
-	rc |= bind_text(st, 19, r->message_id);
-	rc |= bind_text(st, 20, r->text_sha256);
-	rc |= bind_text(st, 21, r->text);
-	rc |= bind_text(st, 22, r->detail);
-	if (rc)
+	if (bind_row(st, &gcmsg__audit_kind, r) != SQLITE_OK)
 		return db_fail(b, err, SQLITE_ERROR, "cannot bind an audit record");
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
@@ -712,53 +657,26 @@ static int sq_audit_append(gcmsg__store_backend *b, const gcmsg__audit_rec *r, l
 	return run(b, st, err, "cannot append to the audit log"); /* finish the statement */
 }
 
-static int each_audit(sqlite3_stmt *st, void *p)
+static int sq_audit_query(gcmsg__store_backend *b, const gcmsg__audit_query *aq, gcmsg__audit_cb cb,
+                          void *payload, gcmsg__err *err)
 {
-	row_ctx *c = p;
-	gcmsg__audit_rec rec;
+	query q = { .n = 0 };
+	row_ctx ctx = { .b = b, .err = err, .audit = cb, .payload = payload };
 
-	if (read_audit(st, &rec) < 0)
-		return oom(c->err);
-	return ((gcmsg__audit_cb)c->cb)(&rec, c->payload);
-}
-
-static int sq_audit_query(gcmsg__store_backend *b, const gcmsg__audit_query *q, gcmsg__audit_cb cb, void *payload,
-                          gcmsg__err *err)
-{
-	sqlbuf sql = { .n = 0 };
-	sqlite3_stmt *st;
-	row_ctx ctx = { b, err, (void *)cb, payload };
-	int rc, i = 0;
-
-	sql_add(&sql, "SELECT " AUDIT_COLS " FROM audit WHERE 1");
-	if (q->since_ms)
-		sql_add(&sql, " AND time_ms >= ?");
-	if (q->until_ms)
-		sql_add(&sql, " AND time_ms < ?");
-	if (q->conversation_id)
-		sql_add(&sql, " AND conversation_id = ?");
-	if (q->key)
-		sql_add(&sql, " AND key = ?");
-	if (q->event)
-		sql_add(&sql, " AND event = ?");
-	sql_add(&sql, " ORDER BY id");
-	if (q->limit)
-		sql_add(&sql, " LIMIT ?");
-	if ((rc = sq_prepare(b, &sql, &st, err)) < 0)
-		return rc;
-	if (q->since_ms)
-		sqlite3_bind_int64(st, ++i, q->since_ms);
-	if (q->until_ms)
-		sqlite3_bind_int64(st, ++i, q->until_ms);
-	if (q->conversation_id)
-		bind_text(st, ++i, q->conversation_id);
-	if (q->key)
-		bind_text(st, ++i, q->key);
-	if (q->event)
-		bind_text(st, ++i, q->event);
-	if (q->limit)
-		sqlite3_bind_int64(st, ++i, q->limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)q->limit);
-	return iterate(b, st, each_audit, &ctx, err, "cannot read the audit log");
+	sql_add(&q, "SELECT " AUDIT_COLS " FROM audit WHERE 1");
+	if (aq->since_ms)
+		sql_int(&q, " AND time_ms >= ?", aq->since_ms);
+	if (aq->until_ms)
+		sql_int(&q, " AND time_ms < ?", aq->until_ms);
+	if (aq->conversation_id)
+		sql_text(&q, " AND conversation_id = ?", aq->conversation_id);
+	if (aq->key)
+		sql_text(&q, " AND key = ?", aq->key);
+	if (aq->event)
+		sql_text(&q, " AND event = ?", aq->event);
+	sql_add(&q, " ORDER BY id");
+	sql_limit(&q, aq->limit);
+	return run_query(b, &q, &ctx, "cannot read the audit log");
 }
 
 /* ---- webhook queue ---- */
@@ -766,18 +684,8 @@ static int sq_audit_query(gcmsg__store_backend *b, const gcmsg__audit_query *q, 
 static int sq_webhook_insert(gcmsg__store_backend *b, const gcmsg__webhook_row *r, gcmsg__err *err)
 {
 	sqlite3_stmt *st = stmt(b, ST_WEBHOOK_INSERT);
-	int rc = 0;
 
-	rc |= bind_text(st, 1, r->hook);
-	rc |= bind_text(st, 2, r->event_id);
-	rc |= bind_text(st, 3, r->body);
-	rc |= sqlite3_bind_int64(st, 4, r->created_ms);
-	rc |= sqlite3_bind_int64(st, 5, r->next_attempt_ms);
-	rc |= sqlite3_bind_int64(st, 6, r->attempts);
-	rc |= sqlite3_bind_int64(st, 7, r->delivered != 0);
-	rc |= sqlite3_bind_int64(st, 8, r->last_status);
-	rc |= bind_text(st, 9, r->last_error);
-	if (rc)
+	if (bind_row(st, &gcmsg__webhook_kind, r) != SQLITE_OK)
 		return db_fail(b, err, SQLITE_ERROR, "cannot bind a webhook event");
 	return run(b, st, err, "cannot queue a webhook event");
 }
@@ -785,15 +693,9 @@ static int sq_webhook_insert(gcmsg__store_backend *b, const gcmsg__webhook_row *
 static int sq_webhook_update(gcmsg__store_backend *b, const gcmsg__webhook_row *r, gcmsg__err *err)
 {
 	sqlite3_stmt *st = stmt(b, ST_WEBHOOK_UPDATE);
-	int rc = 0;
+	int rc;
 
-	rc |= sqlite3_bind_int64(st, 1, r->id);
-	rc |= sqlite3_bind_int64(st, 2, r->attempts);
-	rc |= sqlite3_bind_int64(st, 3, r->delivered != 0);
-	rc |= sqlite3_bind_int64(st, 4, r->last_status);
-	rc |= bind_text(st, 5, r->last_error);
-	rc |= sqlite3_bind_int64(st, 6, r->next_attempt_ms);
-	if (rc)
+	if (bind_row(st, &gcmsg__webhook_kind, r) != SQLITE_OK)
 		return db_fail(b, err, SQLITE_ERROR, "cannot bind a webhook event");
 	if ((rc = run(b, st, err, "cannot update a webhook event")) < 0)
 		return rc;
@@ -802,55 +704,32 @@ static int sq_webhook_update(gcmsg__store_backend *b, const gcmsg__webhook_row *
 	return GCMSG_OK;
 }
 
-static int each_webhook(sqlite3_stmt *st, void *p)
-{
-	row_ctx *c = p;
-	gcmsg__webhook_row row;
-
-	if (read_webhook(st, &row) < 0)
-		return oom(c->err);
-	return ((gcmsg__webhook_cb)c->cb)(&row, c->payload);
-}
-
 static int sq_webhook_due(gcmsg__store_backend *b, const char *hook, long long now_ms, size_t limit,
                           gcmsg__webhook_cb cb, void *payload, gcmsg__err *err)
 {
-	sqlbuf sql = { .n = 0 };
-	sqlite3_stmt *st;
-	row_ctx ctx = { b, err, (void *)cb, payload };
-	int rc, i = 0;
+	query q = { .n = 0 };
+	row_ctx ctx = { .b = b, .err = err, .webhook = cb, .payload = payload };
 
-	sql_add(&sql, "SELECT " WEBHOOK_COLS " FROM webhook_queue WHERE delivered = 0 AND next_attempt_ms <= ?");
+	sql_add(&q, "SELECT " WEBHOOK_COLS " FROM webhook_queue WHERE delivered = 0");
+	sql_int(&q, " AND next_attempt_ms <= ?", now_ms);
 	if (hook)
-		sql_add(&sql, " AND hook = ?");
-	sql_add(&sql, " ORDER BY id");
-	if (limit)
-		sql_add(&sql, " LIMIT ?");
-	if ((rc = sq_prepare(b, &sql, &st, err)) < 0)
-		return rc;
-	sqlite3_bind_int64(st, ++i, now_ms);
-	if (hook)
-		bind_text(st, ++i, hook);
-	if (limit)
-		sqlite3_bind_int64(st, ++i, limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
-	return iterate(b, st, each_webhook, &ctx, err, "cannot read the webhook queue");
+		sql_text(&q, " AND hook = ?", hook);
+	sql_add(&q, " ORDER BY id");
+	sql_limit(&q, limit);
+	return run_query(b, &q, &ctx, "cannot read the webhook queue");
 }
 
 static int sq_webhook_list(gcmsg__store_backend *b, int all, gcmsg__webhook_cb cb, void *payload,
                            gcmsg__err *err)
 {
-	sqlbuf sql = { .n = 0 };
-	sqlite3_stmt *st;
-	row_ctx ctx = { b, err, (void *)cb, payload };
-	int rc;
+	query q = { .n = 0 };
+	row_ctx ctx = { .b = b, .err = err, .webhook = cb, .payload = payload };
 
-	sql_add(&sql, "SELECT " WEBHOOK_COLS " FROM webhook_queue");
+	sql_add(&q, "SELECT " WEBHOOK_COLS " FROM webhook_queue");
 	if (!all)
-		sql_add(&sql, " WHERE delivered = 0");
-	sql_add(&sql, " ORDER BY id");
-	if ((rc = sq_prepare(b, &sql, &st, err)) < 0)
-		return rc;
-	return iterate(b, st, each_webhook, &ctx, err, "cannot read the webhook queue");
+		sql_add(&q, " WHERE delivered = 0");
+	sql_add(&q, " ORDER BY id");
+	return run_query(b, &q, &ctx, "cannot read the webhook queue");
 }
 
 /* ---- statistics ---- */
@@ -870,14 +749,14 @@ static int each_send(sqlite3_stmt *st, void *p)
 	s.throttled = sqlite3_column_int64(st, 6) != 0;
 	if (!ok || !s.outcome || !s.route || !s.response_id)
 		return oom(c->err);
-	return ((gcmsg__stats_cb)c->cb)(&s, c->payload);
+	return c->stats(&s, c->payload);
 }
 
 static int sq_stats_sends(gcmsg__store_backend *b, long long since_ms, gcmsg__stats_cb cb, void *payload,
                           gcmsg__err *err)
 {
 	sqlite3_stmt *st = NULL;
-	row_ctx ctx = { b, err, (void *)cb, payload };
+	row_ctx ctx = { .b = b, .err = err, .stats = cb, .payload = payload };
 	int rc = sqlite3_prepare_v2(b->db, stats_sql, (int)sizeof(stats_sql), &st, NULL);
 
 	if (rc != SQLITE_OK) {
@@ -926,22 +805,29 @@ static const gcmsg__store_ops sqlite_ops = {
 	.stats_sends = sq_stats_sends,
 };
 
+/* Prepare a constant statement and step to its first row: GCMSG_OK with *st on it (the caller finalizes). */
+static int query_row(gcmsg__store_backend *b, const char *sql, sqlite3_stmt **st, gcmsg__err *err,
+                     const char *what)
+{
+	int rc = sqlite3_prepare_v2(b->db, sql, -1, st, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(*st)) == SQLITE_ROW)
+		return GCMSG_OK;
+	rc = db_fail(b, err, rc, what);
+	sqlite3_finalize(*st);
+	*st = NULL;
+	return rc;
+}
+
 /* One integer from a constant statement (a PRAGMA or a count). */
 static int query_int(gcmsg__store_backend *b, const char *sql, sqlite3_int64 *out, gcmsg__err *err,
                      const char *what)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(b->db, sql, -1, &st, NULL);
+	int rc = query_row(b, sql, &st, err, what);
 
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*out = sqlite3_column_int64(st, 0);
-			sqlite3_finalize(st);
-			return GCMSG_OK;
-		}
-	}
-	rc = db_fail(b, err, rc, what);
+	if (rc == GCMSG_OK)
+		*out = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -951,18 +837,12 @@ static int query_text(gcmsg__store_backend *b, const char *sql, char *out, size_
                       const char *what)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(b->db, sql, -1, &st, NULL);
+	int rc = query_row(b, sql, &st, err, what);
 
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			const char *t = (const char *)sqlite3_column_text(st, 0);
-			snprintf(out, size, "%s", t ? t : "");
-			sqlite3_finalize(st);
-			return GCMSG_OK;
-		}
+	if (rc == GCMSG_OK) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		snprintf(out, size, "%s", t ? t : "");
 	}
-	rc = db_fail(b, err, rc, what);
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -9,141 +9,28 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <ctype.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
-#include "store.h"
+#include "store_fixture.h"
 #include "gcmsg/webhook.h"
-
-static char dir[256];
-
-static void rm_rf(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *e;
-	char sub[1024];
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path))) {
-		while ((e = readdir(d))) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			rm_rf(sub);
-		}
-		closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
 
 static gcmsg_store *open_store(int audit_text)
 {
 	gcmsg_store_options o = GCMSG_STORE_OPTIONS_INIT;
-	gcmsg_store *s = NULL;
-	char path[300];
 
 	o.audit_text = audit_text;
-	snprintf(path, sizeof(path), "%s/%s.db", dir, audit_text ? "with-text" : "gcmsg");
-	assert_int_equal(gcmsg_store_open(&s, path, &o), GCMSG_OK);
-	return s;
+	return fx_open(fx_path(audit_text ? "with-text.db" : "gcmsg.db"), &o);
 }
 
-static int setup(void **state)
+static size_t webhook_rows(gcmsg_store *s, gcmsg__row_list *w)
 {
-	snprintf(dir, sizeof(dir), "/tmp/gcmsg-test-audit-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	*state = NULL;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	gcmsg_store_free(*state);
-	rm_rf(dir);
-	return 0;
-}
-
-static void add_hook(gcmsg_store *s, const char *name, unsigned events)
-{
-	gcmsg__hook *h = realloc(s->hooks, (s->nhooks + 1) * sizeof(*h));
-
-	assert_non_null(h);
-	s->hooks = h;
-	h += s->nhooks++;
-	h->name = strdup(name);
-	h->url = strdup("https://hooks.example.test/x");
-	h->secret = strdup("the-secret");
-	h->events = events;
-}
-
-static void full_rec(gcmsg__audit_rec *r, const char *event, const char *outcome)
-{
-	gcmsg__audit_rec_init(r);
-	r->time_ms = 1714566896789LL; /* 2024-05-01T12:34:56.789Z */
-	r->event = (char *)event;
-	r->outcome = (char *)outcome;
-	r->key = "key-1";
-	r->who = "user:u-1";
-	r->route = "agent-messaging";
-	r->conversation_id = "conv-1";
-	r->communication_id = "comm-1";
-	r->response_id = "resp-1";
-	r->library_id = "lib-1";
-	r->response_version = 4;
-	r->channel = "webmessaging";
-	r->source = "cli";
-	r->http_status = 200;
-	r->error_code = NULL;
-	r->correlation_id = "corr-1";
-	r->attempt = 1;
-	r->latency_ms = 120;
-	r->message_id = "msg-1";
-	r->text_sha256 = "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4";
-	r->text = "Hello there";
-	r->detail = "delivered";
-}
-
-typedef struct rows {
-	gcmsg__webhook_row w[16];
-	size_t n;
-} rows;
-
-static int grab_webhook(const gcmsg__webhook_row *row, void *payload)
-{
-	rows *r = payload;
-
-	assert_true(r->n < 16);
-	gcmsg__webhook_row_init(&r->w[r->n]);
-	assert_int_equal(gcmsg__webhook_row_copy(&r->w[r->n], row), GCMSG_OK);
-	r->n++;
-	return 0;
-}
-
-static void rows_dispose(rows *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		gcmsg__webhook_row_dispose(&r->w[i]);
-	r->n = 0;
-}
-
-static size_t webhook_rows(gcmsg_store *s, rows *r)
-{
-	rows_dispose(r);
-	assert_int_equal(s->ops->webhook_list(s->backend, 1, grab_webhook, r, &s->err), GCMSG_OK);
-	return r->n;
+	gcmsg__row_list_dispose(w);
+	assert_int_equal(s->ops->webhook_list(s->backend, 1, fx_grab_webhook, w, &s->err), GCMSG_OK);
+	return w->count;
 }
 
 static gcmsg_audit_list *all_records(gcmsg_store *s)
@@ -194,37 +81,37 @@ static void webhooks_in_the_same_transaction(void **state)
 	gcmsg_store *s = open_store(0);
 	gcmsg__audit_rec r;
 	gcmsg_audit_list *l;
-	rows w = { .n = 0 };
+	gcmsg__row_list w = FX_ROWS(gcmsg__webhook_kind);
 	json_t *ev, *data, *rec;
 	json_error_t jerr;
 	char *line = NULL;
 
 	*state = s;
-	add_hook(s, "every", 0);                              /* 0: both events */
-	add_hook(s, "outcomes", GCMSG_WEBHOOK_EVENT_OUTCOME);
-	add_hook(s, "attempts", GCMSG_WEBHOOK_EVENT_ATTEMPT);
-	add_hook(s, "both", GCMSG_WEBHOOK_EVENT_ATTEMPT | GCMSG_WEBHOOK_EVENT_OUTCOME);
+	fx_add_hook(s, "every", 0);                              /* 0: both events */
+	fx_add_hook(s, "outcomes", GCMSG_WEBHOOK_EVENT_OUTCOME);
+	fx_add_hook(s, "attempts", GCMSG_WEBHOOK_EVENT_ATTEMPT);
+	fx_add_hook(s, "both", GCMSG_WEBHOOK_EVENT_ATTEMPT | GCMSG_WEBHOOK_EVENT_OUTCOME);
 
-	full_rec(&r, "attempt", "ok");
+	fx_full_rec(&r, "attempt", "ok");
 	assert_int_equal(gcmsg__audit_record(s, &r, 0), GCMSG_OK);
 	assert_int_equal(webhook_rows(s, &w), 3);
-	assert_string_equal(w.w[0].hook, "every");
-	assert_string_equal(w.w[1].hook, "attempts");
-	assert_string_equal(w.w[2].hook, "both");
+	assert_string_equal(fx_webhook_at(&w, 0)->hook, "every");
+	assert_string_equal(fx_webhook_at(&w, 1)->hook, "attempts");
+	assert_string_equal(fx_webhook_at(&w, 2)->hook, "both");
 	/* one event: the same id and body for every webhook */
-	assert_string_equal(w.w[0].event_id, w.w[1].event_id);
-	assert_string_equal(w.w[0].body, w.w[2].body);
-	assert_true(is_uuid_v4(w.w[0].event_id));
-	assert_int_equal(w.w[0].created_ms, r.time_ms);
-	assert_int_equal(w.w[0].next_attempt_ms, r.time_ms);
-	assert_int_equal(w.w[0].attempts, 0);
-	assert_int_equal(w.w[0].delivered, 0);
+	assert_string_equal(fx_webhook_at(&w, 0)->event_id, fx_webhook_at(&w, 1)->event_id);
+	assert_string_equal(fx_webhook_at(&w, 0)->body, fx_webhook_at(&w, 2)->body);
+	assert_true(is_uuid_v4(fx_webhook_at(&w, 0)->event_id));
+	assert_int_equal(fx_webhook_at(&w, 0)->created_ms, r.time_ms);
+	assert_int_equal(fx_webhook_at(&w, 0)->next_attempt_ms, r.time_ms);
+	assert_int_equal(fx_webhook_at(&w, 0)->attempts, 0);
+	assert_int_equal(fx_webhook_at(&w, 0)->delivered, 0);
 
 	/* the event: {"id", "type", "created", "data"} */
-	ev = json_loads(w.w[0].body, JSON_REJECT_DUPLICATES, &jerr);
+	ev = json_loads(fx_webhook_at(&w, 0)->body, JSON_REJECT_DUPLICATES, &jerr);
 	assert_non_null(ev);
 	assert_string_equal(keys_of(ev), "id,type,created,data");
-	assert_string_equal(json_string_value(json_object_get(ev, "id")), w.w[0].event_id);
+	assert_string_equal(json_string_value(json_object_get(ev, "id")), fx_webhook_at(&w, 0)->event_id);
 	assert_string_equal(json_string_value(json_object_get(ev, "type")), "attempt.ok");
 	assert_string_equal(json_string_value(json_object_get(ev, "created")), "2024-05-01T12:34:56.789Z");
 	data = json_object_get(ev, "data");
@@ -247,14 +134,14 @@ static void webhooks_in_the_same_transaction(void **state)
 	gcmsg_audit_list_free(l);
 
 	/* an outcome: every, outcomes, both; a new event id */
-	full_rec(&r, "outcome", "sent");
+	fx_full_rec(&r, "outcome", "sent");
 	assert_int_equal(gcmsg__audit_record(s, &r, 0), GCMSG_OK);
 	assert_int_equal(webhook_rows(s, &w), 6);
-	assert_string_equal(w.w[3].hook, "every");
-	assert_string_equal(w.w[4].hook, "outcomes");
-	assert_string_equal(w.w[5].hook, "both");
-	assert_string_not_equal(w.w[3].event_id, w.w[0].event_id);
-	ev = json_loads(w.w[4].body, 0, &jerr);
+	assert_string_equal(fx_webhook_at(&w, 3)->hook, "every");
+	assert_string_equal(fx_webhook_at(&w, 4)->hook, "outcomes");
+	assert_string_equal(fx_webhook_at(&w, 5)->hook, "both");
+	assert_string_not_equal(fx_webhook_at(&w, 3)->event_id, fx_webhook_at(&w, 0)->event_id);
+	ev = json_loads(fx_webhook_at(&w, 4)->body, 0, &jerr);
 	assert_non_null(ev);
 	assert_string_equal(json_string_value(json_object_get(ev, "type")), "outcome.sent");
 	json_decref(ev);
@@ -283,7 +170,7 @@ static void webhooks_in_the_same_transaction(void **state)
 	s->nhooks = 0;
 	assert_int_equal(gcmsg__audit_record(s, &r, 0), GCMSG_OK);
 	assert_int_equal(webhook_rows(s, &w), 6);
-	rows_dispose(&w);
+	gcmsg__row_list_dispose(&w);
 }
 
 static void text_only_with_audit_text(void **state)
@@ -291,13 +178,13 @@ static void text_only_with_audit_text(void **state)
 	gcmsg_store *plain = open_store(0), *keeping = open_store(1);
 	gcmsg__audit_rec r;
 	gcmsg_audit_list *l;
-	rows w = { .n = 0 };
+	gcmsg__row_list w = FX_ROWS(gcmsg__webhook_kind);
 	json_t *ev;
 
 	*state = plain;
-	add_hook(plain, "h", 0);
-	add_hook(keeping, "h", 0);
-	full_rec(&r, "outcome", "sent");
+	fx_add_hook(plain, "h", 0);
+	fx_add_hook(keeping, "h", 0);
+	fx_full_rec(&r, "outcome", "sent");
 	assert_int_equal(gcmsg__audit_record(plain, &r, 0), GCMSG_OK);
 	assert_int_equal(gcmsg__audit_record(keeping, &r, 0), GCMSG_OK);
 
@@ -306,8 +193,8 @@ static void text_only_with_audit_text(void **state)
 	assert_string_equal(gcmsg_audit_record_text_sha256(gcmsg_audit_list_record(l, 0)), r.text_sha256);
 	gcmsg_audit_list_free(l);
 	assert_int_equal(webhook_rows(plain, &w), 1);
-	assert_null(strstr(w.w[0].body, "Hello there"));
-	ev = json_loads(w.w[0].body, 0, NULL);
+	assert_null(strstr(fx_webhook_at(&w, 0)->body, "Hello there"));
+	ev = json_loads(fx_webhook_at(&w, 0)->body, 0, NULL);
 	assert_true(json_is_null(json_object_get(json_object_get(ev, "data"), "text")));
 	json_decref(ev);
 
@@ -315,10 +202,10 @@ static void text_only_with_audit_text(void **state)
 	assert_string_equal(gcmsg_audit_record_text(gcmsg_audit_list_record(l, 0)), "Hello there");
 	gcmsg_audit_list_free(l);
 	assert_int_equal(webhook_rows(keeping, &w), 1);
-	ev = json_loads(w.w[0].body, 0, NULL);
+	ev = json_loads(fx_webhook_at(&w, 0)->body, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "data"), "text")), "Hello there");
 	json_decref(ev);
-	rows_dispose(&w);
+	gcmsg__row_list_dispose(&w);
 	gcmsg_store_free(keeping);
 }
 
@@ -332,7 +219,7 @@ static void record_json_every_field(void **state)
 	char *line = NULL;
 
 	*state = s;
-	full_rec(&r, "attempt", "throttled");
+	fx_full_rec(&r, "attempt", "throttled");
 	r.http_status = 429;
 	r.error_code = "too.many.requests";
 	r.attempt = 2;
@@ -398,10 +285,7 @@ static void record_json_every_field(void **state)
 	gcmsg_audit_list_free(l);
 
 	/* absent values are null */
-	gcmsg__audit_rec_init(&r);
-	r.time_ms = 1;
-	r.event = "outcome";
-	r.outcome = "refused";
+	r = fx_rec(1, "outcome", "refused", NULL);
 	assert_int_equal(gcmsg__audit_record(s, &r, 0), GCMSG_OK);
 	l = all_records(s);
 	assert_int_equal(gcmsg_audit_list_count(l), 2);
@@ -481,12 +365,7 @@ static void listing_filters(void **state)
 
 	*state = s;
 	for (i = 0; i < 4; i++) {
-		gcmsg__audit_rec r;
-		gcmsg__audit_rec_init(&r);
-		r.time_ms = recs[i].t;
-		r.event = (char *)recs[i].event;
-		r.outcome = (char *)recs[i].outcome;
-		r.key = (char *)recs[i].key;
+		gcmsg__audit_rec r = fx_rec(recs[i].t, recs[i].event, recs[i].outcome, recs[i].key);
 		r.conversation_id = (char *)recs[i].conv;
 		assert_int_equal(gcmsg__audit_record(s, &r, 0), GCMSG_OK);
 	}
@@ -563,7 +442,7 @@ static void export_json_lines(void **state)
 	for (i = 0; i < 2000; i++) {
 		gcmsg__audit_rec r;
 		char key[32];
-		full_rec(&r, i % 2 ? "outcome" : "attempt", i % 2 ? "sent" : "ok");
+		fx_full_rec(&r, i % 2 ? "outcome" : "attempt", i % 2 ? "sent" : "ok");
 		snprintf(key, sizeof(key), "k%d", i / 2);
 		r.key = key;
 		r.time_ms = 1000 + i;
@@ -598,12 +477,12 @@ static void export_json_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(webhooks_in_the_same_transaction, setup, teardown),
-		cmocka_unit_test_setup_teardown(text_only_with_audit_text, setup, teardown),
-		cmocka_unit_test_setup_teardown(record_json_every_field, setup, teardown),
-		cmocka_unit_test_setup_teardown(record_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(listing_filters, setup, teardown),
-		cmocka_unit_test_setup_teardown(export_json_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(webhooks_in_the_same_transaction, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(text_only_with_audit_text, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(record_json_every_field, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(record_rules, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(listing_filters, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(export_json_lines, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,102 +8,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "store.h"
+#include "store_fixture.h"
 #include "gcmsg/webhook.h"
-
-static char dir[256];
-
-static void rm_rf(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *e;
-	char sub[1024];
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path))) {
-		while ((e = readdir(d))) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			rm_rf(sub);
-		}
-		closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
-static int setup(void **state)
-{
-	char path[300];
-	gcmsg_store *s = NULL;
-
-	snprintf(dir, sizeof(dir), "/tmp/gcmsg-test-outbox-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(path, sizeof(path), "%s/gcmsg.db", dir);
-	if (gcmsg_store_open(&s, path, NULL) != GCMSG_OK) {
-		gcmsg_store_free(s);
-		return -1;
-	}
-	*state = s;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	gcmsg_store_free(*state);
-	rm_rf(dir);
-	return 0;
-}
-
-/* Insert a row; strings are borrowed by the row struct only for the call. */
-static void put(gcmsg_store *s, const char *key, gcmsg_outbox_state state, const char *conv, long long created)
-{
-	gcmsg__outbox_row r;
-
-	gcmsg__outbox_row_init(&r);
-	r.key = (char *)key;
-	r.state = state;
-	r.conversation_id = (char *)conv;
-	r.communication_id = "comm";
-	r.route = "agent-messaging";
-	r.channel = "webmessaging";
-	r.path = "/api/v2/conversations/messages/c/communications/m/messages";
-	r.body = state == GCMSG_OUTBOX_SENT ? NULL : "{\"textBody\":\"hi\"}";
-	r.match_text = state == GCMSG_OUTBOX_SENT ? NULL : "hi";
-	r.text_sha256 = "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4";
-	r.response_id = "resp";
-	r.library_id = "lib";
-	r.response_version = 2;
-	r.source = "cli";
-	r.who = "user:u";
-	r.created_ms = created;
-	r.updated_ms = created + 1;
-	r.next_attempt_ms = created + 2;
-	r.first_attempt_ms = created ? created + 3 : 0;
-	r.attempts = 1;
-	r.message_id = state == GCMSG_OUTBOX_SENT ? "msg" : NULL;
-	r.http_status = state == GCMSG_OUTBOX_FAILED ? 400 : 0;
-	r.error_code = state == GCMSG_OUTBOX_FAILED ? "bad.request" : NULL;
-	r.correlation_id = "corr";
-	r.last_error = state == GCMSG_OUTBOX_FAILED ? "the server refused it" : NULL;
-	assert_int_equal(s->ops->outbox_insert(s->backend, &r, &s->err), GCMSG_OK);
-}
 
 /* Set a row's claim (SENDING) to pid/host/ms. */
 static void set_claim(gcmsg_store *s, const char *key, long pid, const char *host, long long ms)
@@ -160,9 +75,9 @@ static void listing(void **state)
 	gcmsg_outbox_list *l = NULL;
 	const gcmsg_outbox_entry *e;
 
-	put(s, "k3", GCMSG_OUTBOX_FAILED, "c1", 300);
-	put(s, "k1", GCMSG_OUTBOX_SENT, "c2", 100);
-	put(s, "k2", GCMSG_OUTBOX_PENDING, "c1", 200);
+	fx_put_outbox(s, "k3", GCMSG_OUTBOX_FAILED, "c1", 300);
+	fx_put_outbox(s, "k1", GCMSG_OUTBOX_SENT, "c2", 100);
+	fx_put_outbox(s, "k2", GCMSG_OUTBOX_PENDING, "c1", 200);
 	assert_string_equal(list_keys(s, NULL), "k1,k2,k3");
 	f.states = 1u << GCMSG_OUTBOX_PENDING | 1u << GCMSG_OUTBOX_FAILED;
 	assert_string_equal(list_keys(s, &f), "k2,k3");
@@ -195,8 +110,7 @@ static void listing(void **state)
 	assert_string_equal(gcmsg_outbox_entry_response_id(e), "resp");
 	assert_string_equal(gcmsg_outbox_entry_source(e), "cli");
 	assert_string_equal(gcmsg_outbox_entry_who(e), "user:u");
-	assert_string_equal(gcmsg_outbox_entry_text_sha256(e),
-	                    "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4");
+	assert_string_equal(gcmsg_outbox_entry_text_sha256(e), FX_TEXT_SHA256);
 	assert_int_equal(gcmsg_outbox_entry_attempts(e), 1);
 	assert_int_equal(gcmsg_outbox_entry_created_ms(e), 300);
 	assert_int_equal(gcmsg_outbox_entry_updated_ms(e), 301);
@@ -332,9 +246,9 @@ static void in_flight(void **state)
 	gcmsg_outbox_list *l = NULL;
 	long long now = gcmsg__wall_ms();
 
-	put(s, "live", GCMSG_OUTBOX_PENDING, "c", 1);
-	put(s, "dead", GCMSG_OUTBOX_PENDING, "c", 2);
-	put(s, "idle", GCMSG_OUTBOX_PENDING, "c", 3);
+	fx_put_outbox(s, "live", GCMSG_OUTBOX_PENDING, "c", 1);
+	fx_put_outbox(s, "dead", GCMSG_OUTBOX_PENDING, "c", 2);
+	fx_put_outbox(s, "idle", GCMSG_OUTBOX_PENDING, "c", 3);
 	set_claim(s, "live", (long)getpid(), gcmsg__host_name(), now);
 	set_claim(s, "dead", dead_child_pid(), gcmsg__host_name(), now);
 	f.states = 1u << GCMSG_OUTBOX_SENDING;
@@ -347,40 +261,15 @@ static void in_flight(void **state)
 	gcmsg_outbox_list_free(l);
 }
 
-typedef struct recs {
-	gcmsg__audit_rec r[8];
-	size_t n;
-} recs;
-
-static int grab(const gcmsg__audit_rec *rec, void *payload)
-{
-	recs *a = payload;
-
-	assert_true(a->n < 8);
-	gcmsg__audit_rec_init(&a->r[a->n]);
-	assert_int_equal(gcmsg__audit_rec_copy(&a->r[a->n], rec), GCMSG_OK);
-	a->n++;
-	return 0;
-}
-
-static void recs_dispose(recs *a)
-{
-	size_t i;
-
-	for (i = 0; i < a->n; i++)
-		gcmsg__audit_rec_dispose(&a->r[i]);
-	a->n = 0;
-}
-
-static size_t audit_of(gcmsg_store *s, const char *key, recs *a)
+static size_t audit_of(gcmsg_store *s, const char *key, gcmsg__row_list *recs)
 {
 	gcmsg__audit_query q;
 
 	memset(&q, 0, sizeof(q));
 	q.key = key;
-	recs_dispose(a);
-	assert_int_equal(s->ops->audit_query(s->backend, &q, grab, a, &s->err), GCMSG_OK);
-	return a->n;
+	gcmsg__row_list_dispose(recs);
+	assert_int_equal(s->ops->audit_query(s->backend, &q, fx_grab_rec, recs, &s->err), GCMSG_OK);
+	return recs->count;
 }
 
 static int count_webhooks(const gcmsg__webhook_row *row, void *payload)
@@ -403,7 +292,7 @@ static gcmsg_outbox_state state_of(gcmsg_store *s, const char *key)
 		assert_null(r.match_text);
 		assert_int_equal(r.claim_pid, 0);
 		assert_null(r.claim_host);
-		assert_string_equal(r.text_sha256, "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4");
+		assert_string_equal(r.text_sha256, FX_TEXT_SHA256);
 	}
 	gcmsg__outbox_row_dispose(&r);
 	return st;
@@ -412,24 +301,20 @@ static gcmsg_outbox_state state_of(gcmsg_store *s, const char *key)
 static void drop_rules(void **state)
 {
 	gcmsg_store *s = *state;
-	recs a = { .n = 0 };
+	gcmsg__row_list a = FX_ROWS(gcmsg__audit_kind);
+	const gcmsg__audit_rec *r;
 	long long before = gcmsg__wall_ms();
 	int hooks = 0;
 
 	/* a webhook that wants outcomes: the drop's event is queued with it */
-	s->hooks = calloc(1, sizeof(*s->hooks));
-	s->hooks[0].name = strdup("ops");
-	s->hooks[0].url = strdup("https://hooks.example.test/gcmsg");
-	s->hooks[0].secret = strdup("s3cret");
-	s->hooks[0].events = GCMSG_WEBHOOK_EVENT_OUTCOME;
-	s->nhooks = 1;
+	fx_add_hook(s, "ops", GCMSG_WEBHOOK_EVENT_OUTCOME);
 
-	put(s, "pending", GCMSG_OUTBOX_PENDING, "c", 1);
-	put(s, "unknown", GCMSG_OUTBOX_UNKNOWN, "c", 2);
-	put(s, "failed", GCMSG_OUTBOX_FAILED, "c", 3);
-	put(s, "sent", GCMSG_OUTBOX_SENT, "c", 4);
-	put(s, "live", GCMSG_OUTBOX_PENDING, "c", 5);
-	put(s, "abandoned", GCMSG_OUTBOX_PENDING, "c", 6);
+	fx_put_outbox(s, "pending", GCMSG_OUTBOX_PENDING, "c", 1);
+	fx_put_outbox(s, "unknown", GCMSG_OUTBOX_UNKNOWN, "c", 2);
+	fx_put_outbox(s, "failed", GCMSG_OUTBOX_FAILED, "c", 3);
+	fx_put_outbox(s, "sent", GCMSG_OUTBOX_SENT, "c", 4);
+	fx_put_outbox(s, "live", GCMSG_OUTBOX_PENDING, "c", 5);
+	fx_put_outbox(s, "abandoned", GCMSG_OUTBOX_PENDING, "c", 6);
 	set_claim(s, "live", (long)getpid(), gcmsg__host_name(), before);
 	set_claim(s, "abandoned", dead_child_pid(), gcmsg__host_name(), before);
 
@@ -437,23 +322,24 @@ static void drop_rules(void **state)
 	assert_int_equal(gcmsg_outbox_drop(s, "pending"), GCMSG_OK);
 	assert_int_equal(state_of(s, "pending"), GCMSG_OUTBOX_DROPPED);
 	assert_int_equal(audit_of(s, "pending", &a), 1);
-	assert_string_equal(a.r[0].event, "outcome");
-	assert_string_equal(a.r[0].outcome, "dropped");
-	assert_string_equal(a.r[0].key, "pending");
-	assert_string_equal(a.r[0].conversation_id, "c");
-	assert_string_equal(a.r[0].communication_id, "comm");
-	assert_string_equal(a.r[0].route, "agent-messaging");
-	assert_string_equal(a.r[0].channel, "webmessaging");
-	assert_string_equal(a.r[0].response_id, "resp");
-	assert_string_equal(a.r[0].library_id, "lib");
-	assert_int_equal(a.r[0].response_version, 2);
-	assert_string_equal(a.r[0].source, "cli");
-	assert_string_equal(a.r[0].who, "user:u");
-	assert_int_equal(a.r[0].attempt, 1);
-	assert_string_equal(a.r[0].detail, "dropped from state pending");
-	assert_string_equal(a.r[0].text_sha256, "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4");
-	assert_null(a.r[0].text);
-	assert_true(a.r[0].time_ms >= before);
+	r = fx_rec_at(&a, 0);
+	assert_string_equal(r->event, "outcome");
+	assert_string_equal(r->outcome, "dropped");
+	assert_string_equal(r->key, "pending");
+	assert_string_equal(r->conversation_id, "c");
+	assert_string_equal(r->communication_id, "comm");
+	assert_string_equal(r->route, "agent-messaging");
+	assert_string_equal(r->channel, "webmessaging");
+	assert_string_equal(r->response_id, "resp");
+	assert_string_equal(r->library_id, "lib");
+	assert_int_equal(r->response_version, 2);
+	assert_string_equal(r->source, "cli");
+	assert_string_equal(r->who, "user:u");
+	assert_int_equal(r->attempt, 1);
+	assert_string_equal(r->detail, "dropped from state pending");
+	assert_string_equal(r->text_sha256, FX_TEXT_SHA256);
+	assert_null(r->text);
+	assert_true(r->time_ms >= before);
 	assert_int_equal(s->ops->webhook_list(s->backend, 1, count_webhooks, &hooks, &s->err), GCMSG_OK);
 	assert_int_equal(hooks, 1);
 
@@ -465,7 +351,7 @@ static void drop_rules(void **state)
 	assert_int_equal(gcmsg_outbox_drop(s, "unknown"), GCMSG_OK);
 	assert_int_equal(state_of(s, "unknown"), GCMSG_OUTBOX_DROPPED);
 	assert_int_equal(audit_of(s, "unknown", &a), 1);
-	assert_string_equal(a.r[0].detail, "dropped from state unknown");
+	assert_string_equal(fx_rec_at(&a, 0)->detail, "dropped from state unknown");
 	assert_int_equal(gcmsg_outbox_drop(s, "failed"), GCMSG_OK);
 	assert_int_equal(state_of(s, "failed"), GCMSG_OUTBOX_DROPPED);
 
@@ -485,7 +371,7 @@ static void drop_rules(void **state)
 	assert_int_equal(gcmsg_outbox_drop(s, "abandoned"), GCMSG_OK);
 	assert_int_equal(state_of(s, "abandoned"), GCMSG_OUTBOX_DROPPED);
 	assert_int_equal(audit_of(s, "abandoned", &a), 1);
-	assert_string_equal(a.r[0].detail, "dropped from state sending");
+	assert_string_equal(fx_rec_at(&a, 0)->detail, "dropped from state sending");
 
 	/* unknown keys, bad arguments */
 	assert_int_equal(gcmsg_outbox_drop(s, "nope"), GCMSG_ENOTFOUND);
@@ -497,17 +383,17 @@ static void drop_rules(void **state)
 	hooks = 0;
 	assert_int_equal(s->ops->webhook_list(s->backend, 1, count_webhooks, &hooks, &s->err), GCMSG_OK);
 	assert_int_equal(hooks, 4); /* pending, unknown, failed, abandoned */
-	recs_dispose(&a);
+	gcmsg__row_list_dispose(&a);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(state_names),
-		cmocka_unit_test_setup_teardown(listing, setup, teardown),
+		cmocka_unit_test_setup_teardown(listing, fx_setup_store, fx_teardown),
 		cmocka_unit_test(claims),
-		cmocka_unit_test_setup_teardown(in_flight, setup, teardown),
-		cmocka_unit_test_setup_teardown(drop_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(in_flight, fx_setup_store, fx_teardown),
+		cmocka_unit_test_setup_teardown(drop_rules, fx_setup_store, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,76 +8,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <dirent.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
-#include "store.h"
-
-static char dir[256];
-
-static void rm_rf(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *e;
-	char sub[1024];
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path))) {
-		while ((e = readdir(d))) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			rm_rf(sub);
-		}
-		closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
-static int setup(void **state)
-{
-	char path[300];
-	gcmsg_store *s = NULL;
-
-	snprintf(dir, sizeof(dir), "/tmp/gcmsg-test-stats-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(path, sizeof(path), "%s/gcmsg.db", dir);
-	if (gcmsg_store_open(&s, path, NULL) != GCMSG_OK) {
-		gcmsg_store_free(s);
-		return -1;
-	}
-	*state = s;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	gcmsg_store_free(*state);
-	rm_rf(dir);
-	return 0;
-}
+#include "store_fixture.h"
 
 static void rec(gcmsg_store *s, long long t, const char *event, const char *outcome, const char *key,
                 const char *route, const char *response, long long latency)
 {
-	gcmsg__audit_rec r;
+	gcmsg__audit_rec r = fx_rec(t, event, outcome, key);
 
-	gcmsg__audit_rec_init(&r);
-	r.time_ms = t;
-	r.event = (char *)event;
-	r.outcome = (char *)outcome;
-	r.key = (char *)key;
 	r.route = (char *)route;
 	r.response_id = (char *)response;
 	r.latency_ms = latency;
@@ -315,11 +256,11 @@ static void arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(figures_in_the_window, setup, teardown),
-		cmocka_unit_test_setup_teardown(figures_of_everything, setup, teardown),
-		cmocka_unit_test_setup_teardown(percentiles_by_nearest_rank, setup, teardown),
-		cmocka_unit_test_setup_teardown(readbacks_are_not_requests, setup, teardown),
-		cmocka_unit_test_setup_teardown(arguments, setup, teardown),
+		cmocka_unit_test_setup_teardown(figures_in_the_window, fx_setup_store, fx_teardown),
+		cmocka_unit_test_setup_teardown(figures_of_everything, fx_setup_store, fx_teardown),
+		cmocka_unit_test_setup_teardown(percentiles_by_nearest_rank, fx_setup_store, fx_teardown),
+		cmocka_unit_test_setup_teardown(readbacks_are_not_requests, fx_setup_store, fx_teardown),
+		cmocka_unit_test_setup_teardown(arguments, fx_setup_store, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

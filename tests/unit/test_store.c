@@ -9,7 +9,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,68 +22,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "store.h"
-
-static char dir[256];
-
-static void rm_rf(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *e;
-	char sub[1024];
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path))) {
-		while ((e = readdir(d))) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			rm_rf(sub);
-		}
-		closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/gcmsg-test-store-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rm_rf(dir);
-	return 0;
-}
-
-static const char *at(const char *name)
-{
-	static char buf[4][512];
-	static int n;
-
-	n = (n + 1) % 4;
-	snprintf(buf[n], sizeof(buf[n]), "%s/%s", dir, name);
-	return buf[n];
-}
-
-static gcmsg_store *open_ok(const char *location)
-{
-	gcmsg_store *s = NULL;
-	int rc = gcmsg_store_open(&s, location, NULL);
-
-	if (rc != GCMSG_OK)
-		fprintf(stderr, "open %s: %s\n", location, gcmsg_store_last_error(s)->explanation);
-	assert_int_equal(rc, GCMSG_OK);
-	assert_non_null(s);
-	return s;
-}
+#include "store_fixture.h"
 
 static unsigned mode_of(const char *path)
 {
@@ -122,30 +60,27 @@ static void open_creates_private_dirs_and_files(void **state)
 	gcmsg_store *s;
 	gcmsg__audit_rec r;
 	long long id = 0;
-	const char *db = at("a/b/gcmsg.db");
+	const char *db = fx_path("a/b/gcmsg.db");
 
 	(void)state;
-	s = open_ok(db);
+	s = fx_open(db, NULL);
 	assert_string_equal(gcmsg_store_backend_name(s), "sqlite");
-	assert_int_equal(mode_of(at("a")), 0700);
-	assert_int_equal(mode_of(at("a/b")), 0700);
+	assert_int_equal(mode_of(fx_path("a")), 0700);
+	assert_int_equal(mode_of(fx_path("a/b")), 0700);
 	assert_int_equal(mode_of(db), 0600);
 	/* a write makes the WAL and shared-memory files: they are private too */
-	gcmsg__audit_rec_init(&r);
-	r.time_ms = 1;
-	r.event = "attempt";
-	r.outcome = "ok";
+	r = fx_rec(1, "attempt", "ok", NULL);
 	assert_int_equal(s->ops->audit_append(s->backend, &r, &id, &s->err), GCMSG_OK);
 	assert_true(id > 0);
-	assert_int_equal(mode_of(at("a/b/gcmsg.db-wal")), 0600);
-	assert_int_equal(mode_of(at("a/b/gcmsg.db-shm")), 0600);
+	assert_int_equal(mode_of(fx_path("a/b/gcmsg.db-wal")), 0600);
+	assert_int_equal(mode_of(fx_path("a/b/gcmsg.db-shm")), 0600);
 	gcmsg_store_free(s);
 	umask(old);
 
 	/* an existing directory keeps its mode; the store reopens with its data */
-	assert_int_equal(chmod(at("a"), 0750), 0);
-	s = open_ok(db);
-	assert_int_equal(mode_of(at("a")), 0750);
+	assert_int_equal(chmod(fx_path("a"), 0750), 0);
+	s = fx_open(db, NULL);
+	assert_int_equal(mode_of(fx_path("a")), 0750);
 	gcmsg_store_free(s);
 }
 
@@ -166,7 +101,7 @@ static void pragmas_read_back(void **state)
 
 	(void)state;
 	o.busy_timeout_ms = 1234;
-	assert_int_equal(gcmsg_store_open(&s, at("p.db"), &o), GCMSG_OK);
+	assert_int_equal(gcmsg_store_open(&s, fx_path("p.db"), &o), GCMSG_OK);
 	db = gcmsg__store_sqlite_handle(s);
 	assert_non_null(db);
 	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
@@ -187,6 +122,34 @@ static void pragmas_read_back(void **state)
 	gcmsg_store_free(s);
 }
 
+/* The row kinds (store_rows.h) name every column of their table, in its order: the backend binds and reads by them. */
+static void row_kinds_match_the_schema(void **state)
+{
+	static const struct {
+		const char *sql;
+		const gcmsg__row_kind *kind;
+	} tables[] = {
+		{ "SELECT * FROM outbox", &gcmsg__outbox_kind },
+		{ "SELECT * FROM audit", &gcmsg__audit_kind },
+		{ "SELECT * FROM webhook_queue", &gcmsg__webhook_kind },
+	};
+	gcmsg_store *s;
+	sqlite3_stmt *st;
+	size_t t, i;
+
+	(void)state;
+	s = fx_open(fx_path("kinds.db"), NULL);
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		assert_int_equal(sqlite3_prepare_v2(gcmsg__store_sqlite_handle(s), tables[t].sql, -1, &st, NULL),
+		                 SQLITE_OK);
+		assert_int_equal(sqlite3_column_count(st), tables[t].kind->count);
+		for (i = 0; i < tables[t].kind->count; i++)
+			assert_string_equal(sqlite3_column_name(st, (int)i), tables[t].kind->fields[i].name);
+		sqlite3_finalize(st);
+	}
+	gcmsg_store_free(s);
+}
+
 static void location_forms(void **state)
 {
 	gcmsg_store_options bad = GCMSG_STORE_OPTIONS_INIT;
@@ -194,10 +157,10 @@ static void location_forms(void **state)
 	char loc[600];
 
 	(void)state;
-	snprintf(loc, sizeof(loc), "sqlite:%s", at("prefixed.db"));
-	s = open_ok(loc);
+	snprintf(loc, sizeof(loc), "sqlite:%s", fx_path("prefixed.db"));
+	s = fx_open(loc, NULL);
 	gcmsg_store_free(s);
-	assert_int_equal(mode_of(at("prefixed.db")), 0600);
+	assert_int_equal(mode_of(fx_path("prefixed.db")), 0600);
 
 	assert_int_equal(gcmsg_store_open(&s, "postgresql://db.example/gcmsg", NULL), GCMSG_ECONFIG);
 	assert_non_null(s); /* set on failure, to explain it */
@@ -216,25 +179,25 @@ static void location_forms(void **state)
 	assert_int_equal(gcmsg_store_open(&s, NULL, NULL), GCMSG_EUSAGE);
 	gcmsg_store_free(s);
 	bad.version = 99;
-	assert_int_equal(gcmsg_store_open(&s, at("v.db"), &bad), GCMSG_EUSAGE);
+	assert_int_equal(gcmsg_store_open(&s, fx_path("v.db"), &bad), GCMSG_EUSAGE);
 	assert_one_line(gcmsg_store_last_error(s), "version");
 	gcmsg_store_free(s);
 	bad.version = GCMSG_STORE_OPTIONS_VERSION;
 	bad.busy_timeout_ms = -1;
-	assert_int_equal(gcmsg_store_open(&s, at("v.db"), &bad), GCMSG_EUSAGE);
+	assert_int_equal(gcmsg_store_open(&s, fx_path("v.db"), &bad), GCMSG_EUSAGE);
 	gcmsg_store_free(s);
-	assert_int_equal(gcmsg_store_open(NULL, at("v.db"), NULL), GCMSG_EUSAGE);
+	assert_int_equal(gcmsg_store_open(NULL, fx_path("v.db"), NULL), GCMSG_EUSAGE);
 	assert_null(gcmsg_store_last_error(NULL));
 	assert_null(gcmsg_store_backend_name(NULL));
 	gcmsg_store_free(NULL);
 
 	/* a directory, and a parent that is a file */
-	assert_int_equal(mkdir(at("adir"), 0700), 0);
-	assert_int_equal(gcmsg_store_open(&s, at("adir"), NULL), GCMSG_ECONFIG);
+	assert_int_equal(mkdir(fx_path("adir"), 0700), 0);
+	assert_int_equal(gcmsg_store_open(&s, fx_path("adir"), NULL), GCMSG_ECONFIG);
 	assert_one_line(gcmsg_store_last_error(s), "not a regular file");
 	gcmsg_store_free(s);
-	write_file(at("afile"), "x", 0600);
-	assert_int_equal(gcmsg_store_open(&s, at("afile/gcmsg.db"), NULL), GCMSG_ECONFIG);
+	write_file(fx_path("afile"), "x", 0600);
+	assert_int_equal(gcmsg_store_open(&s, fx_path("afile/gcmsg.db"), NULL), GCMSG_ECONFIG);
 	assert_one_line(gcmsg_store_last_error(s), "cannot create the directory");
 	gcmsg_store_free(s);
 }
@@ -248,26 +211,26 @@ static void unsafe_modes_refused(void **state)
 	size_t i;
 
 	(void)state;
-	s = open_ok(at("m.db"));
+	s = fx_open(fx_path("m.db"), NULL);
 	gcmsg_store_free(s);
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		assert_int_equal(chmod(at("m.db"), modes[i]), 0);
-		assert_int_equal(gcmsg_store_open(&s, at("m.db"), NULL), GCMSG_ECONFIG);
+		assert_int_equal(chmod(fx_path("m.db"), modes[i]), 0);
+		assert_int_equal(gcmsg_store_open(&s, fx_path("m.db"), NULL), GCMSG_ECONFIG);
 		e = gcmsg_store_last_error(s);
 		assert_one_line(e, "group or others can access it");
-		snprintf(fix, sizeof(fix), "chmod 600 %s", at("m.db"));
+		snprintf(fix, sizeof(fix), "chmod 600 %s", fx_path("m.db"));
 		assert_string_equal(e->fix, fix);
 		gcmsg_store_free(s);
 	}
-	assert_int_equal(chmod(at("m.db"), 0600), 0);
+	assert_int_equal(chmod(fx_path("m.db"), 0600), 0);
 
 	/* a left-over WAL file that others can read is refused too */
-	write_file(at("m.db-wal"), "", 0644);
-	assert_int_equal(gcmsg_store_open(&s, at("m.db"), NULL), GCMSG_ECONFIG);
+	write_file(fx_path("m.db-wal"), "", 0644);
+	assert_int_equal(gcmsg_store_open(&s, fx_path("m.db"), NULL), GCMSG_ECONFIG);
 	assert_one_line(gcmsg_store_last_error(s), "m.db-wal has mode 0644");
 	gcmsg_store_free(s);
-	unlink(at("m.db-wal"));
-	s = open_ok(at("m.db"));
+	unlink(fx_path("m.db-wal"));
+	s = fx_open(fx_path("m.db"), NULL);
 	gcmsg_store_free(s);
 }
 
@@ -281,13 +244,13 @@ static void not_sqlite_refused(void **state)
 	size_t n;
 
 	(void)state;
-	write_file(at("notes.txt"), text, 0600);
-	assert_int_equal(gcmsg_store_open(&s, at("notes.txt"), NULL), GCMSG_ECONFIG);
+	write_file(fx_path("notes.txt"), text, 0600);
+	assert_int_equal(gcmsg_store_open(&s, fx_path("notes.txt"), NULL), GCMSG_ECONFIG);
 	assert_one_line(gcmsg_store_last_error(s), "not a database");
 	assert_non_null(gcmsg_store_last_error(s)->fix);
 	gcmsg_store_free(s);
 	/* left as it was */
-	f = fopen(at("notes.txt"), "r");
+	f = fopen(fx_path("notes.txt"), "r");
 	assert_non_null(f);
 	n = fread(back, 1, sizeof(back), f);
 	fclose(f);
@@ -302,15 +265,15 @@ static void foreign_database_refused(void **state)
 	sqlite3_stmt *st;
 
 	(void)state;
-	assert_int_equal(sqlite3_open(at("other.db"), &db), SQLITE_OK);
+	assert_int_equal(sqlite3_open(fx_path("other.db"), &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "CREATE TABLE things (a TEXT)", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(chmod(at("other.db"), 0600), 0);
-	assert_int_equal(gcmsg_store_open(&s, at("other.db"), NULL), GCMSG_ECONFIG);
+	assert_int_equal(chmod(fx_path("other.db"), 0600), 0);
+	assert_int_equal(gcmsg_store_open(&s, fx_path("other.db"), NULL), GCMSG_ECONFIG);
 	assert_one_line(gcmsg_store_last_error(s), "is not a gcmsg store");
 	gcmsg_store_free(s);
 	/* untouched: still in its rollback-journal mode */
-	assert_int_equal(sqlite3_open(at("other.db"), &db), SQLITE_OK);
+	assert_int_equal(sqlite3_open(fx_path("other.db"), &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "delete");
@@ -324,51 +287,37 @@ static void newer_schema_refused(void **state)
 	sqlite3 *db;
 
 	(void)state;
-	s = open_ok(at("new.db"));
+	s = fx_open(fx_path("new.db"), NULL);
 	gcmsg_store_free(s);
-	assert_int_equal(sqlite3_open(at("new.db"), &db), SQLITE_OK);
+	assert_int_equal(sqlite3_open(fx_path("new.db"), &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(gcmsg_store_open(&s, at("new.db"), NULL), GCMSG_ECONFIG);
+	assert_int_equal(gcmsg_store_open(&s, fx_path("new.db"), NULL), GCMSG_ECONFIG);
 	assert_one_line(gcmsg_store_last_error(s), "written by a newer gcmsg (schema 7; this version reads up to 1)");
 	gcmsg_store_free(s);
 }
 
 /* ---- outbox rows ---- */
 
+/* An outbox row with every column set (the fixture's, and what its state leaves out), its strings its own. */
 static void full_row(gcmsg__outbox_row *r, const char *key)
 {
+	gcmsg__outbox_row b;
+
+	fx_outbox_row(&b, key, GCMSG_OUTBOX_UNKNOWN, "conv-1", 1700000000001LL);
+	b.body = "{\"textBody\":\"Hello \\u00e9 there\"}"; /* an escape in the JSON, UTF-8 in the text */
+	b.match_text = "Hello \xc3\xa9 there";
+	b.body_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	b.media_id = "media-3";
+	b.message_id = "msg-8";
+	b.http_status = 503;
+	b.error_code = "bad.request";
+	b.last_error = "the server answered 503";
+	b.claim_pid = 4242;
+	b.claim_host = "host-10";
+	b.claim_ms = 1700000000011LL;
 	gcmsg__outbox_row_init(r);
-	r->key = strdup(key);
-	r->state = GCMSG_OUTBOX_UNKNOWN;
-	r->conversation_id = strdup("conv-1");
-	r->communication_id = strdup("comm-2");
-	r->route = strdup("agentless");
-	r->channel = strdup("sms");
-	r->path = strdup("/api/v2/conversations/messages/agentless");
-	r->body = strdup("{\"textBody\":\"Hello \\u00e9 there\"}");
-	r->body_sha256 = strdup("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
-	r->match_text = strdup("Hello \xc3\xa9 there");
-	r->media_id = strdup("media-3");
-	r->text_sha256 = strdup("fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210");
-	r->response_id = strdup("resp-4");
-	r->library_id = strdup("lib-5");
-	r->response_version = 6;
-	r->source = strdup("bulk");
-	r->who = strdup("client:abc");
-	r->created_ms = 1700000000001LL;
-	r->updated_ms = 1700000000002LL;
-	r->first_attempt_ms = 1700000000003LL;
-	r->next_attempt_ms = 1700000000004LL;
-	r->attempts = 7;
-	r->message_id = strdup("msg-8");
-	r->error_code = strdup("bad.request");
-	r->correlation_id = strdup("corr-9");
-	r->last_error = strdup("the server answered 503");
-	r->http_status = 503;
-	r->claim_pid = 4242;
-	r->claim_host = strdup("host-10");
-	r->claim_ms = 1700000000011LL;
+	assert_int_equal(gcmsg__outbox_row_copy(r, &b), GCMSG_OK);
 }
 
 #define SAME_STR(f) \
@@ -419,7 +368,7 @@ static void outbox_round_trip(void **state)
 	gcmsg__outbox_row in, out, empty, copy;
 
 	(void)state;
-	s = open_ok(at("rt.db"));
+	s = fx_open(fx_path("rt.db"), NULL);
 	full_row(&in, "key-1");
 	assert_int_equal(s->ops->outbox_insert(s->backend, &in, &s->err), GCMSG_OK);
 	gcmsg__outbox_row_init(&out);
@@ -465,7 +414,7 @@ static void outbox_transitions_and_keys(void **state)
 	char *key = NULL;
 
 	(void)state;
-	s = open_ok(at("tr.db"));
+	s = fx_open(fx_path("tr.db"), NULL);
 	full_row(&r, "k");
 	r.state = GCMSG_OUTBOX_PENDING;
 	r.message_id = (free(r.message_id), NULL);
@@ -584,14 +533,10 @@ static void outbox_queries(void **state)
 	int n = 0;
 
 	(void)state;
-	s = open_ok(at("q.db"));
+	s = fx_open(fx_path("q.db"), NULL);
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		gcmsg__outbox_row r;
-		gcmsg__outbox_row_init(&r);
-		r.key = (char *)rows[i].key;
-		r.conversation_id = (char *)rows[i].conv;
-		r.state = rows[i].state;
-		r.created_ms = r.updated_ms = rows[i].created;
+		fx_outbox_row(&r, rows[i].key, rows[i].state, rows[i].conv, rows[i].created);
 		r.next_attempt_ms = rows[i].next;
 		assert_int_equal(s->ops->outbox_insert(s->backend, &r, &s->err), GCMSG_OK);
 	}
@@ -625,41 +570,6 @@ static void outbox_queries(void **state)
 
 /* ---- audit and webhook rows ---- */
 
-static void full_rec(gcmsg__audit_rec *r)
-{
-	gcmsg__audit_rec_init(r);
-	r->time_ms = 1700000000123LL;
-	r->event = "attempt";
-	r->outcome = "throttled";
-	r->key = "k-1";
-	r->who = "user:u-1";
-	r->route = "agent-messaging";
-	r->conversation_id = "conv-1";
-	r->communication_id = "comm-1";
-	r->response_id = "resp-1";
-	r->library_id = "lib-1";
-	r->response_version = 3;
-	r->channel = "webmessaging";
-	r->source = "cli";
-	r->http_status = 429;
-	r->error_code = "too.many.requests";
-	r->correlation_id = "corr-1";
-	r->attempt = 2;
-	r->latency_ms = 345;
-	r->message_id = "msg-1";
-	r->text_sha256 = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
-	r->text = "Hello";
-	r->detail = "waited 3 s";
-}
-
-static int grab_audit(const gcmsg__audit_rec *rec, void *payload)
-{
-	gcmsg__audit_rec *out = payload;
-
-	assert_int_equal(gcmsg__audit_rec_copy(out, rec), GCMSG_OK);
-	return 0;
-}
-
 static void assert_same_audit(const gcmsg__audit_rec *a, const gcmsg__audit_rec *b)
 {
 	assert_int_equal(a->time_ms, b->time_ms);
@@ -689,54 +599,41 @@ static void assert_same_audit(const gcmsg__audit_rec *a, const gcmsg__audit_rec 
 static void audit_round_trip(void **state)
 {
 	gcmsg_store *s;
-	gcmsg__audit_rec in, out, bare;
+	gcmsg__audit_rec in, bare;
 	gcmsg__audit_query q;
+	gcmsg__row_list out = FX_ROWS(gcmsg__audit_kind);
 	long long id1 = 0, id2 = 0;
 
 	(void)state;
-	s = open_ok(at("au.db"));
-	full_rec(&in);
+	s = fx_open(fx_path("au.db"), NULL);
+	fx_full_rec(&in, "attempt", "throttled");
+	in.error_code = "too.many.requests"; /* every column set */
 	assert_int_equal(s->ops->audit_append(s->backend, &in, &id1, &s->err), GCMSG_OK);
-	gcmsg__audit_rec_init(&bare);
-	bare.time_ms = 5;
-	bare.event = "outcome";
-	bare.outcome = "refused";
+	bare = fx_rec(5, "outcome", "refused", NULL);
 	assert_int_equal(s->ops->audit_append(s->backend, &bare, &id2, &s->err), GCMSG_OK);
 	assert_true(id2 > id1 && id1 > 0);
 
 	memset(&q, 0, sizeof(q));
-	q.key = "k-1";
-	gcmsg__audit_rec_init(&out);
-	assert_int_equal(s->ops->audit_query(s->backend, &q, grab_audit, &out, &s->err), GCMSG_OK);
-	assert_int_equal(out.id, id1);
-	assert_same_audit(&in, &out);
+	q.key = "key-1";
+	assert_int_equal(s->ops->audit_query(s->backend, &q, fx_grab_rec, &out, &s->err), GCMSG_OK);
+	assert_int_equal(out.count, 1);
+	assert_int_equal(fx_rec_at(&out, 0)->id, id1);
+	assert_same_audit(&in, fx_rec_at(&out, 0));
+	gcmsg__row_list_dispose(&out);
 	memset(&q, 0, sizeof(q));
 	q.event = "outcome";
-	assert_int_equal(s->ops->audit_query(s->backend, &q, grab_audit, &out, &s->err), GCMSG_OK);
-	assert_int_equal(out.id, id2);
-	assert_same_audit(&bare, &out);
-	assert_null(out.key);
-	assert_int_equal(out.response_version, -1);
+	assert_int_equal(s->ops->audit_query(s->backend, &q, fx_grab_rec, &out, &s->err), GCMSG_OK);
+	assert_int_equal(out.count, 1);
+	assert_int_equal(fx_rec_at(&out, 0)->id, id2);
+	assert_same_audit(&bare, fx_rec_at(&out, 0));
+	assert_null(fx_rec_at(&out, 0)->key);
+	assert_int_equal(fx_rec_at(&out, 0)->response_version, -1);
 
 	/* the schema refuses a bad event */
 	bare.event = "other";
 	assert_int_equal(s->ops->audit_append(s->backend, &bare, &id2, &s->err), GCMSG_EUSAGE);
-	gcmsg__audit_rec_dispose(&out);
+	gcmsg__row_list_dispose(&out);
 	gcmsg_store_free(s);
-}
-
-typedef struct ids_seen {
-	long long ids[16];
-	size_t n;
-} ids_seen;
-
-static int see_audit(const gcmsg__audit_rec *rec, void *payload)
-{
-	ids_seen *k = payload;
-
-	assert_true(k->n < 16);
-	k->ids[k->n++] = rec->time_ms;
-	return 0;
 }
 
 static void audit_queries(void **state)
@@ -751,30 +648,25 @@ static void audit_queries(void **state)
 	};
 	gcmsg_store *s;
 	gcmsg__audit_query q;
-	ids_seen k;
+	gcmsg__row_list k = FX_ROWS(gcmsg__audit_kind);
 	size_t i;
 
 	(void)state;
-	s = open_ok(at("aq.db"));
+	s = fx_open(fx_path("aq.db"), NULL);
 	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
-		gcmsg__audit_rec r;
+		gcmsg__audit_rec r = fx_rec(recs[i].t, recs[i].event, recs[i].outcome, recs[i].key);
 		long long id;
-		gcmsg__audit_rec_init(&r);
-		r.time_ms = recs[i].t;
-		r.event = (char *)recs[i].event;
-		r.outcome = (char *)recs[i].outcome;
-		r.key = (char *)recs[i].key;
 		r.conversation_id = (char *)recs[i].conv;
 		assert_int_equal(s->ops->audit_append(s->backend, &r, &id, &s->err), GCMSG_OK);
 	}
 #define TIMES(...) \
 	do { \
 		long long want[] = { __VA_ARGS__ }; \
-		memset(&k, 0, sizeof(k)); \
-		assert_int_equal(s->ops->audit_query(s->backend, &q, see_audit, &k, &s->err), GCMSG_OK); \
-		assert_int_equal(k.n, sizeof(want) / sizeof(want[0])); \
-		for (i = 0; i < k.n; i++) \
-			assert_int_equal(k.ids[i], want[i]); \
+		gcmsg__row_list_dispose(&k); \
+		assert_int_equal(s->ops->audit_query(s->backend, &q, fx_grab_rec, &k, &s->err), GCMSG_OK); \
+		assert_int_equal(k.count, sizeof(want) / sizeof(want[0])); \
+		for (i = 0; i < k.count; i++) \
+			assert_int_equal(fx_rec_at(&k, i)->time_ms, want[i]); \
 	} while (0)
 	memset(&q, 0, sizeof(q));
 	TIMES(10, 20, 5, 30, 40); /* by id: the order of appending */
@@ -792,42 +684,18 @@ static void audit_queries(void **state)
 	q.key = "k2";
 	TIMES(5, 30);
 #undef TIMES
+	gcmsg__row_list_dispose(&k);
 	gcmsg_store_free(s);
-}
-
-typedef struct hooks_seen {
-	gcmsg__webhook_row rows[8];
-	size_t n;
-} hooks_seen;
-
-static int see_webhook(const gcmsg__webhook_row *row, void *payload)
-{
-	hooks_seen *h = payload;
-
-	assert_true(h->n < 8);
-	gcmsg__webhook_row_init(&h->rows[h->n]);
-	assert_int_equal(gcmsg__webhook_row_copy(&h->rows[h->n], row), GCMSG_OK);
-	h->n++;
-	return 0;
-}
-
-static void hooks_dispose(hooks_seen *h)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		gcmsg__webhook_row_dispose(&h->rows[i]);
-	h->n = 0;
 }
 
 static void webhook_rows(void **state)
 {
 	gcmsg_store *s;
 	gcmsg__webhook_row w;
-	hooks_seen h = { .n = 0 };
+	gcmsg__row_list h = FX_ROWS(gcmsg__webhook_kind);
 
 	(void)state;
-	s = open_ok(at("wh.db"));
+	s = fx_open(fx_path("wh.db"), NULL);
 	gcmsg__webhook_row_init(&w);
 	w.hook = "alpha";
 	w.event_id = "e-1";
@@ -845,56 +713,56 @@ static void webhook_rows(void **state)
 	w.body = "not json";
 	assert_int_equal(s->ops->webhook_insert(s->backend, &w, &s->err), GCMSG_EUSAGE);
 
-	assert_int_equal(s->ops->webhook_due(s->backend, NULL, 200, 0, see_webhook, &h, &s->err), GCMSG_OK);
-	assert_int_equal(h.n, 1);
-	assert_string_equal(h.rows[0].hook, "alpha");
-	assert_string_equal(h.rows[0].event_id, "e-1");
-	assert_string_equal(h.rows[0].body, "{\"id\":\"e-1\"}");
-	assert_int_equal(h.rows[0].created_ms, 100);
-	assert_int_equal(h.rows[0].next_attempt_ms, 100);
-	assert_int_equal(h.rows[0].attempts, 0);
-	assert_int_equal(h.rows[0].delivered, 0);
-	assert_int_equal(h.rows[0].last_status, 0);
-	assert_null(h.rows[0].last_error);
+	assert_int_equal(s->ops->webhook_due(s->backend, NULL, 200, 0, fx_grab_webhook, &h, &s->err), GCMSG_OK);
+	assert_int_equal(h.count, 1);
+	assert_string_equal(fx_webhook_at(&h, 0)->hook, "alpha");
+	assert_string_equal(fx_webhook_at(&h, 0)->event_id, "e-1");
+	assert_string_equal(fx_webhook_at(&h, 0)->body, "{\"id\":\"e-1\"}");
+	assert_int_equal(fx_webhook_at(&h, 0)->created_ms, 100);
+	assert_int_equal(fx_webhook_at(&h, 0)->next_attempt_ms, 100);
+	assert_int_equal(fx_webhook_at(&h, 0)->attempts, 0);
+	assert_int_equal(fx_webhook_at(&h, 0)->delivered, 0);
+	assert_int_equal(fx_webhook_at(&h, 0)->last_status, 0);
+	assert_null(fx_webhook_at(&h, 0)->last_error);
 
 	/* a failed attempt, then a delivery */
-	h.rows[0].attempts = 1;
-	h.rows[0].last_status = 502;
-	h.rows[0].last_error = strdup("the webhook answered 502");
-	h.rows[0].next_attempt_ms = 1000;
-	assert_int_equal(s->ops->webhook_update(s->backend, &h.rows[0], &s->err), GCMSG_OK);
-	w = h.rows[0];
-	hooks_dispose(&h);
-	assert_int_equal(s->ops->webhook_due(s->backend, NULL, 999, 0, see_webhook, &h, &s->err), GCMSG_OK);
-	assert_int_equal(h.n, 1);
-	assert_string_equal(h.rows[0].hook, "beta");
-	hooks_dispose(&h);
-	assert_int_equal(s->ops->webhook_due(s->backend, "alpha", 1000, 0, see_webhook, &h, &s->err), GCMSG_OK);
-	assert_int_equal(h.n, 1);
-	assert_int_equal(h.rows[0].attempts, 1);
-	assert_int_equal(h.rows[0].last_status, 502);
-	assert_string_equal(h.rows[0].last_error, "the webhook answered 502");
-	h.rows[0].delivered = 1;
-	h.rows[0].attempts = 2;
-	h.rows[0].last_status = 204;
-	assert_int_equal(s->ops->webhook_update(s->backend, &h.rows[0], &s->err), GCMSG_OK);
-	hooks_dispose(&h);
-	assert_int_equal(s->ops->webhook_due(s->backend, NULL, 5000, 1, see_webhook, &h, &s->err), GCMSG_OK);
-	assert_int_equal(h.n, 1);
-	assert_string_equal(h.rows[0].hook, "beta");
-	hooks_dispose(&h);
-	assert_int_equal(s->ops->webhook_list(s->backend, 0, see_webhook, &h, &s->err), GCMSG_OK);
-	assert_int_equal(h.n, 1);
-	hooks_dispose(&h);
-	assert_int_equal(s->ops->webhook_list(s->backend, 1, see_webhook, &h, &s->err), GCMSG_OK);
-	assert_int_equal(h.n, 2);
-	assert_string_equal(h.rows[0].hook, "alpha");
-	assert_int_equal(h.rows[0].delivered, 1);
-	assert_int_equal(h.rows[0].last_status, 204);
+	fx_webhook_at(&h, 0)->attempts = 1;
+	fx_webhook_at(&h, 0)->last_status = 502;
+	fx_webhook_at(&h, 0)->last_error = strdup("the webhook answered 502");
+	fx_webhook_at(&h, 0)->next_attempt_ms = 1000;
+	assert_int_equal(s->ops->webhook_update(s->backend, fx_webhook_at(&h, 0), &s->err), GCMSG_OK);
+	w = *fx_webhook_at(&h, 0);
+	gcmsg__row_list_dispose(&h);
+	assert_int_equal(s->ops->webhook_due(s->backend, NULL, 999, 0, fx_grab_webhook, &h, &s->err), GCMSG_OK);
+	assert_int_equal(h.count, 1);
+	assert_string_equal(fx_webhook_at(&h, 0)->hook, "beta");
+	gcmsg__row_list_dispose(&h);
+	assert_int_equal(s->ops->webhook_due(s->backend, "alpha", 1000, 0, fx_grab_webhook, &h, &s->err), GCMSG_OK);
+	assert_int_equal(h.count, 1);
+	assert_int_equal(fx_webhook_at(&h, 0)->attempts, 1);
+	assert_int_equal(fx_webhook_at(&h, 0)->last_status, 502);
+	assert_string_equal(fx_webhook_at(&h, 0)->last_error, "the webhook answered 502");
+	fx_webhook_at(&h, 0)->delivered = 1;
+	fx_webhook_at(&h, 0)->attempts = 2;
+	fx_webhook_at(&h, 0)->last_status = 204;
+	assert_int_equal(s->ops->webhook_update(s->backend, fx_webhook_at(&h, 0), &s->err), GCMSG_OK);
+	gcmsg__row_list_dispose(&h);
+	assert_int_equal(s->ops->webhook_due(s->backend, NULL, 5000, 1, fx_grab_webhook, &h, &s->err), GCMSG_OK);
+	assert_int_equal(h.count, 1);
+	assert_string_equal(fx_webhook_at(&h, 0)->hook, "beta");
+	gcmsg__row_list_dispose(&h);
+	assert_int_equal(s->ops->webhook_list(s->backend, 0, fx_grab_webhook, &h, &s->err), GCMSG_OK);
+	assert_int_equal(h.count, 1);
+	gcmsg__row_list_dispose(&h);
+	assert_int_equal(s->ops->webhook_list(s->backend, 1, fx_grab_webhook, &h, &s->err), GCMSG_OK);
+	assert_int_equal(h.count, 2);
+	assert_string_equal(fx_webhook_at(&h, 0)->hook, "alpha");
+	assert_int_equal(fx_webhook_at(&h, 0)->delivered, 1);
+	assert_int_equal(fx_webhook_at(&h, 0)->last_status, 204);
 	w.id = 999;
 	w.last_error = NULL;
 	assert_int_equal(s->ops->webhook_update(s->backend, &w, &s->err), GCMSG_ENOTFOUND);
-	hooks_dispose(&h);
+	gcmsg__row_list_dispose(&h);
 	gcmsg_store_free(s);
 }
 
@@ -904,8 +772,8 @@ static void transactions(void **state)
 	gcmsg__outbox_row r, out;
 
 	(void)state;
-	s = open_ok(at("tx.db"));
-	other = open_ok(at("tx.db"));
+	s = fx_open(fx_path("tx.db"), NULL);
+	other = fx_open(fx_path("tx.db"), NULL);
 	gcmsg__outbox_row_init(&r);
 	r.key = "k";
 	assert_int_equal(s->ops->begin(s->backend, &s->err), GCMSG_OK);
@@ -940,9 +808,9 @@ static void busy_is_an_error_with_the_reason(void **state)
 	gcmsg_store *s, *other = NULL;
 
 	(void)state;
-	s = open_ok(at("busy.db"));
+	s = fx_open(fx_path("busy.db"), NULL);
 	o.busy_timeout_ms = 50;
-	assert_int_equal(gcmsg_store_open(&other, at("busy.db"), &o), GCMSG_OK);
+	assert_int_equal(gcmsg_store_open(&other, fx_path("busy.db"), &o), GCMSG_OK);
 	assert_int_equal(s->ops->begin(s->backend, &s->err), GCMSG_OK);
 	assert_int_equal(other->ops->begin(other->backend, &other->err), GCMSG_ERROR);
 	assert_one_line(gcmsg_store_last_error(other), "database is locked");
@@ -968,7 +836,7 @@ static int child_work(int which, int go_fd)
 	if (read(go_fd, &go, 1) != 1)
 		return 10;
 	close(go_fd);
-	rc = gcmsg_store_open(&s, at("conc/gcmsg.db"), NULL); /* both create the store at once */
+	rc = gcmsg_store_open(&s, fx_path("conc/gcmsg.db"), NULL); /* both create the store at once */
 	if (rc) {
 		fprintf(stderr, "child %d: open: %s\n", which, gcmsg_store_last_error(s)->explanation);
 		gcmsg_store_free(s);
@@ -976,12 +844,8 @@ static int child_work(int which, int go_fd)
 	}
 	for (i = 0; i < PER_CHILD_AUDIT && !bad; i++) {
 		gcmsg__audit_rec r;
-		gcmsg__audit_rec_init(&r);
 		snprintf(outcome_key, sizeof(outcome_key), "p%d-%d", which, i);
-		r.time_ms = 1000 + i;
-		r.event = "attempt";
-		r.outcome = "ok";
-		r.key = outcome_key;
+		r = fx_rec(1000 + i, "attempt", "ok", outcome_key);
 		if ((rc = gcmsg__audit_record(s, &r, 0)) != GCMSG_OK) {
 			fprintf(stderr, "child %d: audit %d: %s\n", which, i, gcmsg_store_last_error(s)->explanation);
 			bad = 12;
@@ -1073,7 +937,7 @@ static void two_processes_at_once(void **state)
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 0); /* no error, no SQLITE_BUSY */
 	}
-	s = open_ok(at("conc/gcmsg.db"));
+	s = fx_open(fx_path("conc/gcmsg.db"), NULL);
 	memset(&q, 0, sizeof(q));
 	assert_int_equal(s->ops->audit_query(s->backend, &q, see_conc, c, &s->err), GCMSG_OK);
 	assert_int_equal(c->n, 2 * PER_CHILD_AUDIT); /* every record once, ids unique */
@@ -1113,17 +977,14 @@ static void many_processes_create_one_store(void **state)
 				free(c);
 				if (read(go[0], &byte, 1) != 0) /* released when the parent closes the pipe */
 					_exit(10);
-				if (gcmsg_store_open(&cs, at(name), NULL) != GCMSG_OK) {
+				if (gcmsg_store_open(&cs, fx_path(name), NULL) != GCMSG_OK) {
 					fprintf(stderr, "open: %s\n", gcmsg_store_last_error(cs)->explanation);
 					bad = 11;
 				}
 				for (i = 0; i < RECORDS && !bad; i++) {
 					gcmsg__audit_rec r;
-					gcmsg__audit_rec_init(&r);
 					snprintf(key, sizeof(key), "p%d-%d", w % 2, w / 2 * RECORDS + i);
-					r.event = "attempt";
-					r.outcome = "ok";
-					r.key = key;
+					r = fx_rec(0, "attempt", "ok", key); /* no time: now */
 					if (gcmsg__audit_record(cs, &r, 0) != GCMSG_OK) {
 						fprintf(stderr, "audit: %s\n", gcmsg_store_last_error(cs)->explanation);
 						bad = 12;
@@ -1140,7 +1001,7 @@ static void many_processes_create_one_store(void **state)
 			assert_true(WIFEXITED(status));
 			assert_int_equal(WEXITSTATUS(status), 0);
 		}
-		s = open_ok(at(name));
+		s = fx_open(fx_path(name), NULL);
 		memset(&q, 0, sizeof(q));
 		assert_int_equal(s->ops->audit_query(s->backend, &q, see_conc, c, &s->err), GCMSG_OK);
 		assert_int_equal(c->n, PROCS * RECORDS);
@@ -1194,23 +1055,24 @@ static void row_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(open_creates_private_dirs_and_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(pragmas_read_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(location_forms, setup, teardown),
-		cmocka_unit_test_setup_teardown(unsafe_modes_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(not_sqlite_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(foreign_database_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(newer_schema_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(outbox_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(outbox_transitions_and_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(outbox_queries, setup, teardown),
-		cmocka_unit_test_setup_teardown(audit_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(audit_queries, setup, teardown),
-		cmocka_unit_test_setup_teardown(webhook_rows, setup, teardown),
-		cmocka_unit_test_setup_teardown(transactions, setup, teardown),
-		cmocka_unit_test_setup_teardown(busy_is_an_error_with_the_reason, setup, teardown),
-		cmocka_unit_test_setup_teardown(two_processes_at_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(many_processes_create_one_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_creates_private_dirs_and_files, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(pragmas_read_back, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(row_kinds_match_the_schema, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(location_forms, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(unsafe_modes_refused, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(not_sqlite_refused, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(foreign_database_refused, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(newer_schema_refused, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(outbox_round_trip, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(outbox_transitions_and_keys, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(outbox_queries, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(audit_round_trip, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(audit_queries, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(webhook_rows, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(transactions, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(busy_is_an_error_with_the_reason, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(two_processes_at_once, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(many_processes_create_one_store, fx_setup, fx_teardown),
 		cmocka_unit_test(row_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
