@@ -225,7 +225,9 @@ ENTRY_GETTER(const char *, last_error, last_error, NULL)
 
 int gcmsg_outbox_entry_in_flight(const gcmsg_outbox_entry *e)
 {
-	return e && e->row.state == GCMSG_OUTBOX_SENDING && gcmsg__outbox_claim_alive(&e->row, gcmsg__wall_ms());
+	/* an unknown entry with a live claim is being read back: as busy as one being sent */
+	return e && (e->row.state == GCMSG_OUTBOX_SENDING || e->row.state == GCMSG_OUTBOX_UNKNOWN) &&
+	       e->row.claim_pid > 0 && gcmsg__outbox_claim_alive(&e->row, gcmsg__wall_ms());
 }
 
 /* ---- drop ---- */
@@ -251,10 +253,13 @@ static int drop_locked(gcmsg_store *s, const char *key)
 		rc = gcmsg__err_set(&s->err, GCMSG_EUSAGE, "outbox entry %s was sent: it cannot be dropped", key);
 		return rc;
 	case GCMSG_OUTBOX_SENDING:
-		if (gcmsg__outbox_claim_alive(&row, now)) {
+	case GCMSG_OUTBOX_UNKNOWN:
+		/* a live claim: a process is sending it, or reading it back (its result would be lost) */
+		if (row.claim_pid > 0 && gcmsg__outbox_claim_alive(&row, now)) {
 			rc = gcmsg__err_set(&s->err, GCMSG_EUSAGE,
-			                    "outbox entry %s is being sent by a live process (pid %ld on %s)", key,
-			                    row.claim_pid, row.claim_host ? row.claim_host : "another host");
+			                    "outbox entry %s is being %s by a live process (pid %ld on %s)", key,
+			                    row.state == GCMSG_OUTBOX_SENDING ? "sent" : "read back", row.claim_pid,
+			                    row.claim_host ? row.claim_host : "another host");
 			gcmsg__err_set_fix(&s->err, "wait for that process to finish, then look at the entry again");
 			gcmsg__outbox_row_dispose(&row);
 			return rc;

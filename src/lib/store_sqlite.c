@@ -933,6 +933,14 @@ static int configure(gcmsg__store_backend *b, gcmsg__err *err)
 	if ((rc = pragma_int(b, "PRAGMA synchronous = FULL", "PRAGMA synchronous", 2, err,
 	                     "cannot set synchronous=FULL")) < 0)
 		return rc;
+	/*
+	 * A finished send's text is wiped from its row (it is PII); without this,
+	 * SQLite would leave the old bytes in free pages of the file. (Frames of the
+	 * write-ahead log still hold them until the next checkpoint reuses them.)
+	 */
+	if ((rc = pragma_int(b, "PRAGMA secure_delete = ON", "PRAGMA secure_delete", 1, err,
+	                     "cannot set secure_delete")) < 0)
+		return rc;
 	return pragma_int(b, "PRAGMA foreign_keys = ON", "PRAGMA foreign_keys", 1, err, "cannot set foreign_keys");
 }
 

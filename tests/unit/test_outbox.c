@@ -21,13 +21,15 @@
 #include "gcmsg/webhook.h"
 
 /* Set a row's claim (SENDING) to pid/host/ms. */
+/* A claim on the entry, in state SENDING (a request in flight) unless it is UNKNOWN (a read-back). */
 static void set_claim(gcmsg_store *s, const char *key, long pid, const char *host, long long ms)
 {
 	gcmsg__outbox_row r;
 
 	gcmsg__outbox_row_init(&r);
 	assert_int_equal(s->ops->outbox_get(s->backend, key, &r, &s->err), GCMSG_OK);
-	r.state = GCMSG_OUTBOX_SENDING;
+	if (r.state != GCMSG_OUTBOX_UNKNOWN)
+		r.state = GCMSG_OUTBOX_SENDING;
 	r.claim_pid = pid;
 	free(r.claim_host);
 	r.claim_host = host ? strdup(host) : NULL;
@@ -315,7 +317,9 @@ static void drop_rules(void **state)
 	fx_put_outbox(s, "sent", GCMSG_OUTBOX_SENT, "c", 4);
 	fx_put_outbox(s, "live", GCMSG_OUTBOX_PENDING, "c", 5);
 	fx_put_outbox(s, "abandoned", GCMSG_OUTBOX_PENDING, "c", 6);
+	fx_put_outbox(s, "reading", GCMSG_OUTBOX_UNKNOWN, "c", 7);
 	set_claim(s, "live", (long)getpid(), gcmsg__host_name(), before);
+	set_claim(s, "reading", (long)getpid(), gcmsg__host_name(), before);
 	set_claim(s, "abandoned", dead_child_pid(), gcmsg__host_name(), before);
 
 	/* pending: dropped, audited */
@@ -366,6 +370,11 @@ static void drop_rules(void **state)
 	assert_non_null(strstr(gcmsg_store_last_error(s)->explanation, "live process"));
 	assert_int_equal(state_of(s, "live"), GCMSG_OUTBOX_SENDING);
 	assert_int_equal(audit_of(s, "live", &a), 0);
+
+	/* a live process reading it back: refused too (the read-back's answer would be lost) */
+	assert_int_equal(gcmsg_outbox_drop(s, "reading"), GCMSG_EUSAGE);
+	assert_non_null(strstr(gcmsg_store_last_error(s)->explanation, "read back"));
+	assert_int_equal(state_of(s, "reading"), GCMSG_OUTBOX_UNKNOWN);
 
 	/* its process died: dropped */
 	assert_int_equal(gcmsg_outbox_drop(s, "abandoned"), GCMSG_OK);

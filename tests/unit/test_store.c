@@ -95,6 +95,7 @@ static void pragmas_read_back(void **state)
 	} checks[] = {
 		{ "PRAGMA journal_mode", "wal" },  { "PRAGMA synchronous", "2" },
 		{ "PRAGMA foreign_keys", "1" },    { "PRAGMA busy_timeout", "1234" },
+		{ "PRAGMA secure_delete", "1" },
 		{ "PRAGMA user_version", "1" },    { "PRAGMA application_id", "1734569331" },
 	};
 	size_t i;
