@@ -30,8 +30,10 @@ typedef void (*gcmsg_log_cb)(const char *line, void *payload);
  * failure once the conversation has been read back and the message is
  * provably absent (see gcmsg_send with a store). Other 4xx are never retried.
  * Waits use exponential backoff with full jitter: a uniform draw in
- * [0, min(cap, base * 2^n)]; a 429 waits its Retry-After instead.
- * Zero fields take the defaults.
+ * [0, min(cap, base * 2^n)]; a 429 waits its Retry-After (seconds or an
+ * HTTP-date) plus a small jitter (up to a tenth of it, at most 1 s), never
+ * less. Zero fields take the defaults (fields added later keep that rule, so
+ * a policy written for an earlier field list keeps its meaning).
  */
 #define GCMSG_RETRY_POLICY_VERSION 1
 
@@ -40,14 +42,26 @@ typedef struct gcmsg_retry_policy {
 	int max_attempts;            /**< requests per operation, the first included; 0: 8; 1: never retry */
 	long retry_after_default_ms; /**< a 429 without Retry-After; 0: 3000 */
 	long retry_after_cap_ms;     /**< a longer Retry-After gives up at once (GCMSG_ERATELIMIT); 0: 180000 */
-	long budget_ms;              /**< total waiting per operation; 0: 300000 */
+	long budget_ms;              /**< wall-clock time per operation from its first request (waits, requests and
+	                                  pacing included); 0: 300000 */
 	long backoff_base_ms;        /**< 0: 500 */
 	long backoff_cap_ms;         /**< 0: 30000 */
 	long readback_settle_ms;     /**< wait before reading a conversation back after an ambiguous answer; 0: 1000 */
 	unsigned long long seed;     /**< the jitter's generator; 0: seeded from the clock and pid */
+	/**
+	 * The in-flight horizon of a send with a store: a request the client gave
+	 * up on (a timeout, a reset, a 5xx) may still be carried out by the server
+	 * for a while. A read-back that does not find the message justifies a
+	 * resend only once this much time has passed since that request started;
+	 * before, the conversation is read again later, or, when the budget cannot
+	 * reach the horizon, the send ends with an unknown outcome (nothing is
+	 * resent). 0: the client's request timeout (gcmsg_client_options.timeout_ms)
+	 * + 30000.
+	 */
+	long readback_horizon_ms;
 } gcmsg_retry_policy;
 
-#define GCMSG_RETRY_POLICY_INIT { GCMSG_RETRY_POLICY_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define GCMSG_RETRY_POLICY_INIT { GCMSG_RETRY_POLICY_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 #define GCMSG_CLIENT_OPTIONS_VERSION 2
 

@@ -231,6 +231,7 @@ int gcmsg__api_once(gcmsg_client *c, const char *method, const char *path, const
 	r->status = 0;
 	r->sent_maybe = 0;
 	r->retry_after = -1;
+	r->date_ms = r->retry_after_date_ms = -1;
 	r->correlation_id[0] = r->rl_count[0] = r->rl_allowed[0] = r->rl_reset[0] = '\0';
 	rc = gcmsg__auth_token(c, &token);
 	if (rc < 0) {

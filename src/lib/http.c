@@ -3,6 +3,8 @@
  * curl_easy_reset (which keeps the live connection) and applies the same base
  * settings: timeouts, NOSIGNAL, error buffer, body caps, TLS verification on.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,120 @@ void gcmsg__http_resp_init(gcmsg__http_resp *r)
 	memset(r, 0, sizeof(*r));
 	gcmsg__buf_init(&r->body, GCMSG__BODY_CAP);
 	r->retry_after = -1;
+	r->date_ms = -1;
+	r->retry_after_date_ms = -1;
+}
+
+/* ---- HTTP-dates (RFC 9110 §5.6.7) ---- */
+
+long long gcmsg__days_from_civil(long long y, int m, int d)
+{
+	/* H. Hinnant's days_from_civil */
+	long long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int num(const char **p, int ndig, int *out)
+{
+	int v = 0, i;
+
+	for (i = 0; i < ndig; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += ndig;
+	*out = v;
+	return 0;
+}
+
+static int month_of(const char **p)
+{
+	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int i;
+
+	for (i = 0; i < 12; i++)
+		if (strncmp(*p, names + 3 * i, 3) == 0) {
+			*p += 3;
+			return i + 1;
+		}
+	return -1;
+}
+
+static int lit(const char **p, const char *l)
+{
+	size_t n = strlen(l);
+
+	if (strncmp(*p, l, n) != 0)
+		return -1;
+	*p += n;
+	return 0;
+}
+
+/* "HH:MM:SS" */
+static int hms(const char **p, int *h, int *mi, int *sec)
+{
+	return num(p, 2, h) || lit(p, ":") || num(p, 2, mi) || lit(p, ":") || num(p, 2, sec) ? -1 : 0;
+}
+
+long long gcmsg__http_date_ms(const char *s)
+{
+	const char *p = s;
+	int y = 0, mo, d, h, mi, sec;
+
+	if (!s)
+		return -1;
+	while (*p >= 'A' && *p <= 'z' && ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
+		p++; /* the day name: not checked against the date */
+	if (p == s)
+		return -1;
+	if (*p == ',' && p - s == 3) {
+		/* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
+		p++;
+		if (lit(&p, " ") || num(&p, 2, &d) || lit(&p, " ") || (mo = month_of(&p)) < 0 || lit(&p, " ") ||
+		    num(&p, 4, &y) || lit(&p, " ") || hms(&p, &h, &mi, &sec) || lit(&p, " GMT"))
+			return -1;
+	} else if (*p == ',') {
+		/* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"; a two-digit year more than 50 years ahead is in the past */
+		int yy;
+		p++;
+		if (lit(&p, " ") || num(&p, 2, &d) || lit(&p, "-") || (mo = month_of(&p)) < 0 || lit(&p, "-") ||
+		    num(&p, 2, &yy) || lit(&p, " ") || hms(&p, &h, &mi, &sec) || lit(&p, " GMT"))
+			return -1;
+		{
+			time_t now = time(NULL);
+			struct tm tm;
+			int cy = gmtime_r(&now, &tm) ? tm.tm_year + 1900 : 2000;
+			y = cy - cy % 100 + yy;
+			if (y > cy + 50)
+				y -= 100;
+		}
+	} else if (*p == ' ' && p - s == 3) {
+		/* asctime: "Sun Nov  6 08:49:37 1994" */
+		p++;
+		if ((mo = month_of(&p)) < 0 || lit(&p, " "))
+			return -1;
+		if (*p == ' ') {
+			p++;
+			if (num(&p, 1, &d))
+				return -1;
+		} else if (num(&p, 2, &d)) {
+			return -1;
+		}
+		if (lit(&p, " ") || hms(&p, &h, &mi, &sec) || lit(&p, " ") || num(&p, 4, &y))
+			return -1;
+	} else {
+		return -1;
+	}
+	if (*p || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	return ((gcmsg__days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + sec)) * 1000LL;
 }
 
 void gcmsg__http_resp_dispose(gcmsg__http_resp *r)
@@ -70,6 +186,8 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 		/* a new response (e.g. after 100 Continue): forget the previous one's headers */
 		r->correlation_id[0] = r->rl_count[0] = r->rl_allowed[0] = r->rl_reset[0] = '\0';
 		r->retry_after = -1;
+		r->date_ms = -1;
+		r->retry_after_date_ms = -1;
 		return n;
 	}
 	colon = memchr(buf, ':', n);
@@ -89,13 +207,21 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 	else if (IS("inin-ratelimit-reset"))
 		copy_value(r->rl_reset, sizeof(r->rl_reset), v, (size_t)(buf + n - v));
 	else if (IS("Retry-After")) {
-		char tmp[32];
+		/* delay-seconds, or an HTTP-date (turned into seconds once the answer is in: see retry_after_of) */
+		char tmp[64];
 		char *end;
 		long secs;
 		copy_value(tmp, sizeof(tmp), v, (size_t)(buf + n - v));
-		secs = strtol(tmp, &end, 10);
-		if (end != tmp && *end == '\0' && secs >= 0)
-			r->retry_after = secs;
+		errno = 0;
+		secs = tmp[0] >= '0' && tmp[0] <= '9' ? strtol(tmp, &end, 10) : -1;
+		if (secs >= 0 && *end == '\0')
+			r->retry_after = errno == ERANGE ? LONG_MAX : secs;
+		else
+			r->retry_after_date_ms = gcmsg__http_date_ms(tmp);
+	} else if (IS("Date")) {
+		char tmp[64];
+		copy_value(tmp, sizeof(tmp), v, (size_t)(buf + n - v));
+		r->date_ms = gcmsg__http_date_ms(tmp);
 	}
 #undef IS
 	return n;
@@ -108,6 +234,31 @@ static void wipe_slist(struct curl_slist *l)
 		while (p && *p)
 			*p++ = 0;
 	}
+}
+
+static long long wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A Retry-After given as an HTTP-date: the seconds from the answer's Date
+ * (the server's own clock: our clock's skew does not matter), else from our
+ * clock, rounded up; a date in the past is 0.
+ */
+static void retry_after_of(gcmsg__http_resp *r)
+{
+	long long from, d;
+
+	if (r->retry_after >= 0 || r->retry_after_date_ms < 0)
+		return;
+	from = r->date_ms >= 0 ? r->date_ms : r->recv_wall_ms;
+	d = r->retry_after_date_ms - from;
+	d = d <= 0 ? 0 : (d + 999) / 1000;
+	r->retry_after = d > LONG_MAX ? LONG_MAX : (long)d;
 }
 
 static double now_ms(void)
@@ -276,6 +427,8 @@ int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http
 	resp->sent_maybe = 0;
 	resp->correlation_id[0] = resp->rl_count[0] = resp->rl_allowed[0] = resp->rl_reset[0] = '\0';
 	resp->retry_after = -1;
+	resp->date_ms = resp->retry_after_date_ms = -1;
+	resp->sent_wall_ms = resp->recv_wall_ms = 0;
 	if (check_headers(c, req) < 0)
 		return c->err.pub.code;
 	/* what the log and the error messages show of the URL */
@@ -365,7 +518,9 @@ int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 
 	t0 = now_ms();
+	resp->sent_wall_ms = wall_ms();
 	rc = curl_easy_perform(h);
+	resp->recv_wall_ms = wall_ms();
 	/* drop every reference to secrets held in the handle's options */
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(h, CURLOPT_USERNAME, NULL);
@@ -393,6 +548,7 @@ int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http
 		return GCMSG_EREMOTE;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	retry_after_of(resp);
 	gcmsg__log(c, "%s %s -> %ld (correlation id %s; ratelimit count %s allowed %s reset %s) %.0f ms",
 	           req->method, display, resp->status,
 	           resp->correlation_id[0] ? resp->correlation_id : "-",

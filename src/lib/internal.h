@@ -119,7 +119,20 @@ typedef struct gcmsg__http_resp {
 	 * connection was made). Set by gcmsg__http_perform.
 	 */
 	int sent_maybe;
+	/*
+	 * The answer's Date header (ms since the epoch, -1: none or unreadable),
+	 * and our wall clock when the request started and when the answer was in:
+	 * the server's clock minus ours lies in
+	 * [date_ms - recv_wall_ms, date_ms + 1000 - sent_wall_ms] (Date has whole seconds).
+	 */
+	long long date_ms, sent_wall_ms, recv_wall_ms;
+	long long retry_after_date_ms; /* a Retry-After given as an HTTP-date (-1: none); retry_after has it in s */
 } gcmsg__http_resp;
+
+/* An HTTP-date (RFC 9110 §5.6.7: IMF-fixdate, RFC 850, asctime) to ms since the epoch; -1 when it is not one. */
+long long gcmsg__http_date_ms(const char *s);
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12). */
+long long gcmsg__days_from_civil(long long y, int m, int d);
 
 /*
  * A request outside the API (a presigned upload URL): no Authorization ever

@@ -31,8 +31,12 @@
  * The client caps a wait at the retry policy's retry_after_cap_ms: beyond it
  * (an hourly or daily window) the request goes ahead and the server's 429 and
  * its Retry-After decide (see gcmsg__api and the send loop).
+ *
+ * Header values are outside input: a reset or Retry-After is clamped to
+ * GCMSG__PACER_MAX_WAIT_MS and every sum saturates, so no value overflows.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +47,19 @@ void gcmsg__pacer_init(gcmsg__pacer *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->last_ms = -1;
+}
+
+/* a + b for b >= 0, saturating at LLONG_MAX */
+static long long sat_add(long long a, long long b)
+{
+	if (b < 0)
+		b = 0;
+	return a > LLONG_MAX - b ? LLONG_MAX : a + b;
+}
+
+static long long clamp_wait(long long ms)
+{
+	return ms < 0 ? 0 : ms > GCMSG__PACER_MAX_WAIT_MS ? GCMSG__PACER_MAX_WAIT_MS : ms;
 }
 
 static long long margin_of(long long allowed)
@@ -58,25 +75,26 @@ long long gcmsg__pacer_delay(const gcmsg__pacer *p, long long now_ms)
 
 	if (p->blocked_until_ms > now_ms)
 		wait = p->blocked_until_ms - now_ms;
-	if (p->known && now_ms < p->window_end_ms + GCMSG__PACER_SLACK_MS && p->allowed > 0) {
-		long long used = p->count + p->issued;
+	if (p->known && now_ms < sat_add(p->window_end_ms, GCMSG__PACER_SLACK_MS) && p->allowed > 0) {
+		long long used = sat_add(p->count, p->issued);
 		long long usable = p->allowed - margin_of(p->allowed);
 		long long left_ms = p->window_end_ms - now_ms;
 
 		if (used >= usable) {
-			w = left_ms + GCMSG__PACER_SLACK_MS;
-		} else if (used * 2 >= p->allowed && left_ms > 0) {
+			w = sat_add(left_ms, GCMSG__PACER_SLACK_MS);
+		} else if (used >= p->allowed - used && left_ms > 0) {
 			long long interval = left_ms / (usable - used);
-			if (p->last_ms >= 0 && p->last_ms + interval > now_ms)
-				w = p->last_ms + interval - now_ms;
+			if (p->last_ms >= 0 && sat_add(p->last_ms, interval) > now_ms)
+				w = sat_add(p->last_ms, interval) - now_ms;
 		}
 	}
-	return w > wait ? w : wait;
+	return clamp_wait(w > wait ? w : wait);
 }
 
 void gcmsg__pacer_sent(gcmsg__pacer *p, long long now_ms)
 {
-	p->issued++;
+	if (p->issued < LLONG_MAX)
+		p->issued++;
 	p->last_ms = now_ms;
 }
 
@@ -107,27 +125,24 @@ void gcmsg__pacer_observe(gcmsg__pacer *p, long long now_ms, const char *count, 
 	p->known = 1;
 	p->count = c;
 	p->allowed = a;
-	p->window_end_ms = now_ms + r * 1000;
+	/* reset (seconds, at most 2^50) in ms, clamped: no overflow */
+	p->window_end_ms = sat_add(now_ms, clamp_wait(r > GCMSG__PACER_MAX_WAIT_MS / 1000 ? GCMSG__PACER_MAX_WAIT_MS
+	                                                                                  : r * 1000));
 	p->issued = 0;
 }
 
 void gcmsg__pacer_throttled(gcmsg__pacer *p, long long now_ms, long long retry_after_ms)
 {
-	if (retry_after_ms < 0)
-		retry_after_ms = 0;
+	long long until = sat_add(now_ms, clamp_wait(retry_after_ms));
+
 	/*
 	 * Only the Retry-After: a 429 may come from another limit than the token's
 	 * window the headers describe (a service's own limit, an organization's),
 	 * so it does not mark that window spent; the headers of the 429 itself,
 	 * observed as any answer's, say whether it is.
 	 */
-	if (now_ms + retry_after_ms > p->blocked_until_ms)
-		p->blocked_until_ms = now_ms + retry_after_ms;
-}
-
-static long long mono_ms(void)
-{
-	return (long long)(gcmsg__now() * 1000.0);
+	if (until > p->blocked_until_ms)
+		p->blocked_until_ms = until;
 }
 
 void gcmsg__pace(gcmsg_client *c, const char *method, const char *path)
@@ -137,7 +152,7 @@ void gcmsg__pace(gcmsg_client *c, const char *method, const char *path)
 
 	if (c->no_pacing || !c->pacer)
 		return;
-	now = mono_ms();
+	now = gcmsg__mono_ms();
 	d = gcmsg__pacer_delay(c->pacer, now);
 	if (d > 0) {
 		gcmsg__retry_policy_fill(&pol, &c->retry);
@@ -149,7 +164,7 @@ void gcmsg__pace(gcmsg_client *c, const char *method, const char *path)
 			gcmsg__log(c, "pacing: %s %s waits %lld ms (ratelimit count %lld+%lld of %lld)", method, path, d,
 			           c->pacer->count, c->pacer->issued, c->pacer->allowed);
 			gcmsg__sleep_ms(d);
-			now = mono_ms();
+			now = gcmsg__mono_ms();
 		}
 	}
 	gcmsg__pacer_sent(c->pacer, now);
@@ -170,12 +185,11 @@ void gcmsg__pace_learn(gcmsg_client *c, const gcmsg__http_resp *r)
 			return; /* pacing is an optimisation: go without */
 		gcmsg__pacer_init(c->pacer);
 	}
-	now = mono_ms();
+	now = gcmsg__mono_ms();
 	gcmsg__pacer_observe(c->pacer, now, r->rl_count, r->rl_allowed, r->rl_reset);
 	if (r->status == 429) {
 		gcmsg_retry_policy pol;
 		gcmsg__retry_policy_fill(&pol, &c->retry);
-		gcmsg__pacer_throttled(c->pacer, now,
-		                       r->retry_after >= 0 ? (long long)r->retry_after * 1000 : pol.retry_after_default_ms);
+		gcmsg__pacer_throttled(c->pacer, now, gcmsg__retry_after_ms(r->retry_after, pol.retry_after_default_ms));
 	}
 }

@@ -25,16 +25,22 @@ typedef struct gcmsg__pacer gcmsg__pacer;
 #define GCMSG__PACER_MARGIN_DIV 10
 /* Waiting for a window to reset, wait this much longer (reset is given in whole seconds). */
 #define GCMSG__PACER_SLACK_MS 1000
+/* No wait (reset, Retry-After, delay) is taken as longer than this: a bigger header is clamped. */
+#define GCMSG__PACER_MAX_WAIT_MS (366LL * 86400 * 1000)
 
 void gcmsg__pacer_init(gcmsg__pacer *p);
 /* How long to wait before the next request at now_ms (0: go). */
 long long gcmsg__pacer_delay(const gcmsg__pacer *p, long long now_ms);
 /* A request goes out at now_ms. */
 void gcmsg__pacer_sent(gcmsg__pacer *p, long long now_ms);
-/* An answer's headers (as received; any may be empty or garbage: then nothing is learnt). */
+/* An answer's headers (as received; any may be empty or garbage: then nothing is learnt; reset is clamped). */
 void gcmsg__pacer_observe(gcmsg__pacer *p, long long now_ms, const char *count, const char *allowed,
                           const char *reset);
-/* A 429: nothing goes out for retry_after_ms, and the window is spent. */
+/*
+ * A 429: nothing goes out for retry_after_ms (clamped to GCMSG__PACER_MAX_WAIT_MS).
+ * The window the headers describe is not marked spent: the 429 may come from
+ * another limit; its own headers are observed as any answer's.
+ */
 void gcmsg__pacer_throttled(gcmsg__pacer *p, long long now_ms, long long retry_after_ms);
 
 /* The client's side (no-ops with no_pacing): wait before a request, learn from its answer. */

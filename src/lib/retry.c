@@ -13,17 +13,23 @@
  *   no answer, maybe sent       AMBIGUOUS  (timeout, reset, empty reply, TLS failure mid-way)
  *   no answer, never sent       UNSENT     (could not resolve or connect: safe to send again)
  *
- * Waits: a 429 waits exactly its Retry-After (the server knows its window),
- * everything else exponential backoff with full jitter (AWS Architecture Blog,
- * "Exponential Backoff And Jitter"): uniform(0, min(cap, base * 2^n)). The
- * total of the waits of one operation is bounded by budget_ms and the number
- * of attempts by max_attempts.
+ * Waits: a 429 waits its Retry-After (the server knows its window) plus a
+ * small jitter (up to a tenth, at most 1 s: senders throttled together do not
+ * all come back in the same millisecond), everything else exponential backoff
+ * with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"):
+ * uniform(0, min(cap, base * 2^n)). One operation lasts at most budget_ms of
+ * wall-clock time from its start (its requests and pacing count, not only the
+ * waits), and makes at most max_attempts attempts.
+ *
+ * Every product and sum of values that come from outside (headers, policies)
+ * is clamped: a huge Retry-After or cap must not overflow.
  *
  * The generator is splitmix64 (Steele, Lea, Flood 2014): one 64-bit state,
  * good enough for jitter, and deterministic for a given seed so that tests
  * can replay a schedule.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,7 +99,34 @@ void gcmsg__retry_policy_fill(gcmsg_retry_policy *out, const gcmsg_retry_policy 
 		p.backoff_cap_ms = 30000;
 	if (p.readback_settle_ms <= 0)
 		p.readback_settle_ms = 1000;
+	if (p.readback_horizon_ms < 0)
+		p.readback_horizon_ms = 0;
 	*out = p;
+}
+
+long long gcmsg__retry_horizon_ms(const gcmsg_retry_policy *p, long timeout_ms)
+{
+	if (p && p->readback_horizon_ms > 0)
+		return p->readback_horizon_ms;
+	return (long long)(timeout_ms > 0 ? timeout_ms : 30000) + GCMSG__HORIZON_EXTRA_MS;
+}
+
+long long gcmsg__retry_after_ms(long retry_after_s, long default_ms)
+{
+	if (retry_after_s < 0)
+		return default_ms > 0 ? default_ms : 0;
+	/* anything near LONG_MAX is beyond any cap anyway */
+	if (retry_after_s > GCMSG__RETRY_AFTER_MAX_S)
+		retry_after_s = GCMSG__RETRY_AFTER_MAX_S;
+	return (long long)retry_after_s * 1000;
+}
+
+long long gcmsg__mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 uint64_t gcmsg__rand_next(uint64_t *state)
@@ -122,45 +155,57 @@ long long gcmsg__rand_upto(uint64_t *state, long long bound)
 
 void gcmsg__retry_init(gcmsg__retry *r, const gcmsg_retry_policy *p)
 {
-	static uint64_t counter;
+	static _Atomic uint64_t counter;
 
 	gcmsg__retry_policy_fill(&r->p, p);
 	if (r->p.seed) {
 		r->rng = r->p.seed;
 	} else {
 		struct timespec ts;
+		uint64_t n = atomic_fetch_add(&counter, 1) + 1;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		r->rng = ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) ^
-		         ((uint64_t)getpid() << 32) ^ (++counter * 0x9e3779b97f4a7c15ULL);
+		         ((uint64_t)getpid() << 32) ^ (n * 0x9e3779b97f4a7c15ULL);
 	}
 	r->attempts = 0;
 	r->backoffs = 0;
 	r->waited_ms = 0;
+	r->clock = gcmsg__mono_ms;
+	r->start_ms = r->clock();
 }
 
-static long long budget_left(const gcmsg__retry *r)
+long long gcmsg__retry_budget_left(const gcmsg__retry *r)
 {
-	long long left = r->p.budget_ms - r->waited_ms;
+	long long used = r->clock ? r->clock() - r->start_ms : 0, left;
 
+	if (used < r->waited_ms)
+		used = r->waited_ms;
+	left = r->p.budget_ms - used;
 	return left > 0 ? left : 0;
 }
 
 long long gcmsg__retry_backoff(gcmsg__retry *r)
 {
-	long long ceiling = r->p.backoff_cap_ms, left = budget_left(r), wait;
+	long long ceiling = r->p.backoff_cap_ms, left = gcmsg__retry_budget_left(r), wait;
 
 	if (left <= 0)
 		return -1;
-	/* base * 2^n without overflow: once it passes the cap, the cap it is */
-	if (r->backoffs < 40) {
+	/* base * 2^n without overflow: once it passes the cap (or half the range), the cap it is */
+	if (r->backoffs < 63) {
 		long long grown = r->p.backoff_base_ms;
 		int i;
-		for (i = 0; i < r->backoffs && grown < ceiling; i++)
+		for (i = 0; i < r->backoffs && grown < ceiling; i++) {
+			if (grown > ceiling / 2) {
+				grown = ceiling;
+				break;
+			}
 			grown *= 2;
+		}
 		if (grown < ceiling)
 			ceiling = grown;
 	}
-	r->backoffs++;
+	if (r->backoffs < 1000000)
+		r->backoffs++;
 	wait = gcmsg__rand_upto(&r->rng, ceiling);
 	if (wait > left)
 		wait = left;
@@ -172,10 +217,28 @@ int gcmsg__retry_spend(gcmsg__retry *r, long long extra_ms)
 {
 	if (extra_ms < 0)
 		extra_ms = 0;
-	if (extra_ms > budget_left(r))
+	if (extra_ms > gcmsg__retry_budget_left(r))
 		return -1;
 	r->waited_ms += extra_ms;
 	return 0;
+}
+
+gcmsg__retry_stop gcmsg__retry_throttle(gcmsg__retry *r, long retry_after_s, long long *wait_ms)
+{
+	long long ra = gcmsg__retry_after_ms(retry_after_s, r->p.retry_after_default_ms), bound, left;
+
+	*wait_ms = ra;
+	if (ra > r->p.retry_after_cap_ms)
+		return GCMSG__RETRY_AFTER_CAP;
+	left = gcmsg__retry_budget_left(r);
+	if (ra > left)
+		return GCMSG__RETRY_BUDGET;
+	bound = ra / 10 < GCMSG__THROTTLE_JITTER_MS ? ra / 10 : GCMSG__THROTTLE_JITTER_MS;
+	if (bound > left - ra)
+		bound = left - ra;
+	*wait_ms = ra + gcmsg__rand_upto(&r->rng, bound);
+	r->waited_ms += *wait_ms;
+	return GCMSG__RETRY_GO;
 }
 
 gcmsg__retry_stop gcmsg__retry_next(gcmsg__retry *r, gcmsg__outcome o, long retry_after_s, long long *wait_ms)
@@ -186,18 +249,15 @@ gcmsg__retry_stop gcmsg__retry_next(gcmsg__retry *r, gcmsg__outcome o, long retr
 	r->attempts++;
 	if (o != GCMSG__OUTCOME_THROTTLED && o != GCMSG__OUTCOME_AMBIGUOUS && o != GCMSG__OUTCOME_UNSENT)
 		return GCMSG__RETRY_NOT_RETRYABLE;
-	if (o == GCMSG__OUTCOME_THROTTLED) {
-		/* seconds to ms without overflow: anything near LONG_MAX is beyond any cap anyway */
-		w = retry_after_s < 0 ? r->p.retry_after_default_ms
-		    : retry_after_s > 100000000L ? 100000000000LL : (long long)retry_after_s * 1000;
-		if (w > r->p.retry_after_cap_ms)
-			return GCMSG__RETRY_AFTER_CAP;
-	}
+	if (o == GCMSG__OUTCOME_THROTTLED &&
+	    gcmsg__retry_after_ms(retry_after_s, r->p.retry_after_default_ms) > r->p.retry_after_cap_ms)
+		return GCMSG__RETRY_AFTER_CAP;
 	if (r->attempts >= r->p.max_attempts)
 		return GCMSG__RETRY_ATTEMPTS;
 	if (o == GCMSG__OUTCOME_THROTTLED) {
-		if (gcmsg__retry_spend(r, w) < 0)
-			return GCMSG__RETRY_BUDGET;
+		gcmsg__retry_stop s = gcmsg__retry_throttle(r, retry_after_s, &w);
+		if (s != GCMSG__RETRY_GO)
+			return s;
 	} else {
 		w = gcmsg__retry_backoff(r);
 		if (w < 0)

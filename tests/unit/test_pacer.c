@@ -2,7 +2,9 @@
  * pacer.c with an injected clock: a client that waits as told stays under a
  * fixed-window server's limit (no 429) over several windows, is not slowed
  * while far from the limit, resumes at once when a window resets, learns from
- * a 429's Retry-After, and ignores headers it cannot read.
+ * a 429's Retry-After, ignores headers it cannot read, and clamps the ones
+ * that would overflow (a reset of 10^16 s, a Retry-After of LONG_MAX s, a
+ * clock near the end of its range): UBSan watches.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,9 +13,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <limits.h>
+
 #include <cmocka.h>
 
 #include "pacer.h"
+#include "retry.h"
 
 /* A server with one fixed window per token, opened by its first request (as gcsim). */
 typedef struct fake_server {
@@ -186,12 +191,53 @@ static void test_garbage_headers(void **state)
 	assert_int_equal(gcmsg__pacer_delay(&p, 0), 0);
 }
 
+static void test_huge_values_clamped(void **state)
+{
+	gcmsg__pacer p;
+	long long d;
+
+	(void)state;
+	/* a reset within header_number's 2^50 guard, but * 1000 would overflow */
+	gcmsg__pacer_init(&p);
+	gcmsg__pacer_observe(&p, 1000, "5", "10", "10000000000000000");
+	assert_int_equal(p.known, 1);
+	assert_true(p.window_end_ms == 1000 + GCMSG__PACER_MAX_WAIT_MS);
+	assert_int_equal(gcmsg__pacer_delay(&p, 2000), 0); /* 5 of 10: far from the limit */
+	gcmsg__pacer_observe(&p, 1000, "9", "10", "1125899906842624");
+	d = gcmsg__pacer_delay(&p, 2000);
+	assert_true(d > 0 && d <= GCMSG__PACER_MAX_WAIT_MS);
+	/* a Retry-After of LONG_MAX seconds, as strtol clamps a huge one: no overflow anywhere */
+	gcmsg__pacer_init(&p);
+	gcmsg__pacer_throttled(&p, 1000, gcmsg__retry_after_ms(LONG_MAX, 3000));
+	assert_true(p.blocked_until_ms > 1000);
+	d = gcmsg__pacer_delay(&p, 1000);
+	assert_true(d > 0 && d <= GCMSG__PACER_MAX_WAIT_MS);
+	gcmsg__pacer_throttled(&p, 1000, LLONG_MAX);
+	assert_true(gcmsg__pacer_delay(&p, 1000) <= GCMSG__PACER_MAX_WAIT_MS);
+	/* a clock near its end */
+	gcmsg__pacer_init(&p);
+	gcmsg__pacer_throttled(&p, LLONG_MAX - 10, 5000);
+	assert_true(p.blocked_until_ms == LLONG_MAX);
+	gcmsg__pacer_observe(&p, LLONG_MAX - 10, "9", "10", "60");
+	gcmsg__pacer_sent(&p, LLONG_MAX - 10);
+	d = gcmsg__pacer_delay(&p, LLONG_MAX - 5);
+	assert_true(d >= 0 && d <= GCMSG__PACER_MAX_WAIT_MS);
+	/* negative waits are none */
+	gcmsg__pacer_init(&p);
+	gcmsg__pacer_throttled(&p, 0, -5);
+	assert_int_equal(gcmsg__pacer_delay(&p, 0), 0);
+	/* the conversion itself: absent, zero, huge */
+	assert_true(gcmsg__retry_after_ms(-1, 3000) == 3000);
+	assert_true(gcmsg__retry_after_ms(0, 3000) == 0);
+	assert_true(gcmsg__retry_after_ms(LONG_MAX, 3000) == GCMSG__RETRY_AFTER_MAX_S * 1000LL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stays_under_the_limit), cmocka_unit_test(test_spreads_the_rest),
 		cmocka_unit_test(test_window_resets),         cmocka_unit_test(test_learns_from_429),
-		cmocka_unit_test(test_garbage_headers),
+		cmocka_unit_test(test_garbage_headers),       cmocka_unit_test(test_huge_values_clamped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

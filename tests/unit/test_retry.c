@@ -1,11 +1,15 @@
 /*
  * retry.c: the classification of HTTP outcomes, the policy's defaults, the
- * waits (Retry-After, its cap, full-jitter backoff within its bounds), the
- * budget and attempt limits, and the generator's determinism per seed.
+ * waits (Retry-After with its jitter and cap, full-jitter backoff within its
+ * bounds), the budget (wall-clock time, on an injected clock) and attempt
+ * limits, the generator's determinism per seed, the in-flight horizon's
+ * default, and values that would overflow (a huge cap, base, Retry-After or
+ * budget): UBSan watches.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -71,6 +75,14 @@ static void test_policy_defaults(void **state)
 	assert_int_equal(p.budget_ms, 300000);
 }
 
+/* The operations' clock: it moves only when a test moves it. */
+static long long fake_now;
+
+static long long fake_clock(void)
+{
+	return fake_now;
+}
+
 static gcmsg__retry fresh(int max_attempts, long base, long cap, long budget, unsigned long long seed)
 {
 	gcmsg_retry_policy p = GCMSG_RETRY_POLICY_INIT;
@@ -82,6 +94,8 @@ static gcmsg__retry fresh(int max_attempts, long base, long cap, long budget, un
 	p.budget_ms = budget;
 	p.seed = seed;
 	gcmsg__retry_init(&r, &p);
+	r.clock = fake_clock;
+	r.start_ms = fake_now;
 	return r;
 }
 
@@ -145,18 +159,23 @@ static void test_retry_after(void **state)
 	long long w;
 
 	(void)state;
+	long long total = 0;
+
+	/* the Retry-After plus a jitter of up to a tenth of it, never less */
 	assert_int_equal(gcmsg__retry_next(&r, GCMSG__OUTCOME_THROTTLED, 7, &w), GCMSG__RETRY_GO);
-	assert_int_equal(w, 7000);
+	assert_true(w >= 7000 && w <= 7700);
+	total += w;
 	/* no Retry-After: the default */
 	assert_int_equal(gcmsg__retry_next(&r, GCMSG__OUTCOME_THROTTLED, -1, &w), GCMSG__RETRY_GO);
-	assert_int_equal(w, 3000);
+	assert_true(w >= 3000 && w <= 3300);
+	total += w;
 	assert_int_equal(gcmsg__retry_next(&r, GCMSG__OUTCOME_THROTTLED, 0, &w), GCMSG__RETRY_GO);
 	assert_int_equal(w, 0);
-	assert_int_equal(r.waited_ms, 10000);
-	/* exactly the cap is waited; beyond it gives up at once, whatever the budget */
+	assert_int_equal(r.waited_ms, total);
+	/* exactly the cap is waited (and at most 1 s of jitter); beyond it gives up at once, whatever the budget */
 	r = fresh(10, 500, 30000, 10000000L, 1);
 	assert_int_equal(gcmsg__retry_next(&r, GCMSG__OUTCOME_THROTTLED, 180, &w), GCMSG__RETRY_GO);
-	assert_int_equal(w, 180000);
+	assert_true(w >= 180000 && w <= 181000);
 	assert_int_equal(gcmsg__retry_next(&r, GCMSG__OUTCOME_THROTTLED, 181, &w), GCMSG__RETRY_AFTER_CAP);
 	assert_int_equal(w, 0);
 	assert_int_equal(gcmsg__retry_next(&r, GCMSG__OUTCOME_THROTTLED, 86400L * 365 * 1000, &w),
@@ -168,7 +187,7 @@ static void test_retry_after(void **state)
 		p.retry_after_default_ms = 1;
 		gcmsg__retry_init(&r, &p);
 		assert_int_equal(gcmsg__retry_next(&r, GCMSG__OUTCOME_THROTTLED, -1, &w), GCMSG__RETRY_GO);
-		assert_int_equal(w, 1);
+		assert_int_equal(w, 1); /* a tenth of 1 ms: no jitter */
 		assert_int_equal(gcmsg__retry_next(&r, GCMSG__OUTCOME_THROTTLED, 3, &w), GCMSG__RETRY_AFTER_CAP);
 	}
 }
@@ -198,6 +217,111 @@ static void test_budget(void **state)
 	assert_int_equal(gcmsg__retry_spend(&r, 41), -1);
 	assert_int_equal(gcmsg__retry_spend(&r, 40), 0);
 	assert_int_equal(gcmsg__retry_backoff(&r), -1);
+}
+
+static void test_throttle_jitter(void **state)
+{
+	/* senders throttled together come back spread out, each after its Retry-After */
+	long long lo = LLONG_MAX, hi = -1, w;
+	unsigned long long seed;
+
+	(void)state;
+	for (seed = 1; seed <= 500; seed++) {
+		gcmsg__retry r = fresh(5, 500, 30000, 300000, seed);
+		assert_int_equal(gcmsg__retry_throttle(&r, 2, &w), GCMSG__RETRY_GO);
+		assert_true(w >= 2000 && w <= 2200);
+		lo = w < lo ? w : lo;
+		hi = w > hi ? w : hi;
+	}
+	assert_true(lo < 2020);
+	assert_true(hi > 2180);
+	/* long ones get at most a second */
+	{
+		gcmsg__retry r = fresh(5, 500, 30000, 300000, 3);
+		assert_int_equal(gcmsg__retry_throttle(&r, 100, &w), GCMSG__RETRY_GO);
+		assert_true(w >= 100000 && w <= 101000);
+	}
+	/* the jitter is clipped to the budget, the Retry-After never */
+	{
+		gcmsg__retry r = fresh(5, 500, 30000, 2050, 3);
+		assert_int_equal(gcmsg__retry_throttle(&r, 2, &w), GCMSG__RETRY_GO);
+		assert_true(w >= 2000 && w <= 2050);
+		r = fresh(5, 500, 30000, 1999, 3);
+		assert_int_equal(gcmsg__retry_throttle(&r, 2, &w), GCMSG__RETRY_BUDGET);
+	}
+}
+
+static void test_budget_is_wall_clock(void **state)
+{
+	gcmsg__retry r = fresh(100, 10, 10, 1000, 3);
+	long long w;
+
+	(void)state;
+	/* requests and pacing count, not only the waits: 900 ms spent in requests leaves 100 */
+	fake_now += 900;
+	assert_int_equal(gcmsg__retry_budget_left(&r), 100);
+	assert_int_equal(gcmsg__retry_spend(&r, 101), -1);
+	assert_int_equal(gcmsg__retry_next(&r, GCMSG__OUTCOME_THROTTLED, 1, &w), GCMSG__RETRY_BUDGET);
+	fake_now += 100;
+	assert_int_equal(gcmsg__retry_backoff(&r), -1);
+	assert_int_equal(gcmsg__retry_next(&r, GCMSG__OUTCOME_AMBIGUOUS, -1, &w), GCMSG__RETRY_BUDGET);
+	/* a wait granted counts at once, before it is slept */
+	r = fresh(100, 10, 10, 1000, 3);
+	assert_int_equal(gcmsg__retry_spend(&r, 600), 0);
+	assert_int_equal(gcmsg__retry_budget_left(&r), 400);
+	fake_now += 600; /* slept */
+	assert_int_equal(gcmsg__retry_budget_left(&r), 400);
+}
+
+static void test_huge_values(void **state)
+{
+	gcmsg__retry r;
+	long long w;
+	int i;
+
+	(void)state;
+	/* a cap of LONG_MAX and a large base: base * 2^n must not overflow */
+	r = fresh(1000, LONG_MAX / 3, LONG_MAX, LONG_MAX, 11);
+	for (i = 0; i < 70; i++) {
+		w = gcmsg__retry_backoff(&r); /* within what is left of the budget, or -1 once it is spent */
+		assert_true(w >= -1);
+		assert_true(r.waited_ms >= 0 && r.waited_ms <= LONG_MAX);
+	}
+	r = fresh(1000, 1, LONG_MAX, LONG_MAX, 12);
+	for (i = 0; i < 100; i++)
+		assert_true(gcmsg__retry_backoff(&r) >= -1);
+	/* a Retry-After of LONG_MAX s under a cap of LONG_MAX ms: clamped, then over the budget */
+	{
+		gcmsg_retry_policy p = GCMSG_RETRY_POLICY_INIT;
+		p.retry_after_cap_ms = LONG_MAX;
+		p.budget_ms = LONG_MAX;
+		p.seed = 5;
+		gcmsg__retry_init(&r, &p);
+		r.clock = fake_clock;
+		r.start_ms = fake_now;
+		assert_int_equal(gcmsg__retry_throttle(&r, LONG_MAX, &w), GCMSG__RETRY_GO);
+		assert_true(w >= GCMSG__RETRY_AFTER_MAX_S * 1000LL);
+		assert_int_equal(gcmsg__retry_next(&r, GCMSG__OUTCOME_THROTTLED, LONG_MAX, &w), GCMSG__RETRY_GO);
+		p.retry_after_default_ms = LONG_MAX;
+		gcmsg__retry_init(&r, &p);
+		assert_int_equal(gcmsg__retry_throttle(&r, -1, &w), GCMSG__RETRY_GO);
+	}
+}
+
+static void test_horizon_default(void **state)
+{
+	gcmsg_retry_policy p = GCMSG_RETRY_POLICY_INIT, f;
+
+	(void)state;
+	assert_true(gcmsg__retry_horizon_ms(&p, 30000) == 60000);
+	assert_true(gcmsg__retry_horizon_ms(&p, 5000) == 35000);
+	assert_true(gcmsg__retry_horizon_ms(&p, 0) == 60000);
+	assert_true(gcmsg__retry_horizon_ms(NULL, 1000) == 31000);
+	p.readback_horizon_ms = 1234;
+	assert_true(gcmsg__retry_horizon_ms(&p, 30000) == 1234);
+	p.readback_horizon_ms = -3; /* nonsense: the default */
+	gcmsg__retry_policy_fill(&f, &p);
+	assert_true(gcmsg__retry_horizon_ms(&f, 30000) == 60000);
 }
 
 static void test_attempts(void **state)
@@ -275,6 +399,8 @@ int main(void)
 		cmocka_unit_test(test_huge_exponent), cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_budget),       cmocka_unit_test(test_attempts),
 		cmocka_unit_test(test_determinism),  cmocka_unit_test(test_rand_upto),
+		cmocka_unit_test(test_throttle_jitter), cmocka_unit_test(test_budget_is_wall_clock),
+		cmocka_unit_test(test_huge_values),  cmocka_unit_test(test_horizon_default),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
