@@ -38,6 +38,7 @@ typedef enum gcmsg_config_key {
 	GCMSG_CONFIG_RETRY_AFTER_DEFAULT_MS,  /**< retry_after_default_ms, GCMSG_RETRY_AFTER_DEFAULT_MS */
 	GCMSG_CONFIG_RETRY_AFTER_CAP_MS,      /**< retry_after_cap_ms, GCMSG_RETRY_AFTER_CAP_MS */
 	GCMSG_CONFIG_READBACK_SETTLE_MS,      /**< readback_settle_ms, GCMSG_READBACK_SETTLE_MS */
+	GCMSG_CONFIG_READBACK_HORIZON_MS,     /**< readback_horizon_ms, GCMSG_READBACK_HORIZON_MS */
 	GCMSG_CONFIG_KEY_COUNT
 } gcmsg_config_key;
 

@@ -59,6 +59,7 @@ static const struct {
 	{ "retry_after_default_ms", GCMSG_CONFIG_RETRY_AFTER_DEFAULT_MS },
 	{ "retry_after_cap_ms", GCMSG_CONFIG_RETRY_AFTER_CAP_MS },
 	{ "readback_settle_ms", GCMSG_CONFIG_READBACK_SETTLE_MS },
+	{ "readback_horizon_ms", GCMSG_CONFIG_READBACK_HORIZON_MS },
 };
 
 static const struct {
@@ -80,7 +81,14 @@ static const struct {
 	{ "GCMSG_RETRY_AFTER_DEFAULT_MS", GCMSG_CONFIG_RETRY_AFTER_DEFAULT_MS },
 	{ "GCMSG_RETRY_AFTER_CAP_MS", GCMSG_CONFIG_RETRY_AFTER_CAP_MS },
 	{ "GCMSG_READBACK_SETTLE_MS", GCMSG_CONFIG_READBACK_SETTLE_MS },
+	{ "GCMSG_READBACK_HORIZON_MS", GCMSG_CONFIG_READBACK_HORIZON_MS },
 };
+
+/* The keys whose values are whole numbers (the retry policy). */
+static int is_number_key(gcmsg_config_key k)
+{
+	return k >= GCMSG_CONFIG_RETRY_MAX_ATTEMPTS && k < GCMSG_CONFIG_KEY_COUNT;
+}
 
 static int is_credential(gcmsg_config_key k)
 {
@@ -168,7 +176,7 @@ int gcmsg_config_load_file(gcmsg_config *cfg, const char *path, const char *prof
 	const char *file, *table = profile ? profile : "DEFAULT";
 	gcmsg_buf text = GCMSG_BUF_INIT(CONFIG_FILE_CAP);
 	gcmsg__toml_doc doc;
-	char why[512];
+	char why[512], num[32];
 	struct stat st;
 	int fd, rc = GCMSG_OK;
 	size_t i, j;
@@ -257,9 +265,12 @@ int gcmsg_config_load_file(gcmsg_config *cfg, const char *path, const char *prof
 			if (strcmp(e->key, file_keys[j].name) != 0)
 				continue;
 			known = 1;
-			if (e->type != GCMSG_TOML_STRING) {
-				rc = gcmsg__err_set(&cfg->err, GCMSG_ECONFIG, "%s: line %d: '%s' must be a string",
-				                    file, e->line, e->key);
+			/* the retry settings are numbers, and may be written as TOML integers */
+			if (e->type == GCMSG_TOML_INT && is_number_key(file_keys[j].key)) {
+				snprintf(num, sizeof(num), "%lld", e->num);
+			} else if (e->type != GCMSG_TOML_STRING) {
+				rc = gcmsg__err_set(&cfg->err, GCMSG_ECONFIG, "%s: line %d: '%s' must be a %s", file,
+				                    e->line, e->key, is_number_key(file_keys[j].key) ? "number" : "string");
 				goto out;
 			}
 			if (cfg->values[GCMSG_CONFIG_LAYER_FILE][file_keys[j].key]) {
@@ -268,7 +279,8 @@ int gcmsg_config_load_file(gcmsg_config *cfg, const char *path, const char *prof
 				                    file, e->line, e->key, table);
 				goto out;
 			}
-			rc = set_layer(cfg, GCMSG_CONFIG_LAYER_FILE, file_keys[j].key, e->str);
+			rc = set_layer(cfg, GCMSG_CONFIG_LAYER_FILE, file_keys[j].key,
+			               e->type == GCMSG_TOML_INT ? num : e->str);
 			if (rc < 0)
 				goto out;
 		}
@@ -277,7 +289,11 @@ int gcmsg_config_load_file(gcmsg_config *cfg, const char *path, const char *prof
 			                    e->line, e->key, table);
 			gcmsg__err_set_fix(&cfg->err, "known keys: region (or environment), client_id (or "
 			                              "client_credentials), client_secret, access_token, api_url, "
-			                              "login_url, cacert, store, policy");
+			                              "login_url, cacert, store, policy, retry_max_attempts, "
+			                              "retry_budget_ms, retry_backoff_base_ms, retry_backoff_cap_ms, "
+			                              "retry_after_default_ms, retry_after_cap_ms, readback_settle_ms, "
+			                              "readback_horizon_ms; webhooks are tables [%s.webhooks.NAME]",
+			                   table);
 			goto out;
 		}
 	}
@@ -404,7 +420,8 @@ int gcmsg_config_retry_policy(gcmsg_config *cfg, gcmsg_retry_policy *out)
 	    (rc = retry_value(cfg, GCMSG_CONFIG_RETRY_BACKOFF_CAP_MS, 1, DAY_MS, &out->backoff_cap_ms)) < 0 ||
 	    (rc = retry_value(cfg, GCMSG_CONFIG_RETRY_AFTER_DEFAULT_MS, 1, DAY_MS, &out->retry_after_default_ms)) < 0 ||
 	    (rc = retry_value(cfg, GCMSG_CONFIG_RETRY_AFTER_CAP_MS, 1, DAY_MS, &out->retry_after_cap_ms)) < 0 ||
-	    (rc = retry_value(cfg, GCMSG_CONFIG_READBACK_SETTLE_MS, 1, DAY_MS, &out->readback_settle_ms)) < 0)
+	    (rc = retry_value(cfg, GCMSG_CONFIG_READBACK_SETTLE_MS, 1, DAY_MS, &out->readback_settle_ms)) < 0 ||
+	    (rc = retry_value(cfg, GCMSG_CONFIG_READBACK_HORIZON_MS, 1, DAY_MS, &out->readback_horizon_ms)) < 0)
 		return rc;
 	out->max_attempts = (int)attempts;
 	return GCMSG_OK;

@@ -277,6 +277,52 @@ static void client_needs_credentials(void **state)
 	gcmsg_client_free(c);
 }
 
+/* The retry policy: numbers (TOML integers or strings) from the file, the environment over them. */
+static void retry_policy_keys(void **state)
+{
+	gcmsg_config *cfg = NULL;
+	gcmsg_retry_policy p;
+
+	(void)state;
+	write_file("[DEFAULT]\nretry_budget_ms = 60000\nretry_max_attempts = \"5\"\nreadback_horizon_ms = 45000\n", 0644);
+	assert_int_equal(gcmsg_config_new(&cfg), GCMSG_OK);
+	assert_int_equal(gcmsg_config_load_file(cfg, path, NULL), GCMSG_OK);
+	setenv("GCMSG_RETRY_BACKOFF_BASE_MS", "20", 1);
+	setenv("GCMSG_RETRY_MAX_ATTEMPTS", "3", 1);
+	assert_int_equal(gcmsg_config_load_env(cfg), GCMSG_OK);
+	assert_int_equal(gcmsg_config_retry_policy(cfg, &p), GCMSG_OK);
+	assert_int_equal(p.version, GCMSG_RETRY_POLICY_VERSION);
+	assert_int_equal(p.budget_ms, 60000);
+	assert_int_equal(p.max_attempts, 3); /* the environment wins over the file */
+	assert_int_equal(p.backoff_base_ms, 20);
+	assert_int_equal(p.readback_horizon_ms, 45000);
+	assert_int_equal(p.backoff_cap_ms, 0); /* unset: the library's default */
+	gcmsg_config_free(cfg);
+
+	/* out of range, not a number: one line naming where the value came from */
+	setenv("GCMSG_RETRY_MAX_ATTEMPTS", "0", 1);
+	assert_int_equal(gcmsg_config_new(&cfg), GCMSG_OK);
+	assert_int_equal(gcmsg_config_load_env(cfg), GCMSG_OK);
+	assert_int_equal(gcmsg_config_retry_policy(cfg, &p), GCMSG_ECONFIG);
+	assert_non_null(strstr(gcmsg_config_last_error(cfg)->explanation, "GCMSG_RETRY_MAX_ATTEMPTS"));
+	gcmsg_config_free(cfg);
+	unsetenv("GCMSG_RETRY_MAX_ATTEMPTS");
+	unsetenv("GCMSG_RETRY_BACKOFF_BASE_MS");
+
+	write_file("[DEFAULT]\nretry_budget_ms = \"soon\"\n", 0644);
+	assert_int_equal(gcmsg_config_new(&cfg), GCMSG_OK);
+	assert_int_equal(gcmsg_config_load_file(cfg, path, NULL), GCMSG_OK);
+	assert_int_equal(gcmsg_config_retry_policy(cfg, &p), GCMSG_ECONFIG);
+	assert_non_null(strstr(gcmsg_config_last_error(cfg)->explanation, "retry_budget_ms"));
+	gcmsg_config_free(cfg);
+
+	write_file("[DEFAULT]\nretry_budget_ms = true\n", 0644);
+	assert_int_equal(gcmsg_config_new(&cfg), GCMSG_OK);
+	assert_int_equal(gcmsg_config_load_file(cfg, path, NULL), GCMSG_ECONFIG);
+	assert_non_null(strstr(gcmsg_config_last_error(cfg)->explanation, "must be a number"));
+	gcmsg_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +333,7 @@ int main(void)
 		cmocka_unit_test(bad_files),
 		cmocka_unit_test(missing_default_file_is_fine),
 		cmocka_unit_test(client_needs_credentials),
+		cmocka_unit_test(retry_policy_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
