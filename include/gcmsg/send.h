@@ -70,9 +70,14 @@ typedef struct gcmsg_send_options {
 	gcmsg_store *store;
 	/**
 	 * Version 4: the idempotency key (1 to 200 printable ASCII characters), or
-	 * NULL to derive one: "d1:" + hex SHA-256 of conversation id, communication
-	 * id, route, the body's kind and content, and the time bucket
-	 * floor(now / idempotency_window_s).
+	 * NULL to derive one: "d1:" + hex SHA-256 of conversation id, route, the
+	 * body's kind and content, and the time bucket floor(now /
+	 * idempotency_window_s) (not the communication id: it changes when the
+	 * agent reconnects). Before a new derived key is recorded, the outbox is
+	 * searched for the same message (conversation, route, request body)
+	 * unfinished under another key (this bucket or the previous one) or sent
+	 * in this bucket: that key is continued instead (see
+	 * gcmsg_send_result_idempotency_key).
 	 */
 	const char *idempotency_key;
 	unsigned int idempotency_window_s; /**< 0: 86400 */
@@ -102,10 +107,26 @@ typedef struct gcmsg_send_options {
  * above (entry failed); GCMSG_ERATELIMIT (throttled beyond the retry budget or
  * a Retry-After beyond its cap: entry pending); GCMSG_EREMOTE (not delivered
  * after the attempts or budget: entry pending; or the outcome is unknown:
- * entry unknown, read back before any resend); GCMSG_EUSAGE with rule
+ * entry unknown, read back before any resend; or the answer could not be
+ * recorded because the store failed: the message may have been sent, entry
+ * sending, read back before any resend); GCMSG_EUSAGE with rule
  * "outbox.key-reused" (the key was recorded for a different body) or
  * "outbox.in-flight" (a live process is sending that key). The fix of a kept
  * entry names `gcmsg outbox retry <key>`.
+ *
+ * An ambiguous answer (5xx, timeout, reset) is followed by reading the
+ * conversation back; the message is resent only when it is absent and the
+ * in-flight horizon (gcmsg_retry_policy.readback_horizon_ms, default the
+ * request timeout + 30 s) has passed since that attempt started: a server may
+ * carry out a request after the client gave up on it. The read-back sets the
+ * messages' times against the attempt on the server's clock (from the
+ * answer's Date header; without one the outcome stays unknown), and counts
+ * only outbound messages with the same text or media sent at or after the
+ * first attempt (minus a few seconds), by the same user when the server says
+ * who sent them, recorded by no other key, while no other key of the
+ * conversation with the same text is being sent or unknown. On the agentless
+ * route an absent message counts only while the conversation is still
+ * connected (into an ended one, the send opens a new conversation).
  */
 GCMSG_EXTERN(int) gcmsg_send(gcmsg_send_result **out, gcmsg_client *client,
                              const gcmsg_route *route, const gcmsg_send_options *opts);

@@ -19,10 +19,11 @@ int gcmsg__key_valid(const char *key);
 /*
  * What a derived key covers. content[] depends on body_kind: "text" {the
  * text}, "template" {response id, then id and value of each body parameter
- * in order}, "media" {media id}. bucket = floor(now_s / window_s).
+ * in order}, "media" {media id}. bucket = floor(now_s / window_s). Not the
+ * communication id: it changes when the agent reconnects.
  */
 typedef struct gcmsg__key_input {
-	const char *conversation_id, *communication_id, *route, *body_kind;
+	const char *conversation_id, *route, *body_kind;
 	const char *const *content;
 	size_t ncontent;
 	long long bucket;
@@ -41,6 +42,8 @@ typedef struct gcmsg__delivery {
 	const char *response_id, *library_id;
 	long response_version;         /* -1: none */
 	const char *source, *who;
+	int derived;                   /* the key was derived (gcmsg__key_derive) ... */
+	unsigned window_s;             /* ... with this window */
 } gcmsg__delivery;
 
 typedef struct gcmsg__delivery_result {
@@ -49,6 +52,7 @@ typedef struct gcmsg__delivery_result {
 	int attempts;      /* requests made for the message in this call (0: a duplicate) */
 	int duplicate;     /* the key had been delivered already: nothing sent */
 	int read_back;     /* a read-back found it delivered by an earlier, ambiguous attempt */
+	char *key;         /* prepare: another key of the same message, continued instead of the derived one */
 } gcmsg__delivery_result;
 
 void gcmsg__delivery_result_dispose(gcmsg__delivery_result *r);
@@ -66,8 +70,13 @@ typedef struct gcmsg__deliver_opts {
  * inserted PENDING; a key used for another body is refused (GCMSG_EUSAGE); a
  * key already sent is answered as a duplicate (*go = 0, res filled, audited);
  * a key a live process is sending is refused (GCMSG_EUSAGE, rule
- * outbox.in-flight); a failed or dropped key is re-armed PENDING (nothing was
- * delivered under it). *go = 1: run gcmsg__deliver_run next.
+ * outbox.in-flight); a failed or dropped key is re-armed: UNKNOWN when an
+ * earlier attempt may have delivered it (dropped after an attempt, failed
+ * after more than one), else PENDING. A new derived key first looks for the
+ * same message (conversation, route, body hash) unfinished under another key
+ * (this bucket or the previous one) or sent in this bucket: that key is
+ * continued instead, named in res->key. *go = 1: run gcmsg__deliver_run next
+ * (with res->key when set).
  */
 int gcmsg__deliver_prepare(gcmsg_client *c, gcmsg_store *s, const gcmsg__delivery *d, gcmsg__delivery_result *res,
                            int *go);
@@ -83,5 +92,8 @@ int gcmsg__deliver_run(gcmsg_client *c, gcmsg_store *s, const char *key, const g
 
 /* The message id of a send's answer on this route ("agentless": message.id first). */
 char *gcmsg__message_id_of(const char *route, const char *body, size_t len);
+
+/* A 403 naming the missing permissions (messageParams): the fix that grants them (unless a fix is set). */
+void gcmsg__permissions_fix(gcmsg__err *e);
 
 #endif

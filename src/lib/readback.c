@@ -7,28 +7,48 @@
  *     every participant's messages[] (MessageDetails) gives a messageId and a
  *     messageTime. The ids are collected once each (participants may list the
  *     same message: gcsim lists every message under the customer, and the
- *     agent's own under the agent). Ids whose messageTime is more than 5
- *     minutes (GCMSG__RB_SKEW_MS) before our first attempt are left out: they
- *     were there before we tried. The allowance covers skew between our clock
- *     and the server's; a message without a readable time is kept.
+ *     agent's own under the agent). A participant without messages[] makes the
+ *     listing incomplete (UNKNOWN), and so does a listing without any message
+ *     of a conversation we know holds some.
+ *     Times: the messages' times are the server's clock, our first attempt's
+ *     start is ours. The answer's Date header gives the skew: server minus
+ *     ours is at least Date - (our clock when the answer was in), since Date
+ *     is the server's time, rounded down to the second, when it answered. So
+ *     our first attempt started, on the server's clock, at or after
+ *       from = since + (Date - received) - GCMSG__RB_MARGIN_MS
+ *     (the margin: the server's clocks among themselves). Ids timed before
+ *     `from` were there before we tried and are left out; a message without
+ *     a readable time is kept. No usable Date header: UNKNOWN (a five-minute
+ *     skew once made an old message of ours look older than the attempt, and
+ *     an absent verdict resent it).
  *  2. POST /api/v2/conversations/messages/{conversationId}/messages/bulk with
  *     those ids, at most 1,000 per request (the API's limit), more requests
  *     when needed. Each answer (TextMessageListing) is judged:
  *       FOUND   an entity we asked for that is outbound (or has no direction),
- *               not timed before the allowance, whose textBody (or
- *               normalizedMessage.text) equals our text byte for byte (a
- *               template's: its rendered text), or whose media[] (or
- *               normalizedMessage.content[].attachment) holds our media id,
- *               and that no other outbox key has recorded as its message
- *               (two identical texts sent under two keys each claim their own);
+ *               timed at or after `from`, created by our user when both are
+ *               known (createdBy.id, agent route: another agent's identical
+ *               text is not ours), whose textBody (or normalizedMessage.text)
+ *               equals our text byte for byte (a template's: its rendered
+ *               text), or whose media[] (or normalizedMessage.content[].
+ *               attachment) holds our media id, and that no other outbox key
+ *               has recorded as its message (two identical texts sent under
+ *               two keys each claim their own);
  *       ABSENT  nothing matches and every id asked for came back;
  *       UNKNOWN a malformed answer, an id that did not come back (we cannot
- *               tell what it was), an ownership the store could not tell.
+ *               tell what it was), a matching message without a readable
+ *               time, an ownership the store could not tell.
  *     FOUND anywhere wins; else any UNKNOWN makes the whole UNKNOWN.
+ *  The agentless route sends with useExistingActiveConversation: into an
+ *  ended conversation the message opens a new one, which this read cannot
+ *  see. So on that route ABSENT needs the conversation's customer
+ *  participant to be connected now (then it was at the attempt: an ended
+ *  conversation does not come back); else UNKNOWN (FOUND stays FOUND).
  *  A failed request (any non-2xx, no answer) is UNKNOWN: the caller waits and
  *  reads again. A legacy web chat is always UNKNOWN: the chat message list
  *  left the API with web chat v2 (Genesys notes §c), so there is nothing to
  *  read back; its ambiguous sends stay in the outbox for a person to decide.
+ *  Whether an ABSENT may lead to a resend (the in-flight horizon) is the
+ *  caller's decision (deliver.c).
  *
  *  Strictness is deliberate: a wrong ABSENT sends a duplicate, a wrong FOUND
  *  loses a message; UNKNOWN only delays.
@@ -71,19 +91,6 @@ static int digits(const char *s, int n, int *out)
 	}
 	*out = v;
 	return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static long long days_from_civil(long long y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
 }
 
 long long gcmsg__iso8601_ms(const char *s)
@@ -130,19 +137,19 @@ long long gcmsg__iso8601_ms(const char *s)
 	}
 	if (*p)
 		return -1;
-	return ((days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + sec) -
+	return ((gcmsg__days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + sec) -
 	        sign * (oh * 3600LL + om * 60LL)) * 1000LL + ms;
 }
 
-/* Not ours: timed clearly before the first attempt. */
-static int too_old(const char *time, long long since_ms)
+/* Timed before from_ms (server clock): there before we tried, not ours. An unreadable time is not "before". */
+static int too_old(const char *time, long long from_ms)
 {
 	long long t;
 
-	if (since_ms <= 0 || !time)
+	if (from_ms <= 0 || !time)
 		return 0;
 	t = gcmsg__iso8601_ms(time);
-	return t >= 0 && t < since_ms - GCMSG__RB_SKEW_MS;
+	return t >= 0 && t < from_ms;
 }
 
 /* ---- step 1: the candidate ids ---- */
@@ -154,16 +161,43 @@ static int cmp_str(const void *a, const void *b)
 
 #define WHY(...) (why && whylen ? (void)snprintf(why, whylen, __VA_ARGS__) : (void)0)
 
-int gcmsg__rb_ids(const char *json, size_t len, long long since_ms, char ***ids_out, size_t *n_out, char *why,
+void gcmsg__rb_listing_dispose(gcmsg__rb_listing *l)
+{
+	gcmsg__free_strv(l->ids, l->n);
+	memset(l, 0, sizeof(*l));
+	l->connected = -1;
+}
+
+/* The customer participant's state: purpose customer, else the first external one. */
+static int customer_connected(json_t *parts)
+{
+	json_t *part, *cust = NULL, *ext = NULL;
+	const char *state;
+	size_t i;
+
+	json_array_foreach(parts, i, part) {
+		const char *purpose = gcmsg__json_str(part, "purpose");
+		if (purpose && strcmp(purpose, "customer") == 0 && !cust)
+			cust = part;
+		else if (purpose && strcmp(purpose, "external") == 0 && !ext)
+			ext = part;
+	}
+	if (!cust)
+		cust = ext;
+	state = gcmsg__json_str(cust, "state");
+	return !state ? -1 : strcmp(state, "connected") == 0;
+}
+
+int gcmsg__rb_ids(const char *json, size_t len, long long from_ms, gcmsg__rb_listing *out, char *why,
                   size_t whylen)
 {
 	json_t *root, *parts, *part;
 	char **ids = NULL;
-	size_t n = 0, cap = 0, i, j, k;
+	size_t n = 0, cap = 0, listed = 0, i, j, k;
 	int rc = 0;
 
-	*ids_out = NULL;
-	*n_out = 0;
+	memset(out, 0, sizeof(*out));
+	out->connected = -1;
 	root = json_loadb(json, len, JSON_ALLOW_NUL, NULL);
 	if (!json_is_object(root)) {
 		WHY("the conversation is not a JSON object");
@@ -184,8 +218,12 @@ int gcmsg__rb_ids(const char *json, size_t len, long long since_ms, char ***ids_
 			goto done;
 		}
 		msgs = json_object_get(part, "messages");
-		if (!msgs)
-			continue;
+		if (!msgs) {
+			/* it may list messages we would not see: the listing is not complete */
+			WHY("participant %zu has no messages[]: the listing may be incomplete", i);
+			rc = -1;
+			goto done;
+		}
 		if (!json_is_array(msgs)) {
 			WHY("participant %zu: messages is not an array", i);
 			rc = -1;
@@ -198,7 +236,8 @@ int gcmsg__rb_ids(const char *json, size_t len, long long since_ms, char ***ids_
 				rc = -1;
 				goto done;
 			}
-			if (too_old(gcmsg__json_str(m, "messageTime"), since_ms))
+			listed++;
+			if (too_old(gcmsg__json_str(m, "messageTime"), from_ms))
 				continue;
 			if (n == cap) {
 				size_t ncap = cap ? cap * 2 : 16;
@@ -227,14 +266,17 @@ int gcmsg__rb_ids(const char *json, size_t len, long long since_ms, char ***ids_
 		}
 		n = k;
 	}
+	out->connected = customer_connected(parts);
 done:
 	json_decref(root);
 	if (rc < 0) {
 		gcmsg__free_strv(ids, n);
+		out->connected = -1;
 		return rc;
 	}
-	*ids_out = ids;
-	*n_out = n;
+	out->ids = ids;
+	out->n = n;
+	out->listed = listed;
 	return 0;
 }
 
@@ -280,8 +322,16 @@ static int inbound(const json_t *ent)
 	return (d && strcmp(d, "inbound") == 0) || (nd && strcmp(nd, "Inbound") == 0);
 }
 
+/* Created by someone else than our user (both known)? */
+static int someone_else(const json_t *ent, const char *user_id)
+{
+	const char *by = gcmsg__json_str(json_object_get(ent, "createdBy"), "id");
+
+	return user_id && *user_id && by && strcmp(by, user_id) != 0;
+}
+
 int gcmsg__rb_match(const char *json, size_t len, const char *const *ids, size_t n, const gcmsg__rb_query *q,
-                    gcmsg__rb_verdict *verdict, char **found_id, char *why, size_t whylen)
+                    long long from_ms, gcmsg__rb_verdict *verdict, char **found_id, char *why, size_t whylen)
 {
 	json_t *root, *ents, *ent;
 	unsigned char *seen = NULL;
@@ -315,8 +365,15 @@ int gcmsg__rb_match(const char *json, size_t len, const char *const *ids, size_t
 				seen[j] = 1;
 				asked = 1;
 			}
-		if (!asked || inbound(ent) || too_old(gcmsg__json_str(ent, "timestamp"), q->since_ms) || !carries(ent, q))
+		if (!asked || inbound(ent) || too_old(gcmsg__json_str(ent, "timestamp"), from_ms) || !carries(ent, q) ||
+		    someone_else(ent, q->user_id))
 			continue;
+		if (from_ms > 0 && gcmsg__iso8601_ms(gcmsg__json_str(ent, "timestamp")) < 0) {
+			/* ours, or someone's from before we tried: cannot tell */
+			WHY("message %s matches, but has no readable timestamp", id);
+			uncertain = 1;
+			continue;
+		}
 		if (q->owned) {
 			int o = q->owned(id, q->owned_payload);
 			if (o > 0)
@@ -370,12 +427,15 @@ static void failed_read(gcmsg_client *c, gcmsg__rb_result *res, const char *what
 int gcmsg__readback(gcmsg_client *c, const gcmsg__rb_query *q, gcmsg__rb_result *res)
 {
 	gcmsg__http_resp r;
-	char *cid = NULL, *path = NULL, *bulk = NULL, **ids = NULL;
-	size_t n = 0, off;
-	int rc = GCMSG_OK, uncertain = 0;
+	gcmsg__rb_listing l;
+	char *cid = NULL, *path = NULL, *bulk = NULL;
+	size_t off;
+	long long from_ms = 0;
+	int rc = GCMSG_OK, uncertain = 0, no_absent = 0;
 
 	gcmsg__rb_result_dispose(res);
 	gcmsg__rb_result_init(res);
+	memset(&l, 0, sizeof(l));
 	if (q->route && strcmp(q->route, "legacy-chat") == 0) {
 		snprintf(res->why, sizeof(res->why), "a legacy web chat cannot be read back (the API has no chat "
 		                                     "message list any more)");
@@ -397,26 +457,41 @@ int gcmsg__readback(gcmsg_client *c, const gcmsg__rb_query *q, gcmsg__rb_result 
 		goto done;
 	}
 	note(res, &r);
-	switch (gcmsg__rb_ids(r.body.ptr ? r.body.ptr : "", r.body.len, q->since_ms, &ids, &n, res->why,
-	                      sizeof(res->why))) {
+	if (r.date_ms >= 0) {
+		res->skew_known = 1;
+		res->skew_ms = r.date_ms - r.recv_wall_ms;
+	}
+	if (q->since_ms > 0) {
+		if (!res->skew_known) {
+			snprintf(res->why, sizeof(res->why), "the server's answer has no usable Date header: the messages' "
+			                                     "times cannot be set against our first attempt");
+			goto done;
+		}
+		from_ms = q->since_ms + res->skew_ms - GCMSG__RB_MARGIN_MS;
+		if (from_ms <= 0)
+			from_ms = 1;
+	}
+	switch (gcmsg__rb_ids(r.body.ptr ? r.body.ptr : "", r.body.len, from_ms, &l, res->why, sizeof(res->why))) {
 	case 0: break;
 	case -1: goto done;
 	default: goto oom;
 	}
-	if (n == 0) {
-		res->verdict = GCMSG__RB_ABSENT;
-		snprintf(res->why, sizeof(res->why), "the conversation lists no message since the first attempt");
+	if (l.listed == 0 && q->expect_messages) {
+		snprintf(res->why, sizeof(res->why), "the conversation lists no message at all, though messages were "
+		                                     "sent into it: the listing is incomplete");
 		goto done;
 	}
-	for (off = 0; off < n; off += GCMSG__RB_BULK_MAX) {
-		size_t cnt = n - off < GCMSG__RB_BULK_MAX ? n - off : GCMSG__RB_BULK_MAX, i;
+	if (q->route && strcmp(q->route, "agentless") == 0 && l.connected != 1)
+		no_absent = 1; /* the send may have opened a new conversation: only FOUND can be told */
+	for (off = 0; off < l.n; off += GCMSG__RB_BULK_MAX) {
+		size_t cnt = l.n - off < GCMSG__RB_BULK_MAX ? l.n - off : GCMSG__RB_BULK_MAX, i;
 		json_t *arr = json_array();
 		gcmsg__rb_verdict v;
 		char *found = NULL, why[sizeof(res->why)] = "";
 		int bad = 0;
 
 		for (i = 0; arr && i < cnt; i++)
-			bad |= json_array_append_new(arr, json_string(ids[off + i])) < 0;
+			bad |= json_array_append_new(arr, json_string(l.ids[off + i])) < 0;
 		if (!arr || bad) {
 			json_decref(arr);
 			goto oom;
@@ -429,8 +504,8 @@ int gcmsg__readback(gcmsg_client *c, const gcmsg__rb_query *q, gcmsg__rb_result 
 			failed_read(c, res, "reading the messages back (messages/bulk)");
 			goto done;
 		}
-		if (gcmsg__rb_match(r.body.ptr ? r.body.ptr : "", r.body.len, (const char *const *)ids + off, cnt, q, &v,
-		                    &found, why, sizeof(why)) < 0)
+		if (gcmsg__rb_match(r.body.ptr ? r.body.ptr : "", r.body.len, (const char *const *)l.ids + off, cnt, q,
+		                    from_ms, &v, &found, why, sizeof(why)) < 0)
 			goto oom;
 		if (v == GCMSG__RB_FOUND) {
 			res->verdict = GCMSG__RB_FOUND;
@@ -443,16 +518,24 @@ int gcmsg__readback(gcmsg_client *c, const gcmsg__rb_query *q, gcmsg__rb_result 
 			memcpy(res->why, why, sizeof(why));
 		}
 	}
-	if (!uncertain) {
-		res->verdict = GCMSG__RB_ABSENT;
-		snprintf(res->why, sizeof(res->why), "none of the %zu messages since the first attempt is ours", n);
+	if (uncertain)
+		goto done;
+	if (no_absent) {
+		snprintf(res->why, sizeof(res->why), "not in this conversation, but it is no longer connected: an "
+		                                     "agentless send into it may have opened a new conversation");
+		goto done;
 	}
+	res->verdict = GCMSG__RB_ABSENT;
+	if (l.n == 0)
+		snprintf(res->why, sizeof(res->why), "the conversation lists no message since the first attempt");
+	else
+		snprintf(res->why, sizeof(res->why), "none of the %zu messages since the first attempt is ours", l.n);
 	goto done;
 oom:
 	rc = gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
 	res->verdict = GCMSG__RB_UNKNOWN;
 done:
-	gcmsg__free_strv(ids, n);
+	gcmsg__rb_listing_dispose(&l);
 	gcmsg__http_resp_dispose(&r);
 	free(cid);
 	free(path);

@@ -20,14 +20,13 @@
  * The typing indicator and media uploads are not part of the outbox: only the
  * message is.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "internal.h"
 #include "deliver.h"
+#include "retry.h"
 
 #define MAX_REQ 2
 #define MAX_HDR 4
@@ -117,14 +116,6 @@ static int record(gcmsg_send_result *res, gcmsg_client *c, const char *path, con
 	return record_req(res, c, path, body, NULL);
 }
 
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static char *typing_path(const gcmsg_route *route)
 {
 	const char *p = gcmsg_route_path(route);
@@ -134,20 +125,6 @@ static char *typing_path(const gcmsg_route *route)
 	if (n < suffix)
 		return NULL;
 	return gcmsg__asprintf("%.*s/typing", (int)(n - suffix), p);
-}
-
-/* Read the message id of a send answer. */
-static char *message_id_of(gcmsg_route_type kind, const json_t *answer)
-{
-	const char *id = NULL;
-
-	if (kind == GCMSG_ROUTE_AGENTLESS) {
-		/* SendAgentlessOutboundMessageResponse: the message is message.id, else the top id */
-		id = gcmsg__json_str(json_object_get(answer, "message"), "id");
-	}
-	if (!id)
-		id = gcmsg__json_str(answer, "id");
-	return gcmsg__strdup(id);
 }
 
 /* A refusal of the body for this route (rule, sentence, fix) on the client. */
@@ -294,6 +271,12 @@ static int refused(gcmsg_client *c, const gcmsg_send_options *opts, const gcmsg_
 	return rc;
 }
 
+/* The window of a derived key (gcmsg_send_options.idempotency_window_s, 0: a day). */
+static unsigned key_window(const gcmsg_send_options *opts)
+{
+	return opts->idempotency_window_s ? opts->idempotency_window_s : 86400;
+}
+
 /* The derived key of this send (see gcmsg__key_derive for the encoding). GCMSG_OK or GCMSG_ERROR (OOM). */
 static int derive_key(char out[GCMSG__KEY_DERIVED_LEN], const gcmsg_route *route, const gcmsg_send_options *opts,
                       const char *message, const gcmsg_rendered *rd, const char *media_id)
@@ -301,14 +284,13 @@ static int derive_key(char out[GCMSG__KEY_DERIVED_LEN], const gcmsg_route *route
 	gcmsg__key_input in;
 	const char **content;
 	size_t n = 0, i, np = rd && gcmsg_rendered_is_template(rd) ? gcmsg_rendered_placeholder_count(rd) : 0;
-	unsigned window = opts->idempotency_window_s ? opts->idempotency_window_s : 86400;
+	unsigned window = key_window(opts);
 
 	content = calloc(1 + 2 * np, sizeof(*content));
 	if (!content)
 		return GCMSG_ERROR;
 	memset(&in, 0, sizeof(in));
 	in.conversation_id = gcmsg_route_conversation_id(route);
-	in.communication_id = gcmsg_route_communication_id(route);
 	in.route = gcmsg_route_type_name(gcmsg_route_kind(route));
 	if (media_id) {
 		in.body_kind = "media";
@@ -353,7 +335,7 @@ static int send_typing(gcmsg_client *c, const char *tpath, const json_t *typing,
 			return rc;
 	}
 	if (delay_ms)
-		sleep_ms(delay_ms);
+		gcmsg__sleep_ms(delay_ms);
 	return GCMSG_OK;
 }
 
@@ -413,7 +395,16 @@ static int send_with_store(gcmsg_send_result *res, gcmsg_client *c, const gcmsg_
 	d.response_version = rd ? gcmsg_rendered_response_version(rd) : -1;
 	d.source = opts->source ? opts->source : "library";
 	d.who = who;
+	d.derived = !opts->idempotency_key;
+	d.window_s = key_window(opts);
 	rc = gcmsg__deliver_prepare(c, opts->store, &d, &dr, &go);
+	if (dr.key) {
+		/* the same message, unfinished (or just sent) under another key: that key it is */
+		free(res->idempotency_key);
+		res->idempotency_key = dr.key;
+		dr.key = NULL;
+		key = res->idempotency_key;
+	}
 	if (rc == GCMSG_OK && go) {
 		/* not a duplicate: the typing indicator (not part of the outbox), then the message */
 		rc = send_typing(c, tpath, typing, opts->delay_ms);
@@ -569,34 +560,13 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 	if (res->dry_run)
 		goto done;
 
+	if ((rc = send_typing(c, tpath, typing, opts->delay_ms)) < 0)
+		goto fail;
 	gcmsg__http_resp_init(&r);
-	if (tpath) {
-		rc = gcmsg__api(c, "POST", tpath, typing, 0, NULL, &r);
-		if (rc < 0 && r.status != 0) {
-			free(c->err.explanation);
-			c->err.explanation = gcmsg__asprintf("the typing indicator was refused (POST %s answered "
-			                                     "%ld); the text was not sent",
-			                                     tpath, r.status);
-			c->err.pub.explanation = c->err.explanation;
-		}
-		if (rc < 0) {
-			gcmsg__http_resp_dispose(&r);
-			goto fail;
-		}
-		if (opts->delay_ms)
-			sleep_ms(opts->delay_ms);
-	} else if (opts->delay_ms) {
-		sleep_ms(opts->delay_ms);
-	}
-	rc = gcmsg__api(c, "POST", gcmsg_route_path(route), body, 0, &answer, &r);
+	rc = gcmsg__api(c, "POST", gcmsg_route_path(route), body, 0, &answer, &r); /* a 2xx must be JSON */
 	if (rc < 0) {
-		if (r.status == 403 && c->err.nparams > 0 && !c->err.fix) {
-			gcmsg_buf b = GCMSG_BUF_INIT(GCMSG__HEADER_CAP);
-			for (i = 0; i < c->err.nparams; i++)
-				gcmsg__buf_printf(&b, "%s%s", i ? ", " : "", c->err.values[i]);
-			gcmsg__err_set_fix(&c->err, "grant the caller's role the permissions the server named: %s",
-			                   gcmsg__buf_cstr(&b));
-			gcmsg__buf_dispose(&b);
+		if (r.status == 403) {
+			gcmsg__permissions_fix(&c->err);
 		} else if (r.status == 0 || r.status >= 500) {
 			/* the request may have reached Genesys: a blind resend could duplicate it */
 			gcmsg__err_set_fix(&c->err, "the outcome is unknown: the message may have been delivered; "
@@ -612,7 +582,7 @@ int gcmsg_send(gcmsg_send_result **out, gcmsg_client *c, const gcmsg_route *rout
 	res->http_status = r.status;
 	res->attempts = 1;
 	res->correlation_id = r.correlation_id[0] ? gcmsg__strdup(r.correlation_id) : NULL;
-	res->message_id = message_id_of(kind, answer);
+	res->message_id = gcmsg__message_id_of(gcmsg_route_type_name(kind), r.body.ptr, r.body.len);
 	gcmsg__http_resp_dispose(&r);
 	goto done;
 

@@ -44,7 +44,13 @@ typedef struct gcmsg__outbox_row {
 	char *message_id, *error_code, *correlation_id;
 	char *last_error;  /* our one-line explanation; never the text */
 	long http_status;
-	/* the claim of a process that has a request in flight (state SENDING) */
+	/*
+	 * The claim of a process that has a request in flight (SENDING) or reads
+	 * the entry back (UNKNOWN). Without a claim (claim_pid 0), claim_ms keeps
+	 * the start of the last attempt that may have reached the server (0: none
+	 * known): deliver.c's in-flight horizon runs from it, whichever process
+	 * resumes the entry.
+	 */
 	long claim_pid;
 	char *claim_host;
 	long long claim_ms;
@@ -228,6 +234,13 @@ int gcmsg__audit_record(gcmsg_store *s, const gcmsg__audit_rec *rec, int in_tx);
  */
 #define GCMSG__CLAIM_LEASE_MS (10LL * 60 * 1000)
 int gcmsg__outbox_claim_alive(const gcmsg__outbox_row *row, long long now_ms);
+/*
+ * A claim with this process's pid and host: 1 while a delivery call of this
+ * process holds it (deliver.c tracks each claim from the commit that takes it
+ * to the end of its step), else 0: left behind (the store failed after the
+ * request), or a dead process's whose pid this one reuses (containers).
+ */
+int gcmsg__outbox_claim_held(const char *key, long long claim_ms);
 /* Fill the claim fields for this process. */
 int gcmsg__outbox_claim(gcmsg__outbox_row *row, long long now_ms);
 /* This machine's host name (gethostname, cached), "" when unknown. */

@@ -2,8 +2,9 @@
  * libFuzzer target: the read-back parsers (outside input). The same bytes go
  * to the MessageConversation reader and to the TextMessageListing judge (with
  * the ids the first found, or a fixed list). Checked: ids come back sorted,
- * unique and non-empty; FOUND exactly when an id is returned, that id was
- * asked for and is not another key's; the ISO-8601 reader stays in bounds.
+ * unique and non-empty, no more than the messages listed; FOUND exactly when
+ * an id is returned, that id was asked for and is not another key's; the
+ * ISO-8601 and HTTP-date readers stay in bounds.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,11 +27,13 @@ static int owned(const char *id, void *payload)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const fixed[] = { "m1", "m2", "owned", "unsure", "m3" };
-	gcmsg__rb_query q = { "c1", "agent-messaging", "Hello there", NULL, 0, owned, NULL };
+	gcmsg__rb_query q = { "c1", "agent-messaging", "Hello there", NULL, 0, "u1", 0, owned, NULL };
 	const char *const *ask = fixed;
+	gcmsg__rb_listing l;
 	gcmsg__rb_verdict v;
-	char **ids = NULL, *found = NULL, why[256], *copy;
-	size_t n = 0, nask = 5, i;
+	char *found = NULL, why[256], *copy;
+	size_t nask = 5, i;
+	long long from_ms;
 	int rc;
 
 	if (size < 1)
@@ -40,26 +43,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		q.text = NULL;
 		q.media_id = "md-1";
 	}
-	q.since_ms = (data[0] & 2) ? 1795251601123LL : 0;
+	from_ms = (data[0] & 2) ? 1795251601123LL : 0;
+	if (data[0] & 4)
+		q.user_id = NULL;
 	data++;
 	size--;
 
-	rc = gcmsg__rb_ids((const char *)data, size, q.since_ms, &ids, &n, why, sizeof(why));
+	rc = gcmsg__rb_ids((const char *)data, size, from_ms, &l, why, sizeof(why));
 	if (rc == 0) {
-		for (i = 0; i < n; i++) {
-			if (!ids[i] || !*ids[i])
+		if (l.n > l.listed || l.connected < -1 || l.connected > 1)
+			abort();
+		for (i = 0; i < l.n; i++) {
+			if (!l.ids[i] || !*l.ids[i])
 				abort();
-			if (i && strcmp(ids[i - 1], ids[i]) >= 0)
+			if (i && strcmp(l.ids[i - 1], l.ids[i]) >= 0)
 				abort(); /* not sorted, or not unique */
 		}
-		if (n) {
-			ask = (const char *const *)ids;
-			nask = n;
+		if (l.n) {
+			ask = (const char *const *)l.ids;
+			nask = l.n;
 		}
-	} else if (ids || n) {
+	} else if (l.ids || l.n) {
 		abort();
 	}
-	if (gcmsg__rb_match((const char *)data, size, ask, nask, &q, &v, &found, why, sizeof(why)) == 0) {
+	if (gcmsg__rb_match((const char *)data, size, ask, nask, &q, from_ms, &v, &found, why, sizeof(why)) == 0) {
 		if ((v == GCMSG__RB_FOUND) != (found != NULL))
 			abort();
 		if (found) {
@@ -73,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	free(found);
-	gcmsg__free_strv(ids, n);
+	gcmsg__rb_listing_dispose(&l);
 
 	/* the time reader on the bytes as a string */
 	copy = malloc(size + 1);
@@ -81,6 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(copy, data, size);
 		copy[size] = '\0';
 		(void)gcmsg__iso8601_ms(copy);
+		(void)gcmsg__http_date_ms(copy);
 		free(copy);
 	}
 	return 0;

@@ -13,6 +13,15 @@
  * live claim refused; 401 renewed once; the retry budget or attempts spent ->
  * pending (ERATELIMIT / EREMOTE) or unknown (EREMOTE), then resumed; the
  * derived key's encoding; the audit records of every attempt and outcome.
+ * And the paths a review found: the in-flight horizon (a request the server
+ * carries out after the client gave up: read again, never resent before the
+ * horizon; unknown when the budget cannot reach it; a failed key with an
+ * earlier ambiguous attempt re-armed unknown); the server's clock minutes off
+ * ours; an agentless conversation that ended; an identical text of another
+ * sender or of another key of ours; a derived key continued across a changed
+ * key; the store locked when the answer comes (retried, then "may have been
+ * sent", and the claim dead for this process too); a claim taken over while
+ * the request was out (its attempt still audited).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -51,6 +60,15 @@ typedef struct post_step {
 
 static post_step script[32];
 static int nscript, next_step, get_fail, bulk_fail, token_n;
+/* the server's clock: ours + srv_skew_ms (its Date header, its messages' times) */
+static long long srv_skew_ms;
+/* c2 (the SMS conversation) has ended: an agentless send opens a new conversation, "c2-new" */
+static int c2_ended;
+/* a message the server carries out late: recorded when the conversation is read for the late_at-th time */
+static const char *late_text;
+static int late_at, gets;
+/* called in the server's thread when a send arrives, before it is answered */
+static void (*on_post)(void);
 
 typedef struct srv_msg {
 	char id[32], conv[8];
@@ -113,6 +131,22 @@ static const char *default_code(int status)
 	}
 }
 
+/* The Date header of the server's clock (IMF-fixdate). */
+static void add_date(ss_answer *an)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t t = (time_t)((wall_now() + srv_skew_ms) / 1000);
+	struct tm tm;
+	char v[64];
+
+	gmtime_r(&t, &tm);
+	snprintf(v, sizeof(v), "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	ss_answer_header(an, "Date", v);
+}
+
 static void answer_send(const ss_req *rq, ss_answer *an, const char *conv, int agentless)
 {
 	post_step st = { 1, 200, NULL, NULL };
@@ -120,6 +154,10 @@ static void answer_send(const ss_req *rq, ss_answer *an, const char *conv, int a
 
 	if (next_step < nscript)
 		st = script[next_step++];
+	if (on_post)
+		on_post();
+	if (agentless && c2_ended)
+		conv = "c2-new";
 	if (st.commit) {
 		json_t *b = json_loads(rq->body, 0, NULL);
 		m = add_msg(conv, gcmsg__json_str(b, "textBody"),
@@ -153,13 +191,15 @@ static void answer_conversation(ss_answer *an, const char *conv)
 	for (i = 0; i < nmsgs; i++) {
 		if (strcmp(msgs[i].conv, conv) != 0)
 			continue;
-		iso(msgs[i].time_ms, t, sizeof(t));
+		iso(msgs[i].time_ms + srv_skew_ms, t, sizeof(t));
 		json_array_append_new(list, json_pack("{s:s, s:s}", "messageId", msgs[i].id, "messageTime", t));
 	}
-	doc = json_pack("{s:s, s:[{s:s, s:s, s:o}]}", "id", conv, "participants", "id", "p1", "purpose", "customer",
+	doc = json_pack("{s:s, s:[{s:s, s:s, s:s, s:o}]}", "id", conv, "participants", "id", "p1", "purpose",
+	                "customer", "state", strcmp(conv, "c2") == 0 && c2_ended ? "disconnected" : "connected",
 	                "messages", list);
 	text = json_dumps(doc, JSON_COMPACT);
 	ss_reply(an, 200, "%s", text);
+	add_date(an);
 	free(text);
 	json_decref(doc);
 }
@@ -177,7 +217,7 @@ static void answer_bulk(const ss_req *rq, ss_answer *an)
 			json_t *e;
 			if (strcmp(msgs[k].id, json_string_value(id)) != 0)
 				continue;
-			iso(msgs[k].time_ms, t, sizeof(t));
+			iso(msgs[k].time_ms + srv_skew_ms, t, sizeof(t));
 			e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", msgs[k].id, "timestamp", t, "direction", "outbound",
 			              "status", "sent", "textBody", msgs[k].text ? msgs[k].text : "");
 			if (msgs[k].media)
@@ -188,6 +228,7 @@ static void answer_bulk(const ss_req *rq, ss_answer *an)
 	doc = json_pack("{s:o}", "entities", ents);
 	text = json_dumps(doc, JSON_COMPACT);
 	ss_reply(an, 200, "%s", text);
+	add_date(an);
 	free(text);
 	json_decref(doc);
 	json_decref(ids);
@@ -218,6 +259,8 @@ static void handler(const ss_req *rq, ss_answer *an)
 			ss_reply(an, 503, "{\"code\":\"service.unavailable\",\"status\":503}");
 			return;
 		}
+		if (late_text && ++gets == late_at)
+			add_msg(t + 31, late_text, NULL); /* the request the client gave up on, carried out now */
 		answer_conversation(an, t + 31);
 	} else if (strcmp(rq->method, "POST") == 0 && strstr(t, "/messages/bulk")) {
 		if (bulk_fail) {
@@ -251,7 +294,7 @@ static int seen(const char *method, const char *needle)
 
 /* ---- clients, store, routes ---- */
 
-static gcmsg_client *new_client(int max_attempts, long budget_ms, int with_secret)
+static gcmsg_client *new_client_h(int max_attempts, long budget_ms, int with_secret, long horizon_ms)
 {
 	gcmsg_client_options o = GCMSG_CLIENT_OPTIONS_INIT;
 	gcmsg_retry_policy p = GCMSG_RETRY_POLICY_INIT;
@@ -259,6 +302,7 @@ static gcmsg_client *new_client(int max_attempts, long budget_ms, int with_secre
 	char url[64];
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ss_port());
+	p.readback_horizon_ms = horizon_ms;
 	p.max_attempts = max_attempts;
 	p.backoff_base_ms = 1;
 	p.backoff_cap_ms = 1;
@@ -280,6 +324,12 @@ static gcmsg_client *new_client(int max_attempts, long budget_ms, int with_secre
 		return NULL;
 	}
 	return c;
+}
+
+/* An in-flight horizon of 1 ms: absent is absent at once (the tests below of the horizon set their own). */
+static gcmsg_client *new_client(int max_attempts, long budget_ms, int with_secret)
+{
+	return new_client_h(max_attempts, budget_ms, with_secret, 1);
 }
 
 static gcmsg_route *route_for(const char *fixture, const gcmsg_identity *id)
@@ -355,6 +405,10 @@ static int before(void **state)
 		free(msgs[i].media);
 	}
 	nmsgs = nscript = next_step = get_fail = bulk_fail = msg_n = 0;
+	srv_skew_ms = 0;
+	c2_ended = late_at = gets = 0;
+	late_text = NULL;
+	on_post = NULL;
 	snprintf(path, sizeof(path), "%s/s%d/gcmsg.db", dir, ++store_n);
 	if (gcmsg_store_open(&store, path, NULL) != GCMSG_OK)
 		return -1;
@@ -711,7 +765,13 @@ static void record_pending(const char *key, const char *text)
 	free(body);
 }
 
-/* In a child: claim key (SENDING, attempts + 1) as a send would just before its POST, then exit or wait. */
+/*
+ * In a child: claim key (SENDING, attempts + 1) as a send would just before
+ * its POST, then exit or wait. With wait_fd, the child writes one byte to
+ * ready_fd once the claim is committed, then waits until wait_fd closes.
+ */
+static int ready_fd = -1;
+
 static pid_t child_claims(const char *key, gcmsg_outbox_state st, int wait_fd, int other_fd)
 {
 	pid_t pid = fork();
@@ -740,7 +800,10 @@ static pid_t child_claims(const char *key, gcmsg_outbox_state st, int wait_fd, i
 		gcmsg__outbox_row_dispose(&row);
 		gcmsg_store_free(s);
 		if (wait_fd >= 0) {
-			/* "in flight" until the parent closes the pipe */
+			/* claimed: say so, then "in flight" until the parent closes the pipe */
+			b = 1;
+			if (ready_fd >= 0 && write(ready_fd, &b, 1) != 1)
+				_exit(7);
 			while (read(wait_fd, &b, 1) < 0 && errno == EINTR)
 				;
 		}
@@ -812,13 +875,20 @@ static void test_live_claim_refused(void **state)
 	(void)state;
 	for (i = 0; i < 2; i++) {
 		gcmsg_send_options so = GCMSG_SEND_OPTIONS_INIT;
+		int ready[2];
+		char b = 0;
 		record_pending(cases[i].key, "In flight elsewhere");
 		assert_int_equal(pipe(fds), 0);
+		assert_int_equal(pipe(ready), 0);
+		ready_fd = ready[1];
 		pid = child_claims(cases[i].key, cases[i].st, fds[0], fds[1]);
+		ready_fd = -1;
+		close(ready[1]);
 		close(fds[0]);
-		/* wait for the claim to land */
-		for (int k = 0; k < 500 && state_of(cases[i].key) != cases[i].st; k++)
-			usleep(2000);
+		/* the claim has landed once the child says so (however long that takes) */
+		assert_int_equal(read(ready[0], &b, 1), 1);
+		close(ready[0]);
+		assert_int_equal(state_of(cases[i].key), cases[i].st);
 		assert_int_equal(gcmsg_outbox_resume(&res, client, store, cases[i].key, NULL), GCMSG_EUSAGE);
 		assert_string_equal(gcmsg_client_last_error(client)->rule, "outbox.in-flight");
 		assert_non_null(strstr(gcmsg_client_last_error(client)->explanation, cases[i].says));
@@ -846,10 +916,12 @@ static void test_throttled_beyond_budget(void **state)
 		                          { 0, 429, "0", NULL }, { 0, 429, "0", NULL }, { 0, 429, "0", NULL } };
 	gcmsg_send_result *res = NULL;
 	gcmsg__outbox_row row;
+	long long t0;
 
 	(void)state;
 	/* a Retry-After beyond the cap: give up at once, pending */
 	set_script(cap, 1);
+	t0 = gcmsg__wall_ms();
 	assert_int_equal(send_text(&res, client, agent_route, "Later", "k-cap"), GCMSG_ERATELIMIT);
 	assert_int_equal(SENDS(), 1);
 	assert_non_null(strstr(err_fix(), "gcmsg outbox retry k-cap"));
@@ -857,7 +929,7 @@ static void test_throttled_beyond_budget(void **state)
 	row_of("k-cap", &row);
 	assert_int_equal(row.state, GCMSG_OUTBOX_PENDING);
 	assert_non_null(row.body); /* kept for the retry */
-	assert_true(row.next_attempt_ms > gcmsg__wall_ms() + 3000 * 1000LL);
+	assert_true(row.next_attempt_ms >= t0 + 3600 * 1000LL); /* not before the Retry-After */
 	gcmsg__outbox_row_dispose(&row);
 	expect_audit("k-cap", "attempt:throttled,outcome:pending");
 	/* attempts spent (5) */
@@ -1064,25 +1136,317 @@ static void test_legacy_chat_unknown_at_once(void **state)
 	gcmsg_route_free(chat);
 }
 
+/* ---- the review's paths ---- */
+
+/* Change key's row as fn says, in one transaction of a second handle (another process, as far as the store goes). */
+static void with_row(const char *key, void (*fn)(gcmsg__outbox_row *row))
+{
+	gcmsg_store *s2 = NULL;
+	gcmsg__outbox_row row;
+	char path[400];
+
+	snprintf(path, sizeof(path), "%s/s%d/gcmsg.db", dir, store_n);
+	assert_int_equal(gcmsg_store_open(&s2, path, NULL), GCMSG_OK);
+	gcmsg__outbox_row_init(&row);
+	assert_int_equal(s2->ops->begin(s2->backend, &s2->err), GCMSG_OK);
+	assert_int_equal(s2->ops->outbox_get(s2->backend, key, &row, &s2->err), GCMSG_OK);
+	fn(&row);
+	assert_int_equal(s2->ops->outbox_update(s2->backend, &row, &s2->err), GCMSG_OK);
+	assert_int_equal(s2->ops->commit(s2->backend, &s2->err), GCMSG_OK);
+	gcmsg__outbox_row_dispose(&row);
+	gcmsg_store_free(s2);
+}
+
+/*
+ * The server is still working on the first request when the client gives up
+ * (a 504, a timeout): the first read-back does not see the message yet. With
+ * the in-flight horizon, absent is not a reason to resend yet: the second
+ * read finds it. One message.
+ */
+static void test_server_still_working_no_resend(void **state)
+{
+	static const post_step s[] = { { 0, 504, NULL, "gateway.timeout" } };
+	gcmsg_client *c = new_client_h(5, 120000, 0, 60000); /* a budget that can reach the horizon */
+	gcmsg_send_result *res = NULL;
+
+	(void)state;
+	assert_non_null(c);
+	set_script(s, 1);
+	late_text = "Carried out late";
+	late_at = 2; /* the request lands between the first and the second read */
+	assert_int_equal(send_text(&res, c, agent_route, "Carried out late", "k-late"), GCMSG_OK);
+	assert_int_equal(SENDS(), 1);
+	assert_int_equal(count_msgs("c1", "Carried out late"), 1);
+	assert_int_equal(gcmsg_send_result_read_back(res), 1);
+	expect_audit("k-late", "attempt:ambiguous,attempt:readback-absent,attempt:readback-found,outcome:sent");
+	gcmsg_send_result_free(res);
+	gcmsg_client_free(c);
+}
+
+static void test_horizon_beyond_budget_unknown(void **state)
+{
+	static const post_step s[] = { { 0, 503, NULL, NULL } };
+	gcmsg_client *c = new_client_h(5, 300, 0, 60000);
+	gcmsg_send_result *res = NULL;
+	gcmsg__outbox_row row;
+
+	(void)state;
+	assert_non_null(c);
+	set_script(s, 1);
+	/* not delivered, but the budget cannot wait for the horizon: unknown, nothing resent */
+	assert_int_equal(send_text(&res, c, agent_route, "Not yet", "k-hz"), GCMSG_EREMOTE);
+	assert_int_equal(SENDS(), 1);
+	assert_non_null(strstr(gcmsg_client_last_error(c)->explanation, "in-flight horizon"));
+	assert_non_null(strstr(gcmsg_client_last_error(c)->fix, "gcmsg outbox retry k-hz"));
+	row_of("k-hz", &row);
+	assert_int_equal(row.state, GCMSG_OUTBOX_UNKNOWN);
+	assert_true(row.claim_ms > 0 && row.claim_pid == 0); /* the attempt's start, for whoever resumes it */
+	assert_true(row.next_attempt_ms >= row.claim_ms + 60000);
+	gcmsg__outbox_row_dispose(&row);
+	expect_audit("k-hz", "attempt:ambiguous,attempt:readback-absent,outcome:unknown");
+	/* resumed under the same horizon: still not sent */
+	ss_clear_log();
+	assert_int_equal(gcmsg_outbox_resume(&res, c, store, "k-hz", NULL), GCMSG_EREMOTE);
+	assert_int_equal(SENDS(), 0);
+	assert_int_equal(state_of("k-hz"), GCMSG_OUTBOX_UNKNOWN);
+	/* resumed once the horizon has passed (here: a client with a horizon of 1 ms): absent, sent once */
+	assert_int_equal(gcmsg_outbox_resume(&res, client, store, "k-hz", NULL), GCMSG_OK);
+	assert_int_equal(SENDS(), 1);
+	assert_int_equal(count_msgs("c1", "Not yet"), 1);
+	gcmsg_send_result_free(res);
+	gcmsg_client_free(c);
+}
+
+/* 503 (not carried out yet), absent, resent, 400: failed. The first one lands later: a new send finds it. */
+static void test_failed_after_ambiguous_rearmed_unknown(void **state)
+{
+	static const post_step s[] = { { 0, 503, NULL, NULL }, { 0, 400, NULL, "invalid.value" } };
+	gcmsg_send_result *res = NULL;
+
+	(void)state;
+	set_script(s, 2);
+	assert_int_equal(send_text(&res, client, agent_route, "Landed late", "k-f"), GCMSG_EREMOTE);
+	assert_int_equal(state_of("k-f"), GCMSG_OUTBOX_FAILED);
+	assert_int_equal(SENDS(), 2);
+	add_msg("c1", "Landed late", NULL); /* the first attempt, carried out after all */
+	ss_clear_log();
+	assert_int_equal(send_text(&res, client, agent_route, "Landed late", "k-f"), GCMSG_OK);
+	assert_int_equal(SENDS(), 0); /* read back first: found */
+	assert_int_equal(gcmsg_send_result_read_back(res), 1);
+	assert_int_equal(count_msgs("c1", "Landed late"), 1);
+	gcmsg_send_result_free(res);
+}
+
+static void test_server_clock_minutes_off(void **state)
+{
+	static const post_step ctf[] = { { 1, 503, NULL, NULL } };
+	static const post_step lost[] = { { 0, 503, NULL, NULL } };
+	gcmsg_send_result *res = NULL;
+	srv_msg *m;
+
+	(void)state;
+	/* the server's clock 6 minutes behind ours: our delivered message is recognised, not resent */
+	srv_skew_ms = -6 * 60 * 1000LL;
+	set_script(ctf, 1);
+	assert_int_equal(send_text(&res, client, agent_route, "Skewed behind", "k-behind"), GCMSG_OK);
+	assert_int_equal(gcmsg_send_result_read_back(res), 1);
+	assert_int_equal(SENDS(), 1);
+	assert_int_equal(count_msgs("c1", "Skewed behind"), 1);
+	gcmsg_send_result_free(res);
+	/* 6 minutes ahead: someone's identical message of a minute ago is not taken for ours: ours is sent */
+	srv_skew_ms = 6 * 60 * 1000LL;
+	m = add_msg("c1", "Skewed ahead", NULL);
+	m->time_ms -= 60 * 1000;
+	set_script(lost, 1);
+	ss_clear_log();
+	assert_int_equal(send_text(&res, client, agent_route, "Skewed ahead", "k-ahead"), GCMSG_OK);
+	assert_int_equal(gcmsg_send_result_read_back(res), 0);
+	assert_int_equal(SENDS(), 2);
+	assert_int_equal(count_msgs("c1", "Skewed ahead"), 2); /* theirs and ours */
+	gcmsg_send_result_free(res);
+}
+
+static void test_agentless_conversation_ended(void **state)
+{
+	static const post_step s[] = { { 1, 503, NULL, NULL } };
+	gcmsg_send_result *res = NULL;
+
+	(void)state;
+	/* the conversation ended before the send: the agentless message opened another one */
+	c2_ended = 1;
+	set_script(s, 1);
+	assert_int_equal(send_text(&res, client, sms_route, "Your engineer arrives at 10:00", "k-agl"), GCMSG_EREMOTE);
+	assert_int_equal(SENDS(), 1);
+	assert_int_equal(state_of("k-agl"), GCMSG_OUTBOX_UNKNOWN);
+	assert_non_null(strstr(gcmsg_client_last_error(client)->explanation, "no longer connected"));
+	assert_int_equal(count_msgs("c2-new", "Your engineer arrives at 10:00"), 1);
+	assert_int_equal(count_msgs("c2", "Your engineer arrives at 10:00"), 0);
+}
+
+static void make_unknown(gcmsg__outbox_row *row)
+{
+	row->state = GCMSG_OUTBOX_UNKNOWN;
+	row->attempts = 1;
+	row->first_attempt_ms = gcmsg__wall_ms() - 1000;
+	row->claim_ms = row->first_attempt_ms;
+}
+
+static void test_identical_text_of_another_key(void **state)
+{
+	static const post_step s[] = { { 1, 503, NULL, NULL } };
+	gcmsg_send_result *res = NULL;
+
+	(void)state;
+	/* another key of this store, same text, outcome unknown: the message read back may be that one's */
+	record_pending("k-other", "Same text twice");
+	with_row("k-other", make_unknown);
+	set_script(s, 1);
+	assert_int_equal(send_text(&res, client, agent_route, "Same text twice", "k-mine"), GCMSG_EREMOTE);
+	assert_int_equal(SENDS(), 1);
+	assert_int_equal(state_of("k-mine"), GCMSG_OUTBOX_UNKNOWN);
+	assert_non_null(strstr(gcmsg_client_last_error(client)->explanation, "k-other"));
+	assert_int_equal(count_msgs("c1", "Same text twice"), 1);
+}
+
+static const char webmsg_m3[] =
+	"{'id':'c1','participants':["
+	"{'id':'p1','purpose':'customer','messages':[{'id':'m1','state':'connected','type':'webmessaging'}]},"
+	"{'id':'p3','purpose':'agent','userId':'u1','messages':[{'id':'m3','state':'connected','type':'webmessaging'}]}]}";
+
+static void test_derived_key_continued(void **state)
+{
+	gcmsg_send_options so = GCMSG_SEND_OPTIONS_INIT;
+	gcmsg_send_result *res = NULL, *again = NULL;
+	gcmsg_route *reconnected = route_for(webmsg_m3, alice);
+	gcmsg_outbox_list *l = NULL;
+
+	(void)state;
+	/* the agent reconnected (a new communication): the same derived key, a duplicate */
+	assert_int_equal(send_text(&res, client, agent_route, "Before the reconnect", NULL), GCMSG_OK);
+	ss_clear_log();
+	so.text = "Before the reconnect";
+	so.store = store;
+	so.source = "test";
+	assert_int_equal(gcmsg_send(&again, client, reconnected, &so), GCMSG_OK);
+	assert_int_equal(gcmsg_send_result_duplicate(again), 1);
+	assert_int_equal(ss_log_count(), 0);
+	assert_string_equal(gcmsg_send_result_idempotency_key(again), gcmsg_send_result_idempotency_key(res));
+	gcmsg_send_result_free(again);
+	gcmsg_send_result_free(res);
+	/* the same message unfinished under another key (an earlier version's, or the previous bucket's): continued */
+	record_pending("d1:an-older-derived-key", "Pending across the change"); /* e.g. with the communication */
+	assert_int_equal(send_text(&res, client, agent_route, "Pending across the change", NULL), GCMSG_OK);
+	assert_string_equal(gcmsg_send_result_idempotency_key(res), "d1:an-older-derived-key");
+	assert_int_equal(SENDS(), 1);
+	assert_int_equal(count_msgs("c1", "Pending across the change"), 1);
+	assert_int_equal(state_of("d1:an-older-derived-key"), GCMSG_OUTBOX_SENT);
+	assert_int_equal(gcmsg_outbox_list_get(&l, store, NULL), GCMSG_OK);
+	assert_int_equal(gcmsg_outbox_list_count(l), 2); /* no second entry for it */
+	gcmsg_outbox_list_free(l);
+	gcmsg_send_result_free(res);
+	/* an explicit key is never redirected */
+	assert_int_equal(send_text(&res, client, agent_route, "Pending across the change", "k-explicit"), GCMSG_OK);
+	assert_string_equal(gcmsg_send_result_idempotency_key(res), "k-explicit");
+	gcmsg_send_result_free(res);
+	gcmsg_route_free(reconnected);
+}
+
+/* The store's write lock, held by another connection from the moment the send reaches the server. */
+static gcmsg_store *locker;
+
+static void lock_store(void)
+{
+	assert_int_equal(locker->ops->begin(locker->backend, &locker->err), GCMSG_OK);
+	on_post = NULL;
+}
+
+static void test_store_locked_after_post(void **state)
+{
+	static const post_step s[] = { { 1, 200, NULL, NULL } };
+	gcmsg_store_options so = GCMSG_STORE_OPTIONS_INIT;
+	gcmsg_send_result *res = NULL;
+	gcmsg__outbox_row row;
+	char path[400];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/s%d/gcmsg.db", dir, store_n);
+	gcmsg_store_free(store);
+	so.busy_timeout_ms = 20;
+	assert_int_equal(gcmsg_store_open(&store, path, &so), GCMSG_OK);
+	assert_int_equal(gcmsg_store_open(&locker, path, &so), GCMSG_OK);
+	set_script(s, 1);
+	on_post = lock_store;
+	/* delivered, but the answer cannot be recorded: tried again, then "may have been sent" */
+	assert_int_equal(send_text(&res, client, agent_route, "Locked out", "k-lock"), GCMSG_EREMOTE);
+	assert_int_equal(SENDS(), 1);
+	assert_non_null(strstr(gcmsg_client_last_error(client)->explanation, "may have been sent"));
+	assert_non_null(strstr(err_fix(), "gcmsg outbox retry k-lock"));
+	locker->ops->rollback(locker->backend);
+	gcmsg_store_free(locker);
+	locker = NULL;
+	row_of("k-lock", &row);
+	assert_int_equal(row.state, GCMSG_OUTBOX_SENDING);
+	assert_int_equal(row.claim_pid, (long)getpid()); /* our claim, left behind ... */
+	gcmsg__outbox_row_dispose(&row);
+	/* ... and dead for this process too: the next send of the key reads back, finds it, sends nothing */
+	ss_clear_log();
+	assert_int_equal(send_text(&res, client, agent_route, "Locked out", "k-lock"), GCMSG_OK);
+	assert_int_equal(SENDS(), 0);
+	assert_int_equal(gcmsg_send_result_read_back(res), 1);
+	assert_int_equal(count_msgs("c1", "Locked out"), 1);
+	gcmsg_send_result_free(res);
+}
+
+static void take_over(gcmsg__outbox_row *row)
+{
+	row->claim_pid = 1; /* another process, alive */
+	row->claim_ms += 1;
+}
+
+static void take_over_now(void)
+{
+	on_post = NULL;
+	with_row("k-taken", take_over);
+}
+
+static void test_claim_taken_over_still_audited(void **state)
+{
+	static const post_step s[] = { { 1, 200, NULL, NULL } };
+	gcmsg_send_result *res = NULL;
+	gcmsg__outbox_row row;
+
+	(void)state;
+	set_script(s, 1);
+	on_post = take_over_now;
+	assert_int_equal(send_text(&res, client, agent_route, "Taken over", "k-taken"), GCMSG_ERROR);
+	assert_non_null(strstr(gcmsg_client_last_error(client)->explanation, "taken over"));
+	/* the request reached the server: its one attempt record; the row is the other process's */
+	expect_audit("k-taken", "attempt:ok");
+	row_of("k-taken", &row);
+	assert_int_equal(row.state, GCMSG_OUTBOX_SENDING);
+	assert_int_equal(row.claim_pid, 1);
+	gcmsg__outbox_row_dispose(&row);
+}
+
 static void test_derived_key_encoding(void **state)
 {
 	static const char *const text[] = { "Hello" };
 	static const char *const tmpl[] = { "r-1", "NAME", "Jo", "ORDER", "42" };
-	gcmsg__key_input in = { "c1", "m2", "agent-messaging", "text", text, 1, 20000 };
+	gcmsg__key_input in = { "c1", "agent-messaging", "text", text, 1, 20000 };
 	char key[GCMSG__KEY_DERIVED_LEN];
 
 	(void)state;
 	gcmsg__key_derive(key, &in);
-	assert_string_equal(key, "d1:b2e1eb50ac32ed9aebf7a202ee087ec746d7b3956d8b148acd8e810c544992cb");
-	in = (gcmsg__key_input){ "c1", NULL, "agentless", "template", tmpl, 5, 7 };
+	assert_string_equal(key, "d1:d95c803ea92bfb5c214a32528042f9bdc39fbc5ff061f180b9ff77d4e3406975");
+	in = (gcmsg__key_input){ "c1", "agentless", "template", tmpl, 5, 7 };
 	gcmsg__key_derive(key, &in);
-	assert_string_equal(key, "d1:96789a17d405605e923a8c1b4b3b8d6e2af16cd8beb080ff0b4fedf55f339541");
+	assert_string_equal(key, "d1:1df7142abb748eba9b78847952268fd56e2b005f4c0f8945b26fd006909aa864");
 	/* the fields cannot run into each other: "ab"+"c" differs from "a"+"bc" */
 	{
 		static const char *const a[] = { "ab", "c" }, *const b[] = { "a", "bc" };
 		char ka[GCMSG__KEY_DERIVED_LEN], kb[GCMSG__KEY_DERIVED_LEN];
-		gcmsg__key_input x = { "c1", "m2", "agent-messaging", "template", a, 2, 1 };
-		gcmsg__key_input y = { "c1", "m2", "agent-messaging", "template", b, 2, 1 };
+		gcmsg__key_input x = { "c1", "agent-messaging", "template", a, 2, 1 };
+		gcmsg__key_input y = { "c1", "agent-messaging", "template", b, 2, 1 };
 		gcmsg__key_derive(ka, &x);
 		gcmsg__key_derive(kb, &y);
 		assert_string_not_equal(ka, kb);
@@ -1116,6 +1480,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dry_run_and_no_store, before, after),
 		cmocka_unit_test_setup_teardown(test_typing_not_in_outbox, before, after),
 		cmocka_unit_test_setup_teardown(test_legacy_chat_unknown_at_once, before, after),
+		cmocka_unit_test_setup_teardown(test_server_still_working_no_resend, before, after),
+		cmocka_unit_test_setup_teardown(test_horizon_beyond_budget_unknown, before, after),
+		cmocka_unit_test_setup_teardown(test_failed_after_ambiguous_rearmed_unknown, before, after),
+		cmocka_unit_test_setup_teardown(test_server_clock_minutes_off, before, after),
+		cmocka_unit_test_setup_teardown(test_agentless_conversation_ended, before, after),
+		cmocka_unit_test_setup_teardown(test_identical_text_of_another_key, before, after),
+		cmocka_unit_test_setup_teardown(test_derived_key_continued, before, after),
+		cmocka_unit_test_setup_teardown(test_store_locked_after_post, before, after),
+		cmocka_unit_test_setup_teardown(test_claim_taken_over_still_audited, before, after),
 		cmocka_unit_test(test_derived_key_encoding),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -6,8 +6,13 @@
  *    says whether a failed request could have left.
  *  - gcmsg__readback: found / absent / unknown (the GET fails, the bulk read
  *    fails, malformed or incomplete answers, legacy chat), ids owned by
- *    another key skipped, old ids left out, more than 1000 ids split; and the
- *    pure parsers and the ISO-8601 reader.
+ *    another key skipped, old ids left out, more than 1000 ids split; the
+ *    server's clock (its Date header) set against ours: a skew of minutes
+ *    either way, no Date at all; a participant without messages[], an empty
+ *    listing of a conversation known to hold messages, an agentless
+ *    conversation no longer connected, another agent's identical text, a
+ *    matching message without a time; and the pure parsers, the ISO-8601 and
+ *    HTTP-date readers, a Retry-After given as a date.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +25,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -316,35 +322,56 @@ static void test_connect_failure_is_unsent_and_retried(void **state)
 	close(fd);
 }
 
-static void slow_handler(const ss_req *rq, ss_answer *an)
+/* The handler holds its answer until the test lets it go (after the client gave up), at most 20 s. */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_open;
+
+static void gated_handler(const ss_req *rq, ss_answer *an)
 {
+	struct timespec until;
+
 	(void)rq;
-	usleep(300 * 1000);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 20;
+	pthread_mutex_lock(&gate_mu);
+	while (!gate_open)
+		if (pthread_cond_timedwait(&gate_cv, &gate_mu, &until) != 0)
+			break;
+	pthread_mutex_unlock(&gate_mu);
 	ss_reply(an, 200, "{}");
+}
+
+static void gate(int open)
+{
+	pthread_mutex_lock(&gate_mu);
+	gate_open = open;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
 }
 
 static void test_timeout_is_ambiguous(void **state)
 {
-	gcmsg_client *c = new_client(ss_port(), 1, 150);
+	gcmsg_client *c = new_client(ss_port(), 1, 100);
 	gcmsg__http_resp r;
-	int token_failed;
+	int token_failed, i;
 
 	(void)state;
 	assert_non_null(c);
 	gcmsg__http_resp_init(&r);
-	/* the server takes the request and answers after the client's timeout */
-	ss_set_handler(slow_handler);
+	/* the server takes the request and answers only once the client's timeout has passed (whatever the load) */
+	gate(0);
+	ss_set_handler(gated_handler);
 	assert_int_equal(gcmsg__api_once(c, "POST", "/api/v2/send", "{}", &r, &token_failed), GCMSG_EREMOTE);
 	assert_int_equal(r.status, 0);
 	assert_int_equal(r.sent_maybe, 1);
+	gate(1);
 	gcmsg__http_resp_dispose(&r);
 	gcmsg_client_free(c);
-	/* the server logs the request once its handler is done: wait for it, so no later test sees it */
-	{
-		int i;
-		for (i = 0; i < 300 && ss_log_count() < 1; i++)
-			usleep(10 * 1000);
-	}
+	/* the server logs the request once its handler is done: wait for it (bounded), so no later test sees it */
+	for (i = 0; i < 2000 && ss_log_count() < 1; i++)
+		usleep(10 * 1000);
+	assert_int_equal(ss_log_count(), 1);
 }
 
 /* ---- gcmsg__readback against a fake conversation ---- */
@@ -356,6 +383,7 @@ typedef struct fake_msg {
 	const char *text;     /* or NULL */
 	const char *media_id; /* or NULL */
 	int no_time;
+	const char *by;       /* createdBy.id, or NULL */
 } fake_msg;
 
 #define MAX_FAKE 3000
@@ -363,6 +391,10 @@ static fake_msg msgs[MAX_FAKE];
 static int nmsgs;
 static int get_status, bulk_status, get_malformed, bulk_malformed, bulk_omit_first, bulk_calls;
 static int bulk_sizes[16];
+/* the server's clock: ours + skew (its Date header and the messages' times); no_date: no Date header */
+static long long skew_ms;
+static int no_date, acd_without_messages;
+static const char *customer_state; /* NULL: "connected" */
 
 static void iso(long long ms, char *out, size_t len)
 {
@@ -401,10 +433,28 @@ static json_t *details_of(const fake_msg *m)
 	json_t *d = json_pack("{s:s, s:s}", "messageId", m->id, "messageStatus", m->inbound ? "received" : "sent");
 
 	if (!m->no_time) {
-		iso(m->time_ms, t, sizeof(t));
+		iso(m->time_ms + skew_ms, t, sizeof(t));
 		json_object_set_new(d, "messageTime", json_string(t));
 	}
 	return d;
+}
+
+/* The Date header of the server's clock (IMF-fixdate). */
+static void add_date(ss_answer *an)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t t = (time_t)((wall_now() + skew_ms) / 1000);
+	struct tm tm;
+	char v[64];
+
+	if (no_date)
+		return;
+	gmtime_r(&t, &tm);
+	snprintf(v, sizeof(v), "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	ss_answer_header(an, "Date", v);
 }
 
 static void conversation_handler(const ss_req *rq, ss_answer *an)
@@ -429,11 +479,16 @@ static void conversation_handler(const ss_req *rq, ss_answer *an)
 			if (!msgs[i].inbound)
 				json_array_append_new(agent, details_of(&msgs[i]));
 		}
-		doc = json_pack("{s:s, s:[{s:s, s:s, s:o}, {s:s, s:s, s:o}, {s:s, s:s}]}", "id", "c1", "participants", "id",
-		                "p1", "purpose", "customer", "messages", cust, "id", "p2", "purpose", "agent", "messages",
-		                agent, "id", "p3", "purpose", "acd");
+		doc = json_pack("{s:s, s:[{s:s, s:s, s:s, s:o}, {s:s, s:s, s:s, s:o}, {s:s, s:s, s:s}]}", "id", "c1",
+		                "participants", "id", "p1", "purpose", "customer", "state",
+		                customer_state ? customer_state : "connected", "messages", cust, "id", "p2", "purpose",
+		                "agent", "state", "connected", "messages", agent, "id", "p3", "purpose", "acd", "state",
+		                "disconnected");
+		if (!acd_without_messages)
+			json_object_set_new(json_array_get(json_object_get(doc, "participants"), 2), "messages", json_array());
 		text = json_dumps(doc, JSON_COMPACT);
 		ss_reply(an, 200, "%s", text);
+		add_date(an);
 		free(text);
 		json_decref(doc);
 		return;
@@ -469,10 +524,14 @@ static void conversation_handler(const ss_req *rq, ss_answer *an)
 				json_t *e;
 				if (strcmp(m->id, json_string_value(id)) != 0)
 					continue;
-				iso(m->time_ms, t, sizeof(t));
+				iso(m->time_ms + skew_ms, t, sizeof(t));
 				e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", m->id, "timestamp", t, "direction",
 				              m->inbound ? "inbound" : "outbound", "status", "sent", "textBody",
 				              m->text ? m->text : "");
+				if (m->no_time)
+					json_object_del(e, "timestamp");
+				if (m->by)
+					json_object_set_new(e, "createdBy", json_pack("{s:s}", "id", m->by));
 				if (m->media_id)
 					json_object_set_new(e, "media", json_pack("[{s:s, s:s}]", "id", m->media_id, "mediaType",
 					                                          "image/png"));
@@ -482,6 +541,7 @@ static void conversation_handler(const ss_req *rq, ss_answer *an)
 		doc = json_pack("{s:o}", "entities", ents);
 		text = json_dumps(doc, JSON_COMPACT);
 		ss_reply(an, 200, "%s", text);
+		add_date(an);
 		free(text);
 		json_decref(doc);
 		json_decref(ids);
@@ -496,6 +556,9 @@ static int before_rb(void **state)
 	ss_clear_log();
 	ss_set_handler(conversation_handler);
 	nmsgs = get_status = bulk_status = get_malformed = bulk_malformed = bulk_omit_first = bulk_calls = 0;
+	skew_ms = 0;
+	no_date = acd_without_messages = 0;
+	customer_state = NULL;
 	memset(bulk_sizes, 0, sizeof(bulk_sizes));
 	logbuf[0] = '\0';
 	return 0;
@@ -518,15 +581,21 @@ static int owned(const char *message_id, void *payload)
 	return 0;
 }
 
-static gcmsg__rb_verdict rb(const char *text, const char *media_id, long long since, gcmsg__rb_result *res)
+static gcmsg__rb_verdict rb_on(const char *route, const char *text, const char *media_id, long long since,
+                                gcmsg__rb_result *res)
 {
-	gcmsg__rb_query q = { "c1", "agent-messaging", text, media_id, since, owned, NULL };
+	gcmsg__rb_query q = { "c1", route, text, media_id, since, "u-me", 0, owned, NULL };
 
 	gcmsg__rb_result_init(res);
 	assert_int_equal(gcmsg__readback(client, &q, res), GCMSG_OK);
 	assert_int_equal(res->requests, ss_log_count());
 	assert_true((res->verdict == GCMSG__RB_FOUND) == (res->message_id != NULL));
 	return res->verdict;
+}
+
+static gcmsg__rb_verdict rb(const char *text, const char *media_id, long long since, gcmsg__rb_result *res)
+{
+	return rb_on("agent-messaging", text, media_id, since, res);
 }
 
 static void test_rb_found(void **state)
@@ -578,13 +647,16 @@ static void test_rb_old_ids_left_out(void **state)
 	memset(owned_ids, 0, sizeof(owned_ids));
 	/* an hour before the first attempt: an earlier send of the same text, not ours */
 	add_msg("old-1", now - 3600 * 1000LL, 0, "Hello there", NULL);
-	/* within the skew allowance: kept */
-	add_msg("near-1", now - 4 * 60 * 1000LL, 0, "Other", NULL);
+	/* ten seconds before: not ours either */
+	add_msg("old-2", now - 10 * 1000LL, 0, "Hello there", NULL);
+	/* within the margin: kept */
+	add_msg("near-1", now - 1000LL, 0, "Other", NULL);
 	/* no time: kept */
 	m = add_msg("notime-1", now, 0, "Other 2", NULL);
 	m->no_time = 1;
 	assert_int_equal(rb("Hello there", NULL, now, &res), GCMSG__RB_ABSENT);
 	assert_string_equal(ss_log_at(1)->body, "[\"near-1\",\"notime-1\"]");
+	assert_true(res.skew_known);
 	gcmsg__rb_result_dispose(&res);
 	/* since 0: no bound, and then the old one is found */
 	before_rb(NULL);
@@ -682,7 +754,7 @@ static void test_rb_unknown(void **state)
 	/* the route has no read-back: no request at all */
 	ss_clear_log();
 	{
-		gcmsg__rb_query q = { "c1", "legacy-chat", "Hello there", NULL, now, NULL, NULL };
+		gcmsg__rb_query q = { "c1", "legacy-chat", "Hello there", NULL, now, NULL, 0, NULL, NULL };
 		gcmsg__rb_result_init(&res);
 		assert_int_equal(gcmsg__readback(client, &q, &res), GCMSG_OK);
 		assert_int_equal(res.verdict, GCMSG__RB_UNKNOWN);
@@ -723,7 +795,184 @@ static void test_rb_split_beyond_1000(void **state)
 	gcmsg__rb_result_dispose(&res);
 }
 
+/* The server's clock six minutes behind ours, then ahead: its Date header sets its times against ours. */
+static void test_rb_clock_skew(void **state)
+{
+	long long now = wall_now();
+	gcmsg__rb_result res;
+
+	(void)state;
+	memset(owned_ids, 0, sizeof(owned_ids));
+	/* our message, delivered just after our first attempt; the server dates it on its own clock */
+	skew_ms = -6 * 60 * 1000LL;
+	add_msg("out-1", now + 100, 0, "Skewed", NULL);
+	assert_int_equal(rb("Skewed", NULL, now, &res), GCMSG__RB_FOUND);
+	assert_string_equal(res.message_id, "out-1");
+	assert_true(res.skew_known);
+	assert_true(res.skew_ms <= skew_ms && res.skew_ms > skew_ms - 2000);
+	gcmsg__rb_result_dispose(&res);
+	/* a server clock ahead: an identical message from a minute before our attempt is still not ours */
+	before_rb(NULL);
+	skew_ms = 6 * 60 * 1000LL;
+	add_msg("old-1", now - 60 * 1000LL, 0, "Skewed", NULL);
+	assert_int_equal(rb("Skewed", NULL, now, &res), GCMSG__RB_ABSENT);
+	assert_string_equal(res.why, "the conversation lists no message since the first attempt");
+	gcmsg__rb_result_dispose(&res);
+	/* and ours, after the attempt, is found */
+	add_msg("out-2", now + 50, 0, "Skewed", NULL);
+	ss_clear_log();
+	assert_int_equal(rb("Skewed", NULL, now, &res), GCMSG__RB_FOUND);
+	assert_string_equal(res.message_id, "out-2");
+	gcmsg__rb_result_dispose(&res);
+}
+
+static void test_rb_no_date_unknown(void **state)
+{
+	long long now = wall_now();
+	gcmsg__rb_result res;
+
+	(void)state;
+	memset(owned_ids, 0, sizeof(owned_ids));
+	no_date = 1;
+	add_msg("out-1", now + 10, 0, "Other", NULL);
+	assert_int_equal(rb("Hello", NULL, now, &res), GCMSG__RB_UNKNOWN);
+	assert_non_null(strstr(res.why, "no usable Date header"));
+	assert_int_equal(res.requests, 1);
+	gcmsg__rb_result_dispose(&res);
+	/* without a time bound (since 0) the clock does not matter */
+	ss_clear_log();
+	assert_int_equal(rb("Hello", NULL, 0, &res), GCMSG__RB_ABSENT);
+	gcmsg__rb_result_dispose(&res);
+}
+
+static void test_rb_incomplete_listing(void **state)
+{
+	long long now = wall_now();
+	gcmsg__rb_result res;
+	gcmsg__rb_query q = { "c1", "agent-messaging", "Hello", NULL, now, "u-me", 1, owned, NULL };
+
+	(void)state;
+	memset(owned_ids, 0, sizeof(owned_ids));
+	/* a participant without messages[] */
+	acd_without_messages = 1;
+	add_msg("out-1", now + 10, 0, "Other", NULL);
+	assert_int_equal(rb("Hello", NULL, now, &res), GCMSG__RB_UNKNOWN);
+	assert_non_null(strstr(res.why, "has no messages[]"));
+	gcmsg__rb_result_dispose(&res);
+	/* nothing listed at all, though the conversation is known to hold messages */
+	before_rb(NULL);
+	gcmsg__rb_result_init(&res);
+	assert_int_equal(gcmsg__readback(client, &q, &res), GCMSG_OK);
+	assert_int_equal(res.verdict, GCMSG__RB_UNKNOWN);
+	assert_non_null(strstr(res.why, "lists no message at all"));
+	gcmsg__rb_result_dispose(&res);
+	/* not expected: absent */
+	q.expect_messages = 0;
+	assert_int_equal(gcmsg__readback(client, &q, &res), GCMSG_OK);
+	assert_int_equal(res.verdict, GCMSG__RB_ABSENT);
+	gcmsg__rb_result_dispose(&res);
+}
+
+static void test_rb_agentless_not_connected(void **state)
+{
+	long long now = wall_now();
+	gcmsg__rb_result res;
+
+	(void)state;
+	memset(owned_ids, 0, sizeof(owned_ids));
+	add_msg("out-1", now + 10, 0, "Other", NULL);
+	assert_int_equal(rb_on("agentless", "Hello", NULL, now, &res), GCMSG__RB_ABSENT);
+	gcmsg__rb_result_dispose(&res);
+	/* ended: a send with useExistingActiveConversation may have opened another conversation */
+	customer_state = "disconnected";
+	ss_clear_log();
+	assert_int_equal(rb_on("agentless", "Hello", NULL, now, &res), GCMSG__RB_UNKNOWN);
+	assert_non_null(strstr(res.why, "no longer connected"));
+	gcmsg__rb_result_dispose(&res);
+	/* but a message found in it is found */
+	add_msg("out-2", now + 20, 0, "Hello", NULL);
+	ss_clear_log();
+	assert_int_equal(rb_on("agentless", "Hello", NULL, now, &res), GCMSG__RB_FOUND);
+	assert_string_equal(res.message_id, "out-2");
+	gcmsg__rb_result_dispose(&res);
+	/* the agent route does not care */
+	before_rb(NULL);
+	customer_state = "disconnected";
+	assert_int_equal(rb("Hello", NULL, now, &res), GCMSG__RB_ABSENT);
+	gcmsg__rb_result_dispose(&res);
+}
+
+static void test_rb_someone_elses_identical_text(void **state)
+{
+	long long now = wall_now();
+	gcmsg__rb_result res;
+	fake_msg *m;
+
+	(void)state;
+	memset(owned_ids, 0, sizeof(owned_ids));
+	/* another agent's identical text after our attempt: not ours */
+	m = add_msg("out-1", now + 10, 0, "Same words", NULL);
+	m->by = "u-other";
+	assert_int_equal(rb("Same words", NULL, now, &res), GCMSG__RB_ABSENT);
+	gcmsg__rb_result_dispose(&res);
+	/* ours (createdBy us, or not given) is */
+	m = add_msg("out-2", now + 20, 0, "Same words", NULL);
+	m->by = "u-me";
+	ss_clear_log();
+	assert_int_equal(rb("Same words", NULL, now, &res), GCMSG__RB_FOUND);
+	assert_string_equal(res.message_id, "out-2");
+	gcmsg__rb_result_dispose(&res);
+	/* a matching message without a readable time: cannot tell whose */
+	before_rb(NULL);
+	m = add_msg("out-3", now + 20, 0, "Same words", NULL);
+	m->no_time = 1;
+	assert_int_equal(rb("Same words", NULL, now, &res), GCMSG__RB_UNKNOWN);
+	assert_non_null(strstr(res.why, "no readable timestamp"));
+	gcmsg__rb_result_dispose(&res);
+}
+
 /* ---- the pure parts ---- */
+
+static void test_http_date(void **state)
+{
+	(void)state;
+	assert_true(gcmsg__http_date_ms("Sun, 06 Nov 1994 08:49:37 GMT") == 784111777000LL);
+	assert_true(gcmsg__http_date_ms("Sunday, 06-Nov-94 08:49:37 GMT") == 784111777000LL);
+	assert_true(gcmsg__http_date_ms("Sun Nov  6 08:49:37 1994") == 784111777000LL);
+	assert_true(gcmsg__http_date_ms("Sat, 21 Nov 2026 09:00:01 GMT") == 1795251601000LL);
+	assert_true(gcmsg__http_date_ms("Sat, 21 Nov 2026 09:00:01 UTC") == -1);
+	assert_true(gcmsg__http_date_ms("Sat, 21 Foo 2026 09:00:01 GMT") == -1);
+	assert_true(gcmsg__http_date_ms("Sat, 21 Nov 2026 09:00 GMT") == -1);
+	assert_true(gcmsg__http_date_ms("Sat, 21 Nov 2026 09:00:01 GMT junk") == -1);
+	assert_true(gcmsg__http_date_ms("120") == -1);
+	assert_true(gcmsg__http_date_ms("") == -1);
+	assert_true(gcmsg__http_date_ms(NULL) == -1);
+}
+
+static void retry_after_date_handler(const ss_req *rq, ss_answer *an)
+{
+	/* Date 09:00:00, Retry-After 09:00:42: 42 s whatever our clock says */
+	(void)rq;
+	ss_reply(an, 429, "{\"code\":\"too.many.requests\"}");
+	ss_answer_header(an, "Date", "Sat, 21 Nov 2026 09:00:00 GMT");
+	ss_answer_header(an, "Retry-After", "Sat, 21 Nov 2026 09:00:42 GMT");
+}
+
+static void test_retry_after_http_date(void **state)
+{
+	gcmsg__http_resp r;
+	int token_failed;
+
+	(void)state;
+	ss_set_handler(retry_after_date_handler);
+	gcmsg__http_resp_init(&r);
+	assert_int_equal(gcmsg__api_once(client, "GET", "/api/v2/x", NULL, &r, &token_failed), GCMSG_OK);
+	assert_int_equal(r.status, 429);
+	assert_int_equal(r.retry_after, 42);
+	assert_true(r.date_ms == gcmsg__http_date_ms("Sat, 21 Nov 2026 09:00:00 GMT"));
+	assert_true(r.recv_wall_ms >= r.sent_wall_ms && r.sent_wall_ms > 0);
+	gcmsg__http_resp_dispose(&r);
+}
 
 static void test_iso8601(void **state)
 {
@@ -746,70 +995,98 @@ static void test_iso8601(void **state)
 
 static void test_rb_ids_pure(void **state)
 {
-	char **ids, why[128];
-	size_t n;
+	gcmsg__rb_listing l;
+	char why[128];
 
 	(void)state;
-#define IDS(doc) gcmsg__rb_ids(doc, strlen(doc), 0, &ids, &n, why, sizeof(why))
+#define IDS(doc) gcmsg__rb_ids(doc, strlen(doc), 0, &l, why, sizeof(why))
 	assert_int_equal(IDS("[]"), -1);
 	assert_int_equal(IDS("{}"), -1);
 	assert_non_null(strstr(why, "participants"));
 	assert_int_equal(IDS("{\"participants\":[1]}"), -1);
 	assert_int_equal(IDS("{\"participants\":[{\"messages\":{}}]}"), -1);
 	assert_int_equal(IDS("{\"participants\":[{\"messages\":[{\"messageId\":\"\"}]}]}"), -1);
-	assert_int_equal(IDS("{\"participants\":[{},{\"messages\":[{\"messageId\":\"b\"},{\"messageId\":\"a\"},"
-	                     "{\"messageId\":\"b\"}]}]}"), 0);
+	/* a participant without messages[]: it may list what we would not see */
+	assert_int_equal(IDS("{\"participants\":[{},{\"messages\":[{\"messageId\":\"b\"}]}]}"), -1);
+	assert_non_null(strstr(why, "participant 0 has no messages[]"));
+	assert_null(l.ids);
+	assert_int_equal(IDS("{\"participants\":[{\"purpose\":\"customer\",\"state\":\"connected\",\"messages\":[]},"
+	                     "{\"messages\":[{\"messageId\":\"b\"},{\"messageId\":\"a\"},{\"messageId\":\"b\"}]}]}"), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.listed, 3);
+	assert_int_equal(l.connected, 1);
+	assert_string_equal(l.ids[0], "a");
+	assert_string_equal(l.ids[1], "b");
+	gcmsg__rb_listing_dispose(&l);
+	/* the customer: purpose customer, else the first external; its state */
+	assert_int_equal(IDS("{\"participants\":[{\"purpose\":\"external\",\"state\":\"disconnected\",\"messages\":[]},"
+	                     "{\"purpose\":\"external\",\"state\":\"connected\",\"messages\":[]}]}"), 0);
+	assert_int_equal(l.connected, 0);
+	assert_int_equal(l.listed, 0);
+	gcmsg__rb_listing_dispose(&l);
+	assert_int_equal(IDS("{\"participants\":[{\"purpose\":\"agent\",\"state\":\"connected\",\"messages\":[]}]}"), 0);
+	assert_int_equal(l.connected, -1);
+	gcmsg__rb_listing_dispose(&l);
+	/* times: before from_ms left out (but listed), none or unreadable kept */
+	{
+		const char *doc = "{\"participants\":[{\"messages\":[{\"messageId\":\"old\",\"messageTime\":"
+		                  "\"2026-11-21T09:00:00.000Z\"},{\"messageId\":\"new\",\"messageTime\":"
+		                  "\"2026-11-21T09:00:02.000Z\"},{\"messageId\":\"x\",\"messageTime\":\"later\"}]}]}";
+		assert_int_equal(gcmsg__rb_ids(doc, strlen(doc), gcmsg__iso8601_ms("2026-11-21T09:00:01Z"), &l, why,
+		                               sizeof(why)), 0);
+		assert_int_equal(l.listed, 3);
+		assert_int_equal(l.n, 2);
+		assert_string_equal(l.ids[0], "new");
+		assert_string_equal(l.ids[1], "x");
+		gcmsg__rb_listing_dispose(&l);
+	}
 #undef IDS
-	assert_int_equal(n, 2);
-	assert_string_equal(ids[0], "a");
-	assert_string_equal(ids[1], "b");
-	gcmsg__free_strv(ids, n);
 }
 
 static void test_rb_match_pure(void **state)
 {
 	static const char *const ids[] = { "x", "y" };
-	gcmsg__rb_query q = { "c1", "agentless", "Hi", NULL, 0, NULL, NULL };
+	gcmsg__rb_query q = { "c1", "agentless", "Hi", NULL, 0, NULL, 0, NULL, NULL };
 	gcmsg__rb_verdict v;
 	char *found, why[128];
 	const char *doc;
 
 	(void)state;
 	doc = "{\"entities\":[{\"id\":\"x\",\"textBody\":\"Hi\",\"direction\":\"outbound\"},{\"id\":\"y\"}]}";
-	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, 0, &v, &found, why, sizeof(why)), 0);
 	assert_int_equal(v, GCMSG__RB_FOUND);
 	assert_string_equal(found, "x");
 	free(found);
 	/* an entity we did not ask for is not ours to judge */
 	doc = "{\"entities\":[{\"id\":\"z\",\"textBody\":\"Hi\"},{\"id\":\"x\"},{\"id\":\"y\"}]}";
-	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, 0, &v, &found, why, sizeof(why)), 0);
 	assert_int_equal(v, GCMSG__RB_ABSENT);
 	assert_null(found);
 	/* normalizedMessage.text counts; an embedded NUL does not match a shorter text */
 	doc = "{\"entities\":[{\"id\":\"x\",\"normalizedMessage\":{\"type\":\"Text\",\"text\":\"Hi\"}},{\"id\":\"y\"}]}";
-	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, 0, &v, &found, why, sizeof(why)), 0);
 	assert_int_equal(v, GCMSG__RB_FOUND);
 	free(found);
 	doc = "{\"entities\":[{\"id\":\"x\",\"textBody\":\"Hi\\u0000there\"},{\"id\":\"y\"}]}";
-	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, 0, &v, &found, why, sizeof(why)), 0);
 	assert_int_equal(v, GCMSG__RB_ABSENT);
 	/* Inbound in the normalized form */
 	doc = "{\"entities\":[{\"id\":\"x\",\"textBody\":\"Hi\",\"normalizedMessage\":{\"direction\":\"Inbound\"}},{\"id\":\"y\"}]}";
-	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, 0, &v, &found, why, sizeof(why)), 0);
 	assert_int_equal(v, GCMSG__RB_ABSENT);
 	/* an entity without an id */
 	doc = "{\"entities\":[{\"textBody\":\"Hi\"},{\"id\":\"x\"},{\"id\":\"y\"}]}";
-	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, 0, &v, &found, why, sizeof(why)), 0);
 	assert_int_equal(v, GCMSG__RB_UNKNOWN);
 	/* not JSON */
-	assert_int_equal(gcmsg__rb_match("{", 1, ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(gcmsg__rb_match("{", 1, ids, 2, &q, 0, &v, &found, why, sizeof(why)), 0);
 	assert_int_equal(v, GCMSG__RB_UNKNOWN);
 	/* attachments in the normalized form */
 	q.text = NULL;
 	q.media_id = "md-1";
 	doc = "{\"entities\":[{\"id\":\"y\",\"normalizedMessage\":{\"content\":[{\"attachment\":{\"id\":\"md-1\"}}]}},"
 	      "{\"id\":\"x\"}]}";
-	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, &v, &found, why, sizeof(why)), 0);
+	assert_int_equal(gcmsg__rb_match(doc, strlen(doc), ids, 2, &q, 0, &v, &found, why, sizeof(why)), 0);
 	assert_int_equal(v, GCMSG__RB_FOUND);
 	assert_string_equal(found, "y");
 	free(found);
@@ -836,6 +1113,13 @@ int main(void)
 		cmocka_unit_test_setup(test_rb_media, before_rb),
 		cmocka_unit_test_setup(test_rb_unknown, before_rb),
 		cmocka_unit_test_setup(test_rb_split_beyond_1000, before_rb),
+		cmocka_unit_test_setup(test_rb_clock_skew, before_rb),
+		cmocka_unit_test_setup(test_rb_no_date_unknown, before_rb),
+		cmocka_unit_test_setup(test_rb_incomplete_listing, before_rb),
+		cmocka_unit_test_setup(test_rb_agentless_not_connected, before_rb),
+		cmocka_unit_test_setup(test_rb_someone_elses_identical_text, before_rb),
+		cmocka_unit_test(test_http_date),
+		cmocka_unit_test_setup(test_retry_after_http_date, before),
 		cmocka_unit_test(test_iso8601),
 		cmocka_unit_test(test_rb_ids_pure),
 		cmocka_unit_test(test_rb_match_pure),
