@@ -56,17 +56,22 @@ typedef struct gcmsg_login_options {
  * hands the authorize URL
  *   <login>/oauth/authorize?response_type=code&client_id=...&redirect_uri=
  *   http://127.0.0.1:<port>/callback&code_challenge=...&code_challenge_method=S256&state=...
- * to on_url, accepts connections until GET /callback arrives (other paths get
- * a 404 and the wait goes on; each request head is capped at 8 KiB), checks the
- * state, exchanges the code (grant_type=authorization_code with the
+ * to on_url, accepts connections until a GET /callback with the state it sent
+ * arrives (other paths get a 404, a callback with another state or none a 400,
+ * and the wait goes on, so that nobody who finds the port can end the login;
+ * each request head is capped at 8 KiB, and idle connections cannot keep the
+ * redirect out), exchanges the code (grant_type=authorization_code with the
  * code_verifier), answers the browser with a short page saying how it went,
- * and saves the tokens in client_opts->token_cache (when given). The verifier,
- * state and code are zeroed before they are freed.
+ * and saves the tokens in client_opts->token_cache (when given). Before it
+ * listens, it checks that the cache can be written (its directory, its lock),
+ * so that no code is spent on a login it could not keep. The verifier, state
+ * and code are zeroed before they are freed.
  *
  * Returns GCMSG_OK, GCMSG_EUSAGE (bad options), GCMSG_ECONFIG (bad URL, port
- * in use, cache not writable), GCMSG_EAUTH (the redirect carried error=...,
- * the state did not match, no browser came back in time, the token endpoint
- * refused the code), GCMSG_EREMOTE (network) or GCMSG_ERROR. Like
+ * in use, cache not writable), GCMSG_EAUTH (the redirect carried error=...
+ * with the right state, no browser came back in time, the token endpoint
+ * refused the code, the cache lock stayed taken), GCMSG_EREMOTE (network) or
+ * GCMSG_ERROR. Like
  * gcmsg_client_new, `*out` is set even on failure (not on out-of-memory) so
  * that gcmsg_client_last_error(*out) explains it; on success it is a client
  * holding the user token (e.g. for gcmsg_client_whoami). Free it either way.
@@ -89,11 +94,15 @@ typedef enum gcmsg_logout_outcome {
  * The token is only ever sent to the API URL it was issued for: a cache made
  * against other URLs than client_opts' is refused (GCMSG_ECONFIG).
  *
- * GCMSG_OK with *outcome set; GCMSG_ECONFIG for a cache that cannot be read
- * (left in place: the message names the file and the fix); GCMSG_EREMOTE when
- * the server could not be reached or failed: the file is removed all the same,
- * and the error says the token stays valid until it expires. `*out` as for
- * gcmsg_login.
+ * The file is removed only when the token was revoked (2xx) or the server no
+ * longer takes it (401, or its renewal is refused). GCMSG_OK with *outcome
+ * set; GCMSG_ECONFIG for a cache that cannot be read (left in place: the
+ * message names the file and the fix); GCMSG_EREMOTE when the server could not
+ * be reached, failed (5xx) or refused otherwise: the file is kept (the login
+ * still works, a refresh token lives for weeks) and the error says so and to
+ * log out again; GCMSG_EAUTH with the file kept when an expired token could
+ * not be renewed for another reason (the cache lock stayed taken). `*out` as
+ * for gcmsg_login.
  */
 GCMSG_EXTERN(int) gcmsg_logout(gcmsg_client **out, const gcmsg_client_options *client_opts,
                                gcmsg_logout_outcome *outcome);

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "login_internal.h"
+#include "secure.h"
 #include "sha256.h"
 
 #define REJECTED (-1.0) /* token_expires_at of a token a 401 refused (kept to tell it apart) */
@@ -100,12 +101,7 @@ char *gcmsg__form_escape(const char *s)
 /* token values go into an Authorization header: printable ASCII, no spaces */
 static int token_ok(const char *t)
 {
-	size_t n = 0;
-
-	for (; t && t[n]; n++)
-		if ((unsigned char)t[n] <= 0x20 || (unsigned char)t[n] >= 0x7f || n >= GCMSG__TOKEN_MAX)
-			return 0;
-	return n > 0;
+	return gcmsg__printable(t, GCMSG__TOKEN_MAX);
 }
 
 int gcmsg__auth_token_post(gcmsg_client *c, const char *form, const char *basic_user, const char *basic_pass,
@@ -307,33 +303,27 @@ static int secret_check(const char *secret, const char *client_id, const char *t
 {
 	unsigned char mac[GCMSG__SHA256_LEN];
 	char *msg = gcmsg__asprintf("gcmsg token cache 1\n%s\n%s", client_id, token);
-	volatile unsigned char *v = mac;
-	size_t i;
 
 	if (!msg)
 		return -1;
 	gcmsg__hmac_sha256(secret, strlen(secret), msg, strlen(msg), mac);
 	gcmsg__free_secret(msg);
 	gcmsg__base64url(mac, sizeof(mac), out);
-	for (i = 0; i < sizeof(mac); i++)
-		v[i] = 0;
+	gcmsg__wipe(mac, sizeof(mac));
 	return 0;
 }
 
 static int secret_matches(const gcmsg_client *c, const gcmsg__token_entry *e)
 {
 	char want[48];
-	size_t i, n;
-	unsigned char d;
+	int same;
 
 	if (!c->client_secret || !*c->client_secret || !e->secret_check ||
 	    secret_check(c->client_secret, e->client_id, e->access_token, want) < 0)
 		return 0;
-	n = strlen(want);
-	d = (unsigned char)(strlen(e->secret_check) != n);
-	for (i = 0; i < n && e->secret_check[i]; i++)
-		d |= (unsigned char)(want[i] ^ e->secret_check[i]);
-	return d == 0;
+	same = gcmsg__secret_equal(want, e->secret_check);
+	gcmsg__wipe(want, sizeof(want));
+	return same;
 }
 
 static int same_urls(const gcmsg_client *c, const gcmsg__token_entry *e)
@@ -382,12 +372,20 @@ static int renew(gcmsg_client *c)
 	if (c->token_cache) {
 		long wait = c->timeout_ms + c->connect_timeout_ms + 5000;
 		rc = gcmsg__token_cache_lock(c->token_cache, wait, &lock, &c->err);
-		if (rc == GCMSG_ECONFIG && !user) {
-			/* client credentials do not need the cache: carry on without it */
-			gcmsg__log(c, "not using the token cache: %s", c->err.explanation ? c->err.explanation : "?");
+		if ((rc == GCMSG_ECONFIG || rc == GCMSG_EAUTH) && !user) {
+			/*
+			 * Client credentials do not need the cache: carry on without it. A cache
+			 * that cannot be made or locked is left for good; a lock another process
+			 * has held too long (GCMSG_EAUTH) only for this renewal, whose token is
+			 * then not saved (it is not ours to write without the lock).
+			 */
+			gcmsg__log(c, "not using the token cache%s: %s", rc == GCMSG_EAUTH ? " for this renewal" : "",
+			           c->err.explanation ? c->err.explanation : "?");
 			gcmsg__err_clear(&c->err);
-			free(c->token_cache);
-			c->token_cache = NULL;
+			if (rc == GCMSG_ECONFIG) {
+				free(c->token_cache);
+				c->token_cache = NULL;
+			}
 			return client_credentials(c);
 		}
 		if (rc < 0)

@@ -3,11 +3,15 @@
  * S256) through a loopback redirect (RFC 8252 §7.3), and gcmsg_logout.
  *
  * The listener binds 127.0.0.1 only, serves a few connections at once (a
- * browser may open a speculative connection and send nothing on it), caps each
- * request head at GCMSG__LOGIN_HEAD_MAX bytes and each connection at
- * CONN_TIMEOUT_S, and stops at the first GET /callback or at the deadline. The
- * PKCE verifier and the state come from getrandom(2); they, the code and every
- * buffer that held them are zeroed before they are freed.
+ * browser may open a speculative connection and send nothing on it; when all
+ * MAX_CONNS are taken, a new one replaces the oldest), caps each request head
+ * at GCMSG__LOGIN_HEAD_MAX bytes and each connection at CONN_TIMEOUT_S, and
+ * stops at the first GET /callback that carries our state, or at the deadline
+ * (a callback with another state or none gets a 400, and the wait goes on).
+ * Before any of it, the token cache must be writable: a code is never spent on
+ * a login that could not be saved. The PKCE verifier and the state come from
+ * getrandom(2); they, the code and every buffer that held them are zeroed
+ * before they are freed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +26,7 @@
 #include <unistd.h>
 
 #include "login_internal.h"
+#include "secure.h"
 #include "sha256.h"
 
 #define MAX_CONNS 8
@@ -29,14 +34,6 @@
 #define DEFAULT_TIMEOUT_MS 300000L
 #define VERIFIER_BYTES 48 /* 64 base64url characters: within RFC 7636's 43-128 */
 #define STATE_BYTES 24    /* 32 characters */
-
-static void wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
 
 /* ---- the request parser (pure; fuzzed by fuzz_login_callback) ---- */
 
@@ -53,17 +50,6 @@ static const char *find_head_end(const char *b, size_t n)
 			return b + i + 3;
 	}
 	return NULL;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 enum { D_STRICT, D_TEXT, D_LINE };
@@ -83,11 +69,11 @@ static int decode(const char *src, size_t n, char *dst, size_t cap, int mode)
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			if (i + 2 >= n || hexval(src[i + 1]) < 0 || hexval(src[i + 2]) < 0) {
+			if (i + 2 >= n || gcmsg__hexval(src[i + 1]) < 0 || gcmsg__hexval(src[i + 2]) < 0) {
 				dst[o] = '\0';
 				return -1;
 			}
-			c = (unsigned char)(hexval(src[i + 1]) * 16 + hexval(src[i + 2]));
+			c = (unsigned char)(gcmsg__hexval(src[i + 1]) * 16 + gcmsg__hexval(src[i + 2]));
 			i += 2;
 		}
 		if (mode == D_LINE) {
@@ -179,7 +165,7 @@ void gcmsg__login_parse_request(const char *buf, size_t len, gcmsg__login_callba
 	out->kind = GCMSG__CB_CALLBACK;
 	return;
 bad:
-	wipe(out, sizeof(*out));
+	gcmsg__wipe(out, sizeof(*out));
 	out->kind = GCMSG__CB_BAD;
 }
 
@@ -208,28 +194,8 @@ static int random_token(char *out, size_t nbytes)
 	if (nbytes > sizeof(raw) || random_bytes(raw, nbytes) < 0)
 		return -1;
 	gcmsg__base64url(raw, nbytes, out);
-	wipe(raw, sizeof(raw));
+	gcmsg__wipe(raw, sizeof(raw));
 	return 0;
-}
-
-static int same_secret(const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = strlen(b), i;
-	unsigned char d = na != nb;
-
-	for (i = 0; i < na && i < nb; i++)
-		d |= (unsigned char)(a[i] ^ b[i]);
-	return d == 0;
-}
-
-static int printable(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	for (; s && s[n]; n++)
-		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f || n >= max)
-			return 0;
-	return s && n > 0;
 }
 
 /*
@@ -243,6 +209,8 @@ static int bare_client(gcmsg_client **out, const gcmsg_client_options *co)
 	gcmsg_client *c;
 	int rc;
 
+	if (!out)
+		return GCMSG_EUSAGE;
 	if (!co) {
 		rc = gcmsg_client_new(out, NULL);
 		return rc;
@@ -288,7 +256,7 @@ static void conn_close(conn *k)
 {
 	if (k->fd >= 0)
 		close(k->fd);
-	wipe(k->buf, k->len);
+	gcmsg__wipe(k->buf, k->len);
 	k->fd = -1;
 	k->len = 0;
 }
@@ -375,38 +343,56 @@ static int listen_loopback(gcmsg_client *c, int port, int *fd_out, int *port_out
 	return GCMSG_OK;
 }
 
+/* A slot for a new connection: a free one, else the oldest connection's (closed). */
+static conn *take_slot(conn *k)
+{
+	conn *oldest = NULL;
+	int i;
+
+	for (i = 0; i < MAX_CONNS; i++) {
+		if (k[i].fd < 0)
+			return &k[i];
+		if (!oldest || k[i].deadline < oldest->deadline)
+			oldest = &k[i];
+	}
+	conn_close(oldest); /* idle connections cannot keep the redirect out */
+	return oldest;
+}
+
 /*
- * Serve connections until a GET /callback arrives (its connection is handed
- * back open in *cb_fd, the parsed request in *cb) or the deadline passes.
+ * Serve connections until a GET /callback with our state arrives (its
+ * connection is handed back open in *cb_fd, the parsed request in *cb) or the
+ * deadline passes. A callback with another state or none is answered 400 and
+ * the wait goes on (*refused counts them): only the authorization server's
+ * redirect carries the state, so a local process or a web page that finds the
+ * port cannot end the login. The listener is always polled: when every slot
+ * is taken, a new connection replaces the oldest one.
  */
-static int wait_callback(gcmsg_client *c, int lfd, double deadline, gcmsg__login_callback *cb, int *cb_fd)
+static int wait_callback(gcmsg_client *c, int lfd, double deadline, const char *state, gcmsg__login_callback *cb,
+                         int *cb_fd, int *refused)
 {
 	conn *k = calloc(MAX_CONNS, sizeof(conn));
 	int i, rc = GCMSG_EAUTH;
 
 	*cb_fd = -1;
+	*refused = 0;
 	if (!k)
 		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
 	for (i = 0; i < MAX_CONNS; i++)
 		k[i].fd = -1;
 	for (;;) {
 		struct pollfd pf[MAX_CONNS + 1];
-		int slot[MAX_CONNS + 1], np = 0, free_slot = -1, ready;
+		int slot[MAX_CONNS + 1], np = 0, ready;
 		double now = gcmsg__now(), next = deadline;
 		long ms;
 
 		if (now >= deadline)
 			break; /* GCMSG_EAUTH: the caller says how long it waited */
 		for (i = 0; i < MAX_CONNS; i++) {
-			if (k[i].fd < 0) {
-				if (free_slot < 0)
-					free_slot = i;
+			if (k[i].fd < 0)
 				continue;
-			}
 			if (now >= k[i].deadline) {
 				conn_close(&k[i]); /* a connection that never sent a whole request */
-				if (free_slot < 0)
-					free_slot = i;
 				continue;
 			}
 			if (k[i].deadline < next)
@@ -416,12 +402,10 @@ static int wait_callback(gcmsg_client *c, int lfd, double deadline, gcmsg__login
 			pf[np].revents = 0;
 			slot[np++] = i;
 		}
-		if (free_slot >= 0) {
-			pf[np].fd = lfd;
-			pf[np].events = POLLIN;
-			pf[np].revents = 0;
-			slot[np++] = -1;
-		}
+		pf[np].fd = lfd;
+		pf[np].events = POLLIN;
+		pf[np].revents = 0;
+		slot[np++] = -1;
 		ms = (long)((next - now) * 1000.0) + 1;
 		ready = poll(pf, (nfds_t)np, (int)(ms > 1000 ? 1000 : ms));
 		if (ready < 0 && errno != EINTR) {
@@ -442,13 +426,16 @@ static int wait_callback(gcmsg_client *c, int lfd, double deadline, gcmsg__login
 					fd = -1;
 				}
 				if (fd >= 0) {
-					k[free_slot].fd = fd;
-					k[free_slot].len = 0;
-					k[free_slot].deadline = gcmsg__now() + CONN_TIMEOUT_S;
+					x = take_slot(k);
+					x->fd = fd;
+					x->len = 0;
+					x->deadline = gcmsg__now() + CONN_TIMEOUT_S;
 				}
 				continue;
 			}
 			x = &k[slot[i]];
+			if (x->fd < 0)
+				continue; /* replaced by a newer connection in this round */
 			got = recv(x->fd, x->buf + x->len, sizeof(x->buf) - x->len, 0);
 			if (got < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 				continue;
@@ -475,6 +462,17 @@ static int wait_callback(gcmsg_client *c, int lfd, double deadline, gcmsg__login
 				conn_close(x);
 				continue;
 			case GCMSG__CB_CALLBACK:
+				if (!cb->has_state || !gcmsg__secret_equal(cb->state, state)) {
+					gcmsg__log(c, "refused a login redirect with %s state; still waiting",
+					           cb->has_state ? "the wrong" : "no");
+					gcmsg__wipe(cb, sizeof(*cb));
+					answer(x->fd, 400, "Bad Request", "Not this login",
+					       "This redirect does not belong to the login gcmsg is waiting for (its state is "
+					       "wrong or missing). gcmsg goes on waiting: open the URL it printed.");
+					conn_close(x);
+					++*refused;
+					continue;
+				}
 				*cb_fd = x->fd;
 				x->fd = -1;
 				conn_close(x);
@@ -486,7 +484,7 @@ static int wait_callback(gcmsg_client *c, int lfd, double deadline, gcmsg__login
 done:
 	for (i = 0; i < MAX_CONNS; i++)
 		conn_close(&k[i]);
-	wipe(k, MAX_CONNS * sizeof(conn));
+	gcmsg__wipe(k, MAX_CONNS * sizeof(conn));
 	free(k);
 	return rc;
 }
@@ -505,7 +503,7 @@ static int check_options(gcmsg_client *c, const gcmsg_login_options *o)
 		                            "(--client-id, GENESYSCLOUD_OAUTHCLIENT_ID or the profile's client_id)");
 		return GCMSG_ECONFIG;
 	}
-	if (!printable(o->client_id, 256))
+	if (!gcmsg__printable(o->client_id, 256))
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "the client id has spaces, control or non-ASCII characters");
 	if (o->port < 0 || o->port > 65535)
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "the redirect port %d is not 0 to 65535", o->port);
@@ -548,6 +546,21 @@ static int exchange(gcmsg_client *c, const char *code, const char *redirect_uri,
 	return GCMSG_OK;
 }
 
+/* Before the browser: can the login be saved? (the directory made, the lock taken, a file created there) */
+static int check_cache(gcmsg_client *c)
+{
+	int rc;
+
+	if (!c->token_cache)
+		return GCMSG_OK;
+	rc = gcmsg__token_cache_check_writable(c->token_cache, c->timeout_ms + c->connect_timeout_ms + 5000, &c->err);
+	if (rc == GCMSG_ECONFIG)
+		gcmsg__err_set_fix(&c->err, "the login could not be saved: make the directory of %s writable (or use "
+		                            "another store), then log in again",
+		                   c->token_cache);
+	return rc;
+}
+
 static int save_login(gcmsg_client *c)
 {
 	int lock = -1, rc;
@@ -573,11 +586,9 @@ int gcmsg_login(gcmsg_client **out, const gcmsg_client_options *client_opts, con
 	char *url = NULL, *eid = NULL, *eredir = NULL;
 	gcmsg__login_callback *cb = NULL;
 	gcmsg_client *c;
-	int rc, lfd = -1, cfd = -1, port = 0;
+	int rc, lfd = -1, cfd = -1, port = 0, refused = 0;
 	long timeout;
 
-	if (!out)
-		return GCMSG_EUSAGE;
 	rc = bare_client(out, client_opts);
 	if (rc < 0)
 		return rc;
@@ -593,6 +604,9 @@ int gcmsg_login(gcmsg_client **out, const gcmsg_client_options *client_opts, con
 		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
 	}
 	memset(cb, 0, sizeof(*cb));
+	rc = check_cache(c);
+	if (rc < 0)
+		goto done;
 	if (random_token(verifier, VERIFIER_BYTES) < 0 || random_token(state, STATE_BYTES) < 0) {
 		rc = gcmsg__err_set(&c->err, GCMSG_ERROR, "cannot read random bytes (getrandom): %s", strerror(errno));
 		goto done;
@@ -616,27 +630,24 @@ int gcmsg_login(gcmsg_client **out, const gcmsg_client_options *client_opts, con
 	gcmsg__log(c, "waiting for the login redirect on %s", redirect);
 	opts->on_url(url, opts->payload);
 	timeout = opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
-	rc = wait_callback(c, lfd, gcmsg__now() + (double)timeout / 1000.0, cb, &cfd);
+	rc = wait_callback(c, lfd, gcmsg__now() + (double)timeout / 1000.0, state, cb, &cfd, &refused);
 	close(lfd);
 	lfd = -1;
 	if (rc == GCMSG_EAUTH) {
-		gcmsg__err_set(&c->err, GCMSG_EAUTH, "no browser came back to the login redirect within %ld s",
-		               (timeout + 999) / 1000);
+		if (refused)
+			gcmsg__err_set(&c->err, GCMSG_EAUTH,
+			               "no browser came back to the login redirect within %ld s (%d redirect%s with a wrong "
+			               "or missing state refused: stale or forged)",
+			               (timeout + 999) / 1000, refused, refused == 1 ? "" : "s");
+		else
+			gcmsg__err_set(&c->err, GCMSG_EAUTH, "no browser came back to the login redirect within %ld s",
+			               (timeout + 999) / 1000);
 		gcmsg__err_set_fix(&c->err, "open the URL gcmsg printed in a browser on this machine and log in; run "
 		                            "'gcmsg login' again (--timeout S gives more time)");
 		goto done;
 	}
 	if (rc < 0)
 		goto done;
-	if (!cb->has_state || !same_secret(cb->state, state)) {
-		answer(cfd, 400, "Bad Request", "Login failed",
-		       "This redirect does not belong to the login gcmsg started (state mismatch). Run gcmsg login again.");
-		rc = gcmsg__err_set(&c->err, GCMSG_EAUTH,
-		                    "the login redirect came back with %s state (a stale or forged redirect)",
-		                    cb->has_state ? "the wrong" : "no");
-		gcmsg__err_set_fix(&c->err, "run 'gcmsg login' again and use the URL it prints");
-		goto done;
-	}
 	if (cb->has_error) {
 		gcmsg_buf line = GCMSG_BUF_INIT(512);
 		gcmsg__buf_printf(&line, "The login service said: %s%s%s. Run gcmsg login again.", cb->error,
@@ -677,14 +688,14 @@ done:
 	if (cfd >= 0)
 		close(cfd);
 	if (cb) {
-		wipe(cb, sizeof(*cb));
+		gcmsg__wipe(cb, sizeof(*cb));
 		free(cb);
 	}
-	wipe(verifier, sizeof(verifier));
-	wipe(state, sizeof(state));
-	wipe(challenge, sizeof(challenge));
+	gcmsg__wipe(verifier, sizeof(verifier));
+	gcmsg__wipe(state, sizeof(state));
+	gcmsg__wipe(challenge, sizeof(challenge));
 	if (url) {
-		wipe(url, strlen(url));
+		gcmsg__wipe(url, strlen(url));
 		free(url);
 	}
 	free(eid);
@@ -694,6 +705,36 @@ done:
 
 /* ---- logout ---- */
 
+/*
+ * After a GCMSG_EAUTH from the revocation: did the login service refuse the
+ * renewal (the refresh token is revoked or expired: 4xx), or was there nothing
+ * to renew the token with? Not when the renewal could not be made at all (the
+ * cache lock stayed taken, an answer without a usable token).
+ */
+static int renewal_refused(const gcmsg_client *c)
+{
+	long st = c->err.pub.http_status;
+
+	return (st >= 400 && st < 500) || (st == 0 && !c->refresh_token);
+}
+
+/* The revocation failed with rc: the file stays, and the error says so. */
+static int keep_login(gcmsg_client *c, int rc)
+{
+	char *what = gcmsg__asprintf("could not revoke the login (%s): it is still valid, and %s still holds it",
+	                             c->err.explanation ? c->err.explanation : gcmsg_strerror(rc), c->token_cache);
+
+	if (what) {
+		free(c->err.explanation);
+		c->err.explanation = what;
+		c->err.pub.explanation = what;
+	}
+	c->err.pub.code = rc;
+	gcmsg__err_set_fix(&c->err, "run 'gcmsg logout' again once the service answers (check the network and the "
+	                            "region)");
+	return rc;
+}
+
 int gcmsg_logout(gcmsg_client **out, const gcmsg_client_options *client_opts, gcmsg_logout_outcome *outcome)
 {
 	gcmsg__token_entry e;
@@ -702,8 +743,6 @@ int gcmsg_logout(gcmsg_client **out, const gcmsg_client_options *client_opts, gc
 	gcmsg_client *c;
 	int rc, lock = -1, revoke_rc, want_secret;
 
-	if (!out)
-		return GCMSG_EUSAGE;
 	rc = bare_client(out, client_opts);
 	if (rc < 0)
 		return rc;
@@ -762,19 +801,20 @@ int gcmsg_logout(gcmsg_client **out, const gcmsg_client_options *client_opts, gc
 	revoke_rc = gcmsg__api(c, "DELETE", "/api/v2/tokens/me", NULL, GCMSG__API_NO_ERROR, NULL, &r);
 	if (revoke_rc == GCMSG_OK && r.status >= 200 && r.status < 300) {
 		*outcome = GCMSG_LOGOUT_REVOKED;
-	} else if ((revoke_rc == GCMSG_OK && r.status == 401) || revoke_rc == GCMSG_EAUTH) {
-		/* the token, or its renewal, is refused: nothing is left to revoke */
-		*outcome = GCMSG_LOGOUT_ALREADY_INVALID;
-		revoke_rc = GCMSG_OK;
-	} else if (revoke_rc == GCMSG_OK) {
-		char *what = gcmsg__asprintf("DELETE /api/v2/tokens/me answered %ld", r.status);
-		gcmsg__err_from_http(&c->err, r.status, r.body.ptr, r.body.len, r.correlation_id, r.retry_after);
-		revoke_rc = c->err.pub.code = GCMSG_EREMOTE;
-		if (what) {
-			free(c->err.explanation);
-			c->err.explanation = what;
-			c->err.pub.explanation = what;
+	} else if ((revoke_rc == GCMSG_OK && r.status == 401) || (revoke_rc == GCMSG_EAUTH && renewal_refused(c))) {
+		*outcome = GCMSG_LOGOUT_ALREADY_INVALID; /* nothing is left to revoke */
+	} else {
+		/*
+		 * A network failure, a 5xx, any other answer, or a renewal that could not
+		 * be made (the login service unreachable, the lock held): the login may
+		 * well still work (a refresh token lives for weeks), so its only copy stays.
+		 */
+		if (revoke_rc == GCMSG_OK) {
+			gcmsg__api_error(c, "DELETE", "/api/v2/tokens/me", &r);
+			revoke_rc = c->err.pub.code = GCMSG_EREMOTE;
 		}
+		gcmsg__http_resp_dispose(&r);
+		return keep_login(c, revoke_rc);
 	}
 	gcmsg__http_resp_dispose(&r);
 
@@ -784,20 +824,6 @@ int gcmsg_logout(gcmsg_client **out, const gcmsg_client_options *client_opts, gc
 	gcmsg__err_clear(&local);
 	rc = gcmsg__token_cache_remove(c->token_cache, &local);
 	gcmsg__token_cache_unlock(lock);
-	if (revoke_rc < 0) {
-		char *what = gcmsg__asprintf("%s %s, but the token could not be revoked (%s); it stays valid on the "
-		                             "server until it expires",
-		                             rc == GCMSG_OK ? "removed" : "could not remove", c->token_cache,
-		                             c->err.explanation ? c->err.explanation : gcmsg_strerror(revoke_rc));
-		if (what) {
-			free(c->err.explanation);
-			c->err.explanation = what;
-			c->err.pub.explanation = what;
-		}
-		gcmsg__err_set_fix(&c->err, "check the network and the region; a later 'gcmsg login' starts afresh");
-		gcmsg__err_clear(&local);
-		return revoke_rc;
-	}
 	if (rc < 0 && rc != GCMSG_ENOTFOUND) {
 		rc = gcmsg__err_set(&c->err, rc, "%s", local.explanation ? local.explanation : "cannot remove the token cache");
 		gcmsg__err_clear(&local);

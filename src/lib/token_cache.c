@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "secure.h"
 #include "token_cache.h"
 
 long long gcmsg__wall_now(void)
@@ -26,14 +27,6 @@ long long gcmsg__wall_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec;
-}
-
-static void wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
 }
 
 void gcmsg__token_entry_clear(gcmsg__token_entry *e)
@@ -57,7 +50,7 @@ static void wipe_tree(json_t *v)
 
 	if (json_is_string(v)) {
 		/* jansson hands out its own buffer; zero it before it is freed */
-		wipe((char *)json_string_value(v), json_string_length(v));
+		gcmsg__wipe((char *)json_string_value(v), json_string_length(v));
 	} else if (json_is_object(v)) {
 		json_object_foreach(v, key, item)
 			wipe_tree(item);
@@ -77,22 +70,9 @@ void gcmsg__json_wipe_decref(json_t *root)
 
 /* ---- values ---- */
 
-/* 1..max bytes of printable ASCII without spaces (tokens, ids, URLs) */
-static int printable(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	if (!s)
-		return 0;
-	for (; s[n]; n++)
-		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f || n >= max)
-			return 0;
-	return n > 0;
-}
-
 static int url_ok(const char *u)
 {
-	return printable(u, 2048) && (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0);
+	return gcmsg__printable(u, 2048) && (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0);
 }
 
 #define MAX_EXPIRES_AT (1LL << 40)
@@ -101,11 +81,11 @@ static int url_ok(const char *u)
 int gcmsg__token_entry_valid(const gcmsg__token_entry *e)
 {
 	return e && (e->kind == GCMSG__TOKEN_USER || e->kind == GCMSG__TOKEN_CLIENT) && url_ok(e->login_url) &&
-	       url_ok(e->api_url) && printable(e->client_id, 256) &&
-	       printable(e->access_token, GCMSG__TOKEN_MAX) && e->expires_at >= 0 &&
+	       url_ok(e->api_url) && gcmsg__printable(e->client_id, 256) &&
+	       gcmsg__printable(e->access_token, GCMSG__TOKEN_MAX) && e->expires_at >= 0 &&
 	       e->expires_at <= MAX_EXPIRES_AT && e->lifetime >= 0 && e->lifetime <= MAX_LIFETIME &&
-	       (!e->refresh_token || (e->kind == GCMSG__TOKEN_USER && printable(e->refresh_token, GCMSG__TOKEN_MAX))) &&
-	       (e->kind == GCMSG__TOKEN_USER ? !e->secret_check : printable(e->secret_check, 64));
+	       (!e->refresh_token || (e->kind == GCMSG__TOKEN_USER && gcmsg__printable(e->refresh_token, GCMSG__TOKEN_MAX))) &&
+	       (e->kind == GCMSG__TOKEN_USER ? !e->secret_check : gcmsg__printable(e->secret_check, 64));
 }
 
 /* ---- the reader ---- */
@@ -193,19 +173,8 @@ static void skip_ws(rd *r)
 
 static void drop(char *buf, size_t raw)
 {
-	wipe(buf, raw + 1);
+	gcmsg__wipe(buf, raw + 1);
 	free(buf);
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -259,7 +228,7 @@ static int read_string(rd *r, char **out, size_t max)
 			case 'u': {
 				int i, v = 0;
 				for (i = 0; i < 4; i++) {
-					int h = r->p + i < q ? hexval(r->p[i]) : -1;
+					int h = r->p + i < q ? gcmsg__hexval(r->p[i]) : -1;
 					if (h < 0) {
 						drop(buf, raw);
 						return fail(r, R_SYNTAX);
@@ -430,12 +399,12 @@ static int parse_object(rd *r, gcmsg__token_entry *e, long long *version)
 		return fail(r, R_KIND);
 	if (!url_ok(e->login_url) || !url_ok(e->api_url))
 		return fail(r, R_URL);
-	if (!printable(e->client_id, 256) || !printable(e->access_token, GCMSG__TOKEN_MAX) ||
-	    (e->refresh_token && !printable(e->refresh_token, GCMSG__TOKEN_MAX)))
+	if (!gcmsg__printable(e->client_id, 256) || !gcmsg__printable(e->access_token, GCMSG__TOKEN_MAX) ||
+	    (e->refresh_token && !gcmsg__printable(e->refresh_token, GCMSG__TOKEN_MAX)))
 		return fail(r, R_VALUE);
 	if (e->refresh_token && e->kind != GCMSG__TOKEN_USER)
 		return fail(r, R_REFRESH_CLIENT);
-	if (e->kind == GCMSG__TOKEN_USER ? e->secret_check != NULL : !printable(e->secret_check, 64))
+	if (e->kind == GCMSG__TOKEN_USER ? e->secret_check != NULL : !gcmsg__printable(e->secret_check, 64))
 		return fail(r, R_CHECK);
 	return 0;
 }
@@ -655,7 +624,7 @@ int gcmsg__token_cache_read(const char *path, gcmsg__token_entry *out, gcmsg__er
 	if (read_all(fd, buf, GCMSG__TOKEN_CACHE_MAX + 1, &len) < 0) {
 		int e = errno;
 		close(fd);
-		wipe(buf, GCMSG__TOKEN_CACHE_MAX + 1);
+		gcmsg__wipe(buf, GCMSG__TOKEN_CACHE_MAX + 1);
 		free(buf);
 		gcmsg__err_set(err, GCMSG_ECONFIG, "token cache %s: %s", path,
 		               e == EFBIG ? "too large: not a gcmsg token cache" : strerror(e));
@@ -664,7 +633,7 @@ int gcmsg__token_cache_read(const char *path, gcmsg__token_entry *out, gcmsg__er
 	}
 	close(fd);
 	rc = gcmsg__token_cache_parse(out, buf, len, path, err);
-	wipe(buf, len);
+	gcmsg__wipe(buf, len);
 	free(buf);
 	return rc;
 }
@@ -814,4 +783,38 @@ void gcmsg__token_cache_unlock(int fd)
 		flock(fd, LOCK_UN);
 		close(fd);
 	}
+}
+
+int gcmsg__token_cache_check_writable(const char *path, long timeout_ms, gcmsg__err *err)
+{
+	struct stat st;
+	char *dir = NULL, *probe = NULL;
+	int lock = -1, fd, rc;
+
+	rc = gcmsg__token_cache_lock(path, timeout_ms, &lock, err); /* makes the directories, creates the lock */
+	if (rc < 0)
+		return rc;
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		rc = gcmsg__err_set(err, GCMSG_ECONFIG, "cannot write the token cache %s: a directory is in its place",
+		                    path);
+		goto done;
+	}
+	dir = dir_of(path);
+	probe = dir ? gcmsg__asprintf("%s/.gcmsg-token-XXXXXX", dir) : NULL;
+	if (!probe) {
+		rc = gcmsg__err_set(err, GCMSG_ERROR, "out of memory");
+		goto done;
+	}
+	fd = mkstemp(probe); /* what a write does first */
+	if (fd < 0) {
+		rc = gcmsg__err_set(err, GCMSG_ECONFIG, "cannot write the token cache in %s: %s", dir, strerror(errno));
+		goto done;
+	}
+	close(fd);
+	unlink(probe);
+done:
+	gcmsg__token_cache_unlock(lock);
+	free(probe);
+	free(dir);
+	return rc;
 }

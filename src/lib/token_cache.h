@@ -84,6 +84,14 @@ int gcmsg__token_cache_remove(const char *path, gcmsg__err *err);
 int gcmsg__token_cache_lock(const char *path, long timeout_ms, int *fd, gcmsg__err *err);
 void gcmsg__token_cache_unlock(int fd);
 
+/*
+ * Could a login be saved at path? The directories are made and the lock taken
+ * (waiting at most timeout_ms, then released), and a file is created and
+ * removed in the directory. GCMSG_OK, GCMSG_ECONFIG (naming the directory and
+ * why), GCMSG_EAUTH (the lock stayed taken), GCMSG_ERROR (out of memory).
+ */
+int gcmsg__token_cache_check_writable(const char *path, long timeout_ms, gcmsg__err *err);
+
 /* Zero every string value of a JSON tree (a token answer), then release it. */
 void gcmsg__json_wipe_decref(json_t *root);
 

@@ -1,6 +1,8 @@
 /* POST /oauth/token: the client-credentials, authorization-code (PKCE) and refresh-token grants.
  * Errors have the OAuth shape {error, description, error_description} (RFC 6749 §5.2, the Go
- * SDK's AuthErrorResponse). Codes, verifiers, secrets and tokens never reach a log or a message. */
+ * SDK's AuthErrorResponse). Every answer has Cache-Control: no-store and Pragma: no-cache (§5.1);
+ * a 401 has WWW-Authenticate: Basic (§5.2, RFC 9110 §15.5.2). Codes, verifiers, secrets and
+ * tokens never reach a log or a message. */
 #include "oauth.h"
 
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include "sha256.h"
 
 #define MAX_FORM_FIELDS 32
+#define BASIC_CHALLENGE "Basic realm=\"gcsim\", charset=\"UTF-8\""
 
 static int oauth_error(sim_ctx *c, int status, const char *error, const char *description) {
   json_decref(c->resp);
@@ -102,7 +105,7 @@ static int client_credentials(sim_ctx *c, const json_t *form) {
   json_t *client = token_client(c, form, 1);
   if (client == NULL) return -1;
   if (!client_has_grant(client, "client-credentials"))
-    return oauth_error(c, 400, "unsupported_grant_type", "This client is not allowed the client_credentials grant.");
+    return oauth_error(c, 400, "unauthorized_client", "This client is not allowed the client_credentials grant.");
   long lifetime = (long)json_integer_value(json_object_get(client, "tokenLifetimeSeconds"));
   sim_token *t = sim_issue_token(c->st, SIM_TOKEN_CLIENT, sim_jstr(client, "id"), lifetime);
   if (t == NULL) return oauth_error(c, 503, "temporarily_unavailable", "gcsim holds too many tokens.");
@@ -210,7 +213,12 @@ static int refresh_token(sim_ctx *c, const json_t *form) {
   return issue_code_tokens(c, client, user_id, r->grant_id);
 }
 
-int sim_oauth_token(sim_ctx *c) {
+static void set_header(sim_ctx *c, const char *name, const char *value) {
+  if (c->headers_out == NULL) c->headers_out = json_object();
+  if (c->headers_out) json_object_set_new(c->headers_out, name, json_string(value));
+}
+
+static int token_endpoint(sim_ctx *c) {
   if (strcmp(c->method, "POST") != 0) return oauth_error(c, 400, "invalid_request", "Use POST for /oauth/token.");
   json_t *form = sim_parse_form(c->raw_body ? c->raw_body : "", c->raw_len, MAX_FORM_FIELDS);
   if (form == NULL)
@@ -230,5 +238,15 @@ int sim_oauth_token(sim_ctx *c) {
     rc = oauth_error(c, 400, "unsupported_grant_type",
                      "gcsim supports grant_type client_credentials, authorization_code and refresh_token.");
   json_decref(form);
+  return rc;
+}
+
+int sim_oauth_token(sim_ctx *c) {
+  int rc = token_endpoint(c);
+  /* RFC 6749 §5.1: an answer that may carry tokens is never stored by a cache */
+  set_header(c, "Cache-Control", "no-store");
+  set_header(c, "Pragma", "no-cache");
+  /* §5.2: a client that tried Basic (or must use it) is told the scheme; RFC 9110 wants it on every 401 */
+  if (c->status == 401) set_header(c, "WWW-Authenticate", BASIC_CHALLENGE);
   return rc;
 }

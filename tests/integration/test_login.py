@@ -9,9 +9,13 @@ answers 302), then GETs the Location as a browser would, and waits for gcmsg to 
 whoami and send use only the token cache; the cache file is 0600 in a 0700 directory; a token
 refused after gcsim's clock moved past its expiry is refreshed once (401 path) and a one-second
 token is refreshed before it is used (expiry path); a confidential client's login works with its
-secret; a forged state, error=access_denied, a refused code and no browser at all exit 3 with one
-clear line; logout revokes the login (the old token then gets 401 bad.credentials, its refresh
-token invalid_grant) and removes the file; no token or code appears in any output or log.
+secret; a forged redirect (wrong or no state) gets a 400 and the login goes on with the real one;
+only forged redirects, error=access_denied, a refused code, no browser at all and a token cache
+that cannot be written (found before any URL is printed) exit 3 with one clear line; a logout whose
+revocation fails (503) exits 8 and keeps the login, which still works; logout revokes the login (the
+old token then gets 401 bad.credentials, its refresh token invalid_grant) and removes the file; every
+code, token and refresh token gcsim handed out (as many as its admin listing counts) was seen by the
+test, and none appears in any output, on gcsim's stderr or in its request log.
 
 Every wait is bounded and polls a real condition; --wrapper runs each gcmsg under valgrind.
 """
@@ -195,6 +199,29 @@ def read_cache(path):
         return json.load(f)
 
 
+def without_state(url):
+    parts = urllib.parse.urlsplit(url)
+    q = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "state"]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(q)))
+
+
+class Seen:
+    """Every credential gcsim hands out in the flow, captured where the test sees it: codes from the
+    redirects it follows, tokens and refresh tokens from the token cache files it can read."""
+
+    def __init__(self):
+        self.codes, self.access, self.refresh = set(), set(), set()
+
+    def cache(self, doc):
+        self.access.add(doc["accessToken"])
+        if doc.get("refreshToken"):
+            self.refresh.add(doc["refreshToken"])
+        return doc
+
+    def all(self):
+        return self.codes | self.access | self.refresh
+
+
 def good_browser(url):
     q = query(url)
     check(q.get("response_type") == "code" and q.get("code_challenge_method") == "S256", f"authorize URL {url}")
@@ -220,7 +247,7 @@ def main():
     log_path = os.path.join(args.log_dir, name + ".jsonl")
     workdir = tempfile.mkdtemp(prefix=f"gcmsg-{name}-")
     sim = None
-    secrets = set()
+    seen = Seen()
     try:
         sim = Sim(args.gcsim, os.path.join(HERE, "scenarios", "login.json"), log_path, workdir)
         g = Gcmsg(args, sim, workdir)
@@ -228,13 +255,12 @@ def main():
 
         # 1. log in (public PKCE client), as a user would
         url, code, out, _ = g.login(["--json", "login", "--no-browser", "--client-id", "gcmsg-cli"], good_browser)
-        secrets.add(code)
+        seen.codes.add(code)
         doc = json.loads(out)
         check(doc["loggedIn"] is True and doc["userId"] == ALICE and doc["userName"] == "Alice Agent"
               and doc["orgName"] == "Login Test Org" and doc["tokenCache"] == cache, f"login --json: {doc}")
-        c1 = read_cache(cache)
+        c1 = seen.cache(read_cache(cache))
         check(c1["kind"] == "user" and c1["clientId"] == "gcmsg-cli" and c1.get("refreshToken"), f"cache {c1}")
-        secrets |= {c1["accessToken"], c1["refreshToken"]}
 
         # 2. whoami and send with nothing but the cache
         mark = last_seq(sim)
@@ -253,35 +279,45 @@ def main():
         status, _ = sim.admin("POST", "/sim/v1/clock/advance", {"seconds": 7200})
         check(status == 200, "clock/advance")
         g.run(["whoami", "--json"], stdout=['"kind": "user"'])
-        seen = [(e["method"], e["path"], e["status"]) for e in requests_since(sim, mark)]
-        check(seen[:3] == [("GET", "/api/v2/tokens/me", 401), ("POST", "/oauth/token", 200),
-                           ("GET", "/api/v2/tokens/me", 200)], f"requests after the clock moved: {seen}")
-        check(sum(1 for s in seen if s[1] == "/oauth/token") == 1, f"more than one renewal: {seen}")
-        c2 = read_cache(cache)
+        steps = [(e["method"], e["path"], e["status"]) for e in requests_since(sim, mark)]
+        check(steps[:3] == [("GET", "/api/v2/tokens/me", 401), ("POST", "/oauth/token", 200),
+                            ("GET", "/api/v2/tokens/me", 200)], f"requests after the clock moved: {steps}")
+        check(sum(1 for s in steps if s[1] == "/oauth/token") == 1, f"more than one renewal: {steps}")
+        c2 = seen.cache(read_cache(cache))
         check(c2["accessToken"] != c1["accessToken"] and c2["refreshToken"] != c1["refreshToken"],
               "the renewed (rotated) tokens were not saved")
-        secrets |= {c2["accessToken"], c2["refreshToken"]}
 
         # 4. one-second tokens: renewed before use once expired (another store: another cache)
         store2 = os.path.join(workdir, "store2")
         cache2 = os.path.join(store2, "tokens", "DEFAULT.json")
         _, code, _, _ = g.login(["--store", store2, "login", "--no-browser", "--client-id", "gcmsg-cli-short"],
                                 good_browser, stdout=["Logged in as Alice Agent"])
-        secrets.add(code)
-        s1 = read_cache(cache2)
-        secrets |= {s1["accessToken"], s1["refreshToken"]}
+        seen.codes.add(code)
+        s1 = seen.cache(read_cache(cache2))
         deadline = time.monotonic() + 15
         while time.time() < s1["expiresAt"] + 0.05 and time.monotonic() < deadline:
             time.sleep(0.05)  # bounded: until the saved expiry has passed on the wall clock
         check(time.time() >= s1["expiresAt"], "the one-second token did not expire in time")
+        # gcsim's clock stands still from here, so that the renewed one-second token stays good on the
+        # server until the logout below revokes it
+        status, _ = sim.admin("POST", "/sim/v1/clock/freeze")
+        check(status == 200, "clock/freeze")
         mark = last_seq(sim)
         g.run(["--store", store2, "whoami"], stdout=["Alice Agent"])
-        seen = [(e["method"], e["path"], e["status"]) for e in requests_since(sim, mark)]
-        check(seen[:2] == [("POST", "/oauth/token", 200), ("GET", "/api/v2/tokens/me", 200)],
-              f"an expired token was not renewed before use: {seen}")
-        s2 = read_cache(cache2)
-        secrets |= {s2["accessToken"], s2["refreshToken"]}
-        g.run(["--store", store2, "logout"], stdout=["Logged out"])
+        steps = [(e["method"], e["path"], e["status"]) for e in requests_since(sim, mark)]
+        check(steps[:2] == [("POST", "/oauth/token", 200), ("GET", "/api/v2/tokens/me", 200)],
+              f"an expired token was not renewed before use: {steps}")
+        s2 = seen.cache(read_cache(cache2))
+        # the logout revokes the token the test has seen, rather than renewing it once more first (a
+        # renewal whose tokens the test would never see): the file says it expires later
+        with open(cache2, "w") as f:
+            json.dump(dict(s2, expiresAt=int(time.time()) + 3600), f)
+        mark = last_seq(sim)
+        g.run(["--store", store2, "logout"], stdout=["Logged out: the token was revoked"])
+        steps = [(e["method"], e["path"], e["status"]) for e in requests_since(sim, mark)]
+        check(steps == [("DELETE", "/api/v2/tokens/me", 200)], f"the logout renewed first: {steps}")
+        status, _ = sim.admin("POST", "/sim/v1/clock/resume")
+        check(status == 200, "clock/resume")
 
         # 5. a confidential client: its secret (from the environment) authenticates the code and refresh
         store3 = os.path.join(workdir, "store3")
@@ -289,25 +325,44 @@ def main():
                     "GENESYSCLOUD_OAUTHCLIENT_SECRET": CONFIDENTIAL_SECRET}
         _, code, _, _ = g.login(["--store", store3, "login", "--no-browser"], good_browser, env=conf_env,
                                 stdout=["with OAuth client gcmsg-confidential"])
-        secrets.add(code)
-        c3 = read_cache(os.path.join(store3, "tokens", "DEFAULT.json"))
-        secrets |= {c3["accessToken"], c3["refreshToken"]}
+        seen.codes.add(code)
+        seen.cache(read_cache(os.path.join(store3, "tokens", "DEFAULT.json")))
         out, _ = g.run(["--store", store3, "whoami", "--json"], env=conf_env)
         check(json.loads(out)["kind"] == "user", "the confidential client's login was not used")
         g.run(["--store", store3, "logout"], env=conf_env, stdout=["revoked"])
 
-        # 6. failures exit 3 with one clear line, and save nothing
+        # 6. a forged redirect (another state, or none) gets a 400 and does not end the login: the real
+        # redirect still logs in
+        store5 = os.path.join(workdir, "store5")
+
+        def forged_then_real(url):
+            location = authorize(url)
+            seen.codes.add(query(location)["code"])
+            for forged in (with_query(location, state="forged-state"), without_state(location)):
+                status, page = visit(forged)
+                check(status == 400 and "Not this login" in page, f"forged redirect: the browser got {status}")
+            status, page = visit(location)
+            check(status == 200 and "Logged in" in page, f"the real redirect: the browser got {status}: {page}")
+
+        g.login(["--store", store5, "login", "--no-browser", "--client-id", "gcmsg-cli"], forged_then_real,
+                stdout=["Logged in as Alice Agent"])
+        seen.cache(read_cache(os.path.join(store5, "tokens", "DEFAULT.json")))
+        g.run(["--store", store5, "logout"], stdout=["revoked"])
+
+        # 6b. failures exit 3 with one clear line, and save nothing
         store4 = os.path.join(workdir, "store4")
         cache4 = os.path.join(store4, "tokens", "DEFAULT.json")
 
-        def forged_state(url):
+        def forged_only(url):
             location = authorize(url)
-            secrets.add(query(location)["code"])
+            seen.codes.add(query(location)["code"])
             status, page = visit(with_query(location, state="forged-state"))
-            check(status == 400 and "Login failed" in page, f"forged state: the browser got {status}")
+            check(status == 400 and "Not this login" in page, f"forged state: the browser got {status}")
 
-        g.login(["--store", store4, "login", "--no-browser", "--client-id", "gcmsg-cli"], forged_state,
-                exit_code=3, stderr=["state", "fix: run 'gcmsg login' again"])
+        g.login(["--store", store4, "login", "--no-browser", "--client-id", "gcmsg-cli", "--timeout", "5"],
+                forged_only, exit_code=3,
+                stderr=["no browser came back to the login redirect within 5 s",
+                        "1 redirect with a wrong or missing state refused", "fix: open the URL"])
 
         def denied(url):
             q = query(url)
@@ -331,9 +386,27 @@ def main():
         g.run(["--store", store4, "login", "--no-browser"], exit_code=3,
               stderr=["no OAuth client id to log in with"])
         check(not os.path.exists(cache4), "a failed login left a token cache")
+        # a token cache that cannot be written is found before the browser is sent anywhere
+        blocker = os.path.join(workdir, "not-a-directory")
+        open(blocker, "w").close()
+        mark = last_seq(sim)
+        out, err = g.run(["--store", os.path.join(blocker, "store"), "login", "--no-browser", "--client-id",
+                          "gcmsg-cli", "--timeout", "5"], exit_code=3,
+                         stderr=["cannot create the token cache directory", "writable"])
+        check("/oauth/authorize" not in out + err, f"an authorize URL was printed: {out}{err}")
+        check(not requests_since(sim, mark), "a login with an unwritable cache reached gcsim")
+
+        # 7a. a revocation that fails keeps the login, which still works, and says to log out again
+        final = read_cache(cache)
+        status, _ = sim.admin("POST", "/sim/v1/faults", {"method": "DELETE", "path": "/api/v2/tokens/me",
+                                                          "status": 503, "times": 1})
+        check(status == 201, "install a 503 on DELETE tokens/me")
+        g.run(["logout"], exit_code=8,
+              stderr=["could not revoke the login", "503", "it is still valid", "run 'gcmsg logout' again"])
+        check(read_cache(cache) == final, "a failed logout changed or removed the token cache")
+        g.run(["whoami"], stdout=["Alice Agent"])
 
         # 7. logout revokes the login and removes the file
-        final = read_cache(cache)
         g.run(["logout"], stdout=["Logged out: the token was revoked"])
         check(not os.path.exists(cache), "logout left the token cache")
         status, body = sim.api("GET", "/api/v2/tokens/me", final["accessToken"])
@@ -353,7 +426,13 @@ def main():
         out, _ = g.run(["logout", "--json"])
         check(json.loads(out)["outcome"] == "not-logged-in", f"logout --json: {out}")
 
-        # 8. no token and no code in any output or log
+        # 8. every code, token and refresh token gcsim handed out was seen by the test, and none of them
+        # appears in any output or log
+        status, listed = sim.admin("GET", "/sim/v1/tokens")
+        check(status == 200, "GET /sim/v1/tokens")
+        for kind, mine in (("codes", seen.codes), ("accessTokens", seen.access), ("refreshTokens", seen.refresh)):
+            check(len(listed[kind]) == len(mine),
+                  f"gcsim handed out {len(listed[kind])} {kind}, the test saw {len(mine)}: {listed[kind]}")
         code = sim.stop()
         sim = None
         check(code == 0, f"gcsim exited with {code}")
@@ -361,14 +440,16 @@ def main():
             sim_log = f.read()
         with open(os.path.join(workdir, "gcsim.stderr"), encoding="utf-8", errors="replace") as f:
             sim_err = f.read()
-        for s in sorted(x for x in secrets if x):
+        secrets = sorted(x for x in seen.all() if x)
+        check(len(secrets) == len(seen.codes) + len(seen.access) + len(seen.refresh)
+              and all(len(x) >= 16 for x in secrets), "the credentials seen are distinct and long enough to search for")
+        for s in secrets:
             for i, text in enumerate(g.outputs):
                 check(s not in text, f"a token or code appears in gcmsg output #{i}: {text[:400]}")
             check(s not in sim_err, "a token or code appears in gcsim's stderr")
-        for s in (final["accessToken"], final["refreshToken"], c1["accessToken"], c1["refreshToken"]):
-            check(s not in sim_log, "a token appears in gcsim's request log")
-        print(f"PASS {name}: login, cached use, renewal on 401 and before expiry, confidential client, "
-              "failures, logout, no secrets shown")
+            check(s not in sim_log, "a token or code appears in gcsim's request log")
+        print(f"PASS {name}: login, cached use, renewal on 401 and before expiry, confidential client, forged "
+              f"redirects, failures, a failed and a good logout, {len(secrets)} credentials seen and none shown")
         return 0
     except CaseFailure as e:
         print(f"FAIL {name}: {e}")

@@ -2,7 +2,8 @@
 """Smoke test of gcsim's user login (the `gcmsg login` flow): the authorization code grant with
 PKCE through a loopback redirect to a real listener, as the official `gc` CLI does it; every
 refusal of /oauth/authorize (the 400 page that never redirects, and the error redirects) and of
-/oauth/token (invalid_grant, invalid_request, invalid_client, unauthorized_client); the refresh
+/oauth/token (invalid_grant, invalid_request, invalid_client, unauthorized_client, each grant a
+client lacks; every answer no-store and no-cache, every 401 a Basic challenge); the refresh
 token (rotation, reuse, expiry); DELETE and HEAD /api/v2/tokens/me; the code-grant user token on
 the other routes; the admin token listing; the scenario keys' validation; and that no code,
 verifier, token, refresh token or secret reaches the request log or stderr.
@@ -83,6 +84,13 @@ def token(sim, fields, headers=None):
     a = sim.call("POST", "/oauth/token", raw=urllib.parse.urlencode(fields).encode(), headers=h)
     if a.status == 200:
         SECRETS.update(v for k, v in a.json.items() if k in ("access_token", "refresh_token"))
+    # RFC 6749 §5.1: no cache may keep an answer of the token endpoint
+    check(a.header("Cache-Control") == "no-store" and a.header("Pragma") == "no-cache",
+          f"/oauth/token {a.status}: Cache-Control: no-store, Pragma: no-cache", dict(a.headers))
+    # §5.2 (and RFC 9110 §15.5.2): a 401 challenges with the scheme the client authenticates with
+    challenge = a.header("WWW-Authenticate") or ""
+    check(challenge.startswith('Basic realm="') if a.status == 401 else not challenge,
+          f"/oauth/token {a.status}: WWW-Authenticate Basic on a 401 only", dict(a.headers))
     return a
 
 
@@ -334,6 +342,25 @@ def token_refusals(sim):
                  "client credentials without Basic")
 
 
+def grant_not_allowed(sim, scenario_doc):
+    """RFC 6749 §5.2: an authenticated client asking for a grant it may not use is unauthorized_client
+    (unsupported_grant_type is for a grant type the server does not know)."""
+    doc = json.loads(json.dumps(scenario_doc))
+    doc["clients"].append({"id": "code-only", "name": "Confidential, code grant only", "secret": "code-only-secret",
+                           "grants": ["code"], "redirectUris": [WEB_URI], "consentUser": ALICE})
+    check(sim.call("POST", "/sim/v1/scenario", doc).status == 200, "load a client with the code grant only")
+    SECRETS.add("code-only-secret")
+    expect_oauth(token(sim, {"grant_type": "client_credentials"}, basic("code-only", "code-only-secret")), 400,
+                 "unauthorized_client", "client credentials for a client with the code grant only", "client_credentials")
+    expect_oauth(token(sim, {"grant_type": "client_credentials"}, basic("code-only", "wrong")), 401, "invalid_client",
+                 "a wrong secret is invalid_client before any grant check")
+    expect_oauth(token(sim, {"grant_type": "password"}, basic("code-only", "code-only-secret")), 400,
+                 "unsupported_grant_type", "a grant type gcsim does not know")
+    expect_oauth(token(sim, {"grant_type": "refresh_token", "refresh_token": "x"}, basic("demo-service",
+                 "demo-service-secret")), 400, "unauthorized_client", "refresh for a client-credentials client")
+    check(sim.call("POST", "/sim/v1/scenario", scenario_doc).status == 200, "load the login scenario back")
+
+
 def confidential(sim):
     verifier, challenge = pkce(80, seed=5)
     code = get_code(sim, challenge, redirect_uri=WEB_URI, client=WEB)
@@ -525,6 +552,7 @@ def body(sim, gcsim, scenario_doc, workdir):
     code_reuse(sim)
     revoke(sim)
     faults(sim)
+    grant_not_allowed(sim, scenario_doc)
     scenario_validation(sim, gcsim, scenario_doc, workdir)
     no_secrets(sim)
 

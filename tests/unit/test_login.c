@@ -113,6 +113,15 @@ static void reset_server(const char *accepted)
 	ss_set_handler(handler);
 }
 
+/* the token endpoint and DELETE tokens/me answer these statuses (0: as usual) */
+static void server_fails(int token_status, int delete_status)
+{
+	pthread_mutex_lock(&hmu);
+	H.token_status = token_status;
+	H.delete_status = delete_status;
+	pthread_mutex_unlock(&hmu);
+}
+
 static const char *accepted_now(void)
 {
 	static char copy[64];
@@ -560,29 +569,72 @@ static void test_client_ignores_refresh_token(void **state)
 	gcmsg_client_free(c);
 }
 
-static void test_client_unwritable_cache(void **state)
+/* a cache below a regular file called name: its directory cannot be made (root ignores modes) */
+static const char *unwritable_cache(const char *name)
 {
-	gcmsg_client_options o = GCMSG_CLIENT_OPTIONS_INIT;
-	gcmsg_client *c;
-	char blocker[600], path[700];
+	static char path[700];
+	char blocker[600];
 	FILE *f;
 
-	(void)state;
-	/* a cache below a regular file: its directory cannot be made (root ignores modes) */
-	snprintf(blocker, sizeof(blocker), "%s/not-a-dir", dir);
+	snprintf(blocker, sizeof(blocker), "%s/%s", dir, name);
 	f = fopen(blocker, "w");
 	assert_non_null(f);
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/tokens/DEFAULT.json", blocker);
+	return path;
+}
+
+static void test_client_unwritable_cache(void **state)
+{
+	gcmsg_client_options o = GCMSG_CLIENT_OPTIONS_INIT;
+	gcmsg_client *c;
+
+	(void)state;
 	o.api_url = base;
 	o.client_id = "svc";
 	o.client_secret = "s3cret";
-	o.token_cache = path;
+	o.token_cache = unwritable_cache("not-a-dir");
 	o.retry = &once;
 	assert_int_equal(gcmsg_client_new(&c, &o), GCMSG_OK);
 	assert_int_equal(get_me(c), GCMSG_OK); /* client credentials work without a cache */
 	assert_int_equal(token_requests("client_credentials"), 1);
 	gcmsg_client_free(c);
+}
+
+/* another process holds the cache lock too long: client credentials carry on without the cache */
+static void test_client_lock_timeout(void **state)
+{
+	gcmsg_client_options o = GCMSG_CLIENT_OPTIONS_INIT;
+	gcmsg_client *c;
+	gcmsg__token_entry e;
+	gcmsg__err err;
+	int lock = -1;
+
+	(void)state;
+	gcmsg__err_init(&err);
+	assert_int_equal(gcmsg__token_cache_lock(cache, 1000, &lock, &err), GCMSG_OK);
+	o.api_url = base;
+	o.client_id = "svc";
+	o.client_secret = "s3cret";
+	o.token_cache = cache;
+	o.retry = &once;
+	o.timeout_ms = 200;
+	o.connect_timeout_ms = 200;
+	assert_int_equal(gcmsg_client_new(&c, &o), GCMSG_OK);
+	assert_int_equal(get_me(c), GCMSG_OK);
+	assert_int_equal(token_requests("client_credentials"), 1);
+	assert_int_equal(access(cache, F_OK), -1); /* not written without the lock */
+	gcmsg__token_cache_unlock(lock);
+	/* the cache is still this client's: the next renewal saves its token */
+	gcmsg__auth_invalidate(c);
+	assert_int_equal(get_me(c), GCMSG_OK);
+	assert_int_equal(token_requests("client_credentials"), 2);
+	e = cached();
+	assert_int_equal(e.kind, GCMSG__TOKEN_CLIENT);
+	assert_string_equal(e.access_token, "at-2");
+	gcmsg__token_entry_clear(&e);
+	gcmsg_client_free(c);
+	gcmsg__err_clear(&err);
 }
 
 /* ---- single flight ---- */
@@ -681,13 +733,17 @@ static void test_two_threads_one_renewal(void **state)
 
 /* ---- login with a fake browser ---- */
 
-enum { B_GOOD, B_BAD_STATE, B_NO_STATE, B_ERROR, B_NONE, B_STRAY };
+enum { B_GOOD, B_BAD_STATE, B_NO_STATE, B_FORGED_ERROR, B_FORGED_ONLY, B_ERROR, B_NONE, B_STRAY, B_IDLE_FLOOD };
+
+#define IDLE_FLOOD 20 /* idle connections, more than the listener has slots */
 
 typedef struct browser {
 	int mode;
 	char url[4096];
 	int status;      /* of the callback's answer */
 	char page[8192];
+	int forged_status; /* of a forged callback's answer (B_BAD_STATE, B_NO_STATE, B_FORGED_*) */
+	char forged_page[4096];
 	int stray_404, stray_431;
 	pthread_t th;
 	int started;
@@ -744,7 +800,7 @@ static void *browse(void *arg)
 {
 	browser *b = arg;
 	char redirect[256], state[300], target[1024], req[2048], scratch[4096];
-	int port = 0, idle = -1;
+	int port = 0, idle = -1, flood[IDLE_FLOOD], k;
 
 	if (!field(b->url, "redirect_uri", redirect, sizeof(redirect)) || !field(b->url, "state", state, sizeof(state)) ||
 	    sscanf(redirect, "http://127.0.0.1:%d/callback", &port) != 1)
@@ -759,9 +815,22 @@ static void *browse(void *arg)
 		memcpy(big, "GET /callback?x=1 HTTP/1.1\r\nX-Big: ", 35);
 		b->stray_431 = http_once(port, big, sizeof(big), scratch, sizeof(scratch));
 	}
+	if (b->mode == B_BAD_STATE || b->mode == B_NO_STATE || b->mode == B_FORGED_ERROR || b->mode == B_FORGED_ONLY) {
+		/* a local process or a web page that found the port, before the real redirect (or instead of it) */
+		if (b->mode == B_NO_STATE)
+			snprintf(target, sizeof(target), "/callback?code=FORGED");
+		else if (b->mode == B_FORGED_ERROR)
+			snprintf(target, sizeof(target), "/callback?error=access_denied&state=not-%s", state);
+		else
+			snprintf(target, sizeof(target), "/callback?code=FORGED&state=not-%s", state);
+		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", target, port);
+		b->forged_status = http_once(port, req, strlen(req), b->forged_page, sizeof(b->forged_page));
+		if (b->mode == B_FORGED_ONLY)
+			return NULL;
+	}
+	for (k = 0; k < IDLE_FLOOD; k++)
+		flood[k] = b->mode == B_IDLE_FLOOD ? idle_connection(port) : -1;
 	switch (b->mode) {
-	case B_BAD_STATE: snprintf(target, sizeof(target), "/callback?code=CODE-1&state=not-%s", state); break;
-	case B_NO_STATE: snprintf(target, sizeof(target), "/callback?code=CODE-1"); break;
 	case B_ERROR:
 		snprintf(target, sizeof(target),
 		         "/callback?error=access_denied&error_description=The+user+said+%%3Cno%%3E%%0A&state=%s", state);
@@ -772,6 +841,9 @@ static void *browse(void *arg)
 	b->status = http_once(port, req, strlen(req), b->page, sizeof(b->page));
 	if (idle >= 0)
 		close(idle);
+	for (k = 0; k < IDLE_FLOOD; k++)
+		if (flood[k] >= 0)
+			close(flood[k]);
 	return NULL;
 }
 
@@ -784,14 +856,18 @@ static void on_url(const char *url, void *payload)
 		b->started = 1;
 }
 
-static int login(gcmsg_client **c, browser *b, const char *secret, int port, long timeout_ms)
+/* gcmsg_login with a fake browser in this mode (b is reset and filled), saving to path */
+static int login_to(gcmsg_client **c, browser *b, int mode, const char *secret, int port, long timeout_ms,
+                    const char *path)
 {
 	gcmsg_client_options o = GCMSG_CLIENT_OPTIONS_INIT;
 	gcmsg_login_options lo = GCMSG_LOGIN_OPTIONS_INIT;
 	int rc;
 
+	memset(b, 0, sizeof(*b));
+	b->mode = mode;
 	o.api_url = base;
-	o.token_cache = cache;
+	o.token_cache = path;
 	o.retry = &once;
 	lo.client_id = "pkce";
 	lo.client_secret = secret;
@@ -803,6 +879,12 @@ static int login(gcmsg_client **c, browser *b, const char *secret, int port, lon
 	if (b->started)
 		pthread_join(b->th, NULL);
 	return rc;
+}
+
+/* the same with the public client, any port and the usual cache */
+static int login(gcmsg_client **c, browser *b, int mode, long timeout_ms)
+{
+	return login_to(c, b, mode, NULL, 0, timeout_ms, cache);
 }
 
 static void test_login_good(void **state)
@@ -817,9 +899,7 @@ static void test_login_good(void **state)
 	struct stat st;
 
 	(void)state;
-	memset(&b, 0, sizeof(b));
-	b.mode = B_GOOD;
-	assert_int_equal(login(&c, &b, NULL, 0, 20000), GCMSG_OK);
+	assert_int_equal(login(&c, &b, B_GOOD, 20000), GCMSG_OK);
 	/* the authorize URL */
 	snprintf(want, sizeof(want), "%s/oauth/authorize?response_type=code&client_id=pkce&", base);
 	assert_true(strncmp(b.url, want, strlen(want)) == 0);
@@ -886,9 +966,7 @@ static void test_login_confidential_fixed_port(void **state)
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
 	port = ntohs(a.sin_port);
 	close(fd);
-	memset(&b, 0, sizeof(b));
-	b.mode = B_GOOD;
-	assert_int_equal(login(&c, &b, "conf-secret", port, 20000), GCMSG_OK);
+	assert_int_equal(login_to(&c, &b, B_GOOD, "conf-secret", port, 20000, cache), GCMSG_OK);
 	snprintf(want, sizeof(want), "http://127.0.0.1:%d/callback", port);
 	assert_string_equal(field(b.url, "redirect_uri", v, sizeof(v)), want);
 	assert_string_equal(ss_header_of(last_request("POST", "/oauth/token"), "Authorization", v, sizeof(v)),
@@ -896,25 +974,64 @@ static void test_login_confidential_fixed_port(void **state)
 	gcmsg_client_free(c);
 }
 
-static void test_login_bad_state(void **state)
+/* a callback with a wrong or missing state gets a 400 and the wait goes on: the real redirect still logs in */
+static void test_login_forged_redirects(void **state)
 {
 	browser b;
 	gcmsg_client *c;
+	gcmsg__token_entry e;
+	const ss_req *r;
+	char v[64];
 	int mode;
 
 	(void)state;
-	for (mode = B_BAD_STATE; mode <= B_NO_STATE; mode++) {
-		memset(&b, 0, sizeof(b));
-		b.mode = mode;
-		assert_int_equal(login(&c, &b, NULL, 0, 20000), GCMSG_EAUTH);
-		expect_in(explanation(c), "state");
-		expect_in(gcmsg_client_last_error(c)->fix, "gcmsg login");
-		assert_int_equal(b.status, 400);
-		expect_in(b.page, "Login failed");
-		assert_int_equal(token_requests(""), 0);
-		assert_int_equal(access(cache, F_OK), -1);
+	for (mode = B_BAD_STATE; mode <= B_FORGED_ERROR; mode++) {
+		unlink(cache);
+		reset_server(NULL);
+		assert_int_equal(login(&c, &b, mode, 20000), GCMSG_OK);
+		assert_int_equal(b.forged_status, 400);
+		expect_in(b.forged_page, "Not this login");
+		assert_int_equal(b.status, 200);
+		expect_in(b.page, "Logged in");
+		/* only the real code was exchanged */
+		assert_int_equal(token_requests(""), 1);
+		r = last_request("POST", "/oauth/token");
+		assert_string_equal(field(r->body, "code", v, sizeof(v)), "CODE-1+x");
+		e = cached();
+		assert_string_equal(e.access_token, "at-1");
+		gcmsg__token_entry_clear(&e);
 		gcmsg_client_free(c);
 	}
+}
+
+/* more idle connections than slots: the redirect still gets in at once (the oldest make room) */
+static void test_login_idle_flood(void **state)
+{
+	browser b;
+	gcmsg_client *c;
+	double t0 = gcmsg__now();
+
+	(void)state;
+	assert_int_equal(login(&c, &b, B_IDLE_FLOOD, 5000), GCMSG_OK);
+	assert_int_equal(b.status, 200);
+	assert_true(gcmsg__now() - t0 < 4.0);
+	gcmsg_client_free(c);
+}
+
+/* a cache that cannot be written is found before the browser is sent anywhere: no code is spent */
+static void test_login_unwritable_cache(void **state)
+{
+	browser b;
+	gcmsg_client *c;
+
+	(void)state;
+	assert_int_equal(login_to(&c, &b, B_GOOD, NULL, 0, 20000, unwritable_cache("login-blocker")), GCMSG_ECONFIG);
+	expect_in(explanation(c), "cannot create the token cache directory");
+	expect_in(gcmsg_client_last_error(c)->fix, "writable");
+	assert_false(b.started);
+	assert_int_equal(b.url[0], '\0');
+	assert_int_equal(ss_log_count(), 0);
+	gcmsg_client_free(c);
 }
 
 static void test_login_error_redirect(void **state)
@@ -924,9 +1041,7 @@ static void test_login_error_redirect(void **state)
 	const gcmsg_error *e;
 
 	(void)state;
-	memset(&b, 0, sizeof(b));
-	b.mode = B_ERROR;
-	assert_int_equal(login(&c, &b, NULL, 0, 20000), GCMSG_EAUTH);
+	assert_int_equal(login(&c, &b, B_ERROR, 20000), GCMSG_EAUTH);
 	e = gcmsg_client_last_error(c);
 	assert_string_equal(e->genesys_code, "access_denied");
 	assert_string_equal(e->message, "The user said <no>?"); /* one line */
@@ -944,14 +1059,21 @@ static void test_login_timeout(void **state)
 	double t0;
 
 	(void)state;
-	memset(&b, 0, sizeof(b));
-	b.mode = B_NONE;
 	t0 = gcmsg__now();
-	assert_int_equal(login(&c, &b, NULL, 0, 300), GCMSG_EAUTH);
+	assert_int_equal(login(&c, &b, B_NONE, 300), GCMSG_EAUTH);
 	assert_true(gcmsg__now() - t0 < 5.0);
 	expect_in(explanation(c), "no browser came back");
 	expect_in(gcmsg_client_last_error(c)->fix, "--timeout");
 	assert_int_equal(ss_log_count(), 0);
+	gcmsg_client_free(c);
+	/* only forged callbacks: the login times out too, and says that it refused them */
+	assert_int_equal(login(&c, &b, B_FORGED_ONLY, 1500), GCMSG_EAUTH);
+	assert_int_equal(b.forged_status, 400);
+	expect_in(explanation(c), "no browser came back to the login redirect within 2 s");
+	expect_in(explanation(c), "1 redirect with a wrong or missing state refused");
+	expect_in(gcmsg_client_last_error(c)->fix, "gcmsg login");
+	assert_int_equal(ss_log_count(), 0);
+	assert_int_equal(access(cache, F_OK), -1);
 	gcmsg_client_free(c);
 }
 
@@ -961,9 +1083,7 @@ static void test_login_stray_requests(void **state)
 	gcmsg_client *c;
 
 	(void)state;
-	memset(&b, 0, sizeof(b));
-	b.mode = B_STRAY;
-	assert_int_equal(login(&c, &b, NULL, 0, 20000), GCMSG_OK);
+	assert_int_equal(login(&c, &b, B_STRAY, 20000), GCMSG_OK);
 	assert_int_equal(b.stray_404, 404);
 	assert_int_equal(b.stray_431, 431);
 	assert_int_equal(b.status, 200);
@@ -976,12 +1096,8 @@ static void test_login_code_refused(void **state)
 	gcmsg_client *c;
 
 	(void)state;
-	pthread_mutex_lock(&hmu);
-	H.token_status = 400;
-	pthread_mutex_unlock(&hmu);
-	memset(&b, 0, sizeof(b));
-	b.mode = B_GOOD;
-	assert_int_equal(login(&c, &b, NULL, 0, 20000), GCMSG_EAUTH);
+	server_fails(400, 0);
+	assert_int_equal(login(&c, &b, B_GOOD, 20000), GCMSG_EAUTH);
 	expect_in(explanation(c), "refused the authorization code");
 	expect_in(gcmsg_client_last_error(c)->fix, "gcmsg login");
 	expect_in(b.page, "Login failed");
@@ -1013,14 +1129,21 @@ static void test_login_bad_options(void **state)
 
 /* ---- logout ---- */
 
-static int logout(gcmsg_client **c, gcmsg_logout_outcome *out, const char *api)
+static int logout_within(gcmsg_client **c, gcmsg_logout_outcome *out, const char *api, long timeout_ms)
 {
 	gcmsg_client_options o = GCMSG_CLIENT_OPTIONS_INIT;
 
 	o.api_url = api ? api : base;
 	o.token_cache = cache;
 	o.retry = &once;
+	o.timeout_ms = timeout_ms;
+	o.connect_timeout_ms = timeout_ms;
 	return gcmsg_logout(c, &o, out);
+}
+
+static int logout(gcmsg_client **c, gcmsg_logout_outcome *out, const char *api)
+{
+	return logout_within(c, out, api, 0);
 }
 
 static void test_logout(void **state)
@@ -1072,18 +1195,63 @@ static void test_logout_failures(void **state)
 {
 	gcmsg_client *c;
 	gcmsg_logout_outcome out;
+	gcmsg__err err;
+	int k, lock = -1;
 	FILE *f;
+	/*
+	 * The revocation fails: the server answers 5xx or refuses otherwise, cannot
+	 * be reached, or an expired login's renewal fails (5xx). The login still
+	 * works, so its only copy stays, and the error says so.
+	 */
+	static const struct {
+		long long expires_in;
+		const char *url;
+		int token_status, delete_status;
+	} kept[] = { { 3600, NULL, 0, 500 }, { 3600, NULL, 0, 503 }, { 3600, NULL, 0, 403 },
+		     { 3600, "http://127.0.0.1:1", 0, 0 }, { -10, NULL, 503, 0 } };
 
 	(void)state;
-	/* the server fails: removed all the same, and said */
-	seed(GCMSG__TOKEN_USER, "pkce", "at-0", 3600, "rt-0", NULL);
-	reset_server("at-0");
-	pthread_mutex_lock(&hmu);
-	H.delete_status = 500;
-	pthread_mutex_unlock(&hmu);
-	assert_int_equal(logout(&c, &out, NULL), GCMSG_EREMOTE);
-	expect_in(explanation(c), "stays valid on the server until it expires");
-	expect_in(explanation(c), "removed");
+	for (k = 0; k < (int)(sizeof(kept) / sizeof(kept[0])); k++) {
+		seed(GCMSG__TOKEN_USER, "pkce", "at-0", kept[k].expires_in, "rt-0", kept[k].url);
+		reset_server("at-0");
+		server_fails(kept[k].token_status, kept[k].delete_status);
+		assert_int_equal(logout(&c, &out, kept[k].url), GCMSG_EREMOTE);
+		expect_in(explanation(c), "could not revoke the login (");
+		expect_in(explanation(c), "it is still valid");
+		expect_in(explanation(c), cache);
+		expect_in(gcmsg_client_last_error(c)->fix, "run 'gcmsg logout' again");
+		assert_int_equal(access(cache, F_OK), 0);
+		if (kept[k].token_status)
+			assert_int_equal(ss_count_method("DELETE"), 0);
+		gcmsg_client_free(c);
+	}
+	/* ... and the next logout, once the services answer, renews the kept login and revokes it */
+	reset_server(NULL);
+	assert_int_equal(logout(&c, &out, NULL), GCMSG_OK);
+	assert_int_equal(out, GCMSG_LOGOUT_REVOKED);
+	assert_int_equal(token_requests("refresh_token"), 1);
+	assert_int_equal(access(cache, F_OK), -1);
+	gcmsg_client_free(c);
+
+	/* an expired login whose renewal waits for a lock another gcmsg holds: kept */
+	seed(GCMSG__TOKEN_USER, "pkce", "at-0", -10, "rt-0", NULL);
+	gcmsg__err_init(&err);
+	assert_int_equal(gcmsg__token_cache_lock(cache, 1000, &lock, &err), GCMSG_OK);
+	reset_server(NULL);
+	assert_int_equal(logout_within(&c, &out, NULL, 200), GCMSG_EAUTH);
+	expect_in(explanation(c), "another gcmsg");
+	expect_in(explanation(c), "it is still valid");
+	assert_int_equal(access(cache, F_OK), 0);
+	assert_int_equal(ss_log_count(), 0);
+	gcmsg_client_free(c);
+	gcmsg__token_cache_unlock(lock);
+	gcmsg__err_clear(&err);
+
+	/* ... whose renewal is refused (invalid_grant): nothing is left to revoke, removed */
+	reset_server(NULL);
+	server_fails(400, 0);
+	assert_int_equal(logout(&c, &out, NULL), GCMSG_OK);
+	assert_int_equal(out, GCMSG_LOGOUT_ALREADY_INVALID);
 	assert_int_equal(access(cache, F_OK), -1);
 	gcmsg_client_free(c);
 
@@ -1111,8 +1279,21 @@ static void test_logout_failures(void **state)
 
 static void test_parse_request(void **state)
 {
+	static const struct {
+		const char *req;
+		gcmsg__cb_kind kind;
+	} cases[] = {
+		{ "GET /callback?code=a&state=xyz HTTP/1.1\r\nHost", GCMSG__CB_INCOMPLETE },
+		{ "GET /callback?code=a&code=b HTTP/1.1\r\n\r\n", GCMSG__CB_BAD },
+		{ "GET /callback?code=a%0d HTTP/1.1\r\n\r\n", GCMSG__CB_BAD },
+		{ "GET /callback?code=a%zz HTTP/1.1\r\n\r\n", GCMSG__CB_BAD },
+		{ "POST /callback?code=a HTTP/1.1\r\n\r\n", GCMSG__CB_BAD },
+		{ "GET /callbackx?code=a HTTP/1.1\n\n", GCMSG__CB_OTHER },
+		{ "GET http://evil/callback?code=a HTTP/1.1\r\n\r\n", GCMSG__CB_BAD },
+	};
 	gcmsg__login_callback cb;
 	const char *s;
+	size_t i;
 
 	(void)state;
 	s = "GET /callback?code=a%2Fb&state=xyz HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -1120,31 +1301,15 @@ static void test_parse_request(void **state)
 	assert_int_equal(cb.kind, GCMSG__CB_CALLBACK);
 	assert_string_equal(cb.code, "a/b");
 	assert_string_equal(cb.state, "xyz");
-	s = "GET /callback?code=a&state=xyz HTTP/1.1\r\nHost";
-	gcmsg__login_parse_request(s, strlen(s), &cb);
-	assert_int_equal(cb.kind, GCMSG__CB_INCOMPLETE);
-	s = "GET /callback?code=a&code=b HTTP/1.1\r\n\r\n";
-	gcmsg__login_parse_request(s, strlen(s), &cb);
-	assert_int_equal(cb.kind, GCMSG__CB_BAD);
-	s = "GET /callback?code=a%0d HTTP/1.1\r\n\r\n";
-	gcmsg__login_parse_request(s, strlen(s), &cb);
-	assert_int_equal(cb.kind, GCMSG__CB_BAD);
-	s = "GET /callback?code=a%zz HTTP/1.1\r\n\r\n";
-	gcmsg__login_parse_request(s, strlen(s), &cb);
-	assert_int_equal(cb.kind, GCMSG__CB_BAD);
-	s = "POST /callback?code=a HTTP/1.1\r\n\r\n";
-	gcmsg__login_parse_request(s, strlen(s), &cb);
-	assert_int_equal(cb.kind, GCMSG__CB_BAD);
-	s = "GET /callbackx?code=a HTTP/1.1\n\n";
-	gcmsg__login_parse_request(s, strlen(s), &cb);
-	assert_int_equal(cb.kind, GCMSG__CB_OTHER);
 	s = "GET /callback HTTP/1.0\r\n\r\n";
 	gcmsg__login_parse_request(s, strlen(s), &cb);
 	assert_int_equal(cb.kind, GCMSG__CB_CALLBACK);
 	assert_false(cb.has_code || cb.has_state || cb.has_error);
-	s = "GET http://evil/callback?code=a HTTP/1.1\r\n\r\n";
-	gcmsg__login_parse_request(s, strlen(s), &cb);
-	assert_int_equal(cb.kind, GCMSG__CB_BAD);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		gcmsg__login_parse_request(cases[i].req, strlen(cases[i].req), &cb);
+		if (cb.kind != cases[i].kind)
+			fail_msg("'%s': kind %d, not %d", cases[i].req, (int)cb.kind, (int)cases[i].kind);
+	}
 }
 
 int main(void)
@@ -1162,11 +1327,14 @@ int main(void)
 		cmocka_unit_test_setup(test_client_token_shared, before),
 		cmocka_unit_test_setup(test_client_ignores_refresh_token, before),
 		cmocka_unit_test_setup(test_client_unwritable_cache, before),
+		cmocka_unit_test_setup(test_client_lock_timeout, before),
 		cmocka_unit_test_setup(test_two_processes_one_renewal, before),
 		cmocka_unit_test_setup(test_two_threads_one_renewal, before),
 		cmocka_unit_test_setup(test_login_good, before),
 		cmocka_unit_test_setup(test_login_confidential_fixed_port, before),
-		cmocka_unit_test_setup(test_login_bad_state, before),
+		cmocka_unit_test_setup(test_login_forged_redirects, before),
+		cmocka_unit_test_setup(test_login_idle_flood, before),
+		cmocka_unit_test_setup(test_login_unwritable_cache, before),
 		cmocka_unit_test_setup(test_login_error_redirect, before),
 		cmocka_unit_test_setup(test_login_timeout, before),
 		cmocka_unit_test_setup(test_login_stray_requests, before),

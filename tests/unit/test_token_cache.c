@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "secure.h"
 #include "token_cache.h"
 
 static char dir[256];
@@ -374,6 +375,75 @@ static void test_json_wipe(void **state)
 	gcmsg__json_wipe_decref(NULL);
 }
 
+static void test_check_writable(void **state)
+{
+	gcmsg__err err;
+	char blocker[512], below[600], sub[512];
+	int lock = -1;
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	gcmsg__err_init(&err);
+	/* the directories are made (0700), the lock is created, nothing else is left behind */
+	snprintf(sub, sizeof(sub), "%s/w/tokens", dir);
+	snprintf(below, sizeof(below), "%s/DEFAULT.json", sub);
+	assert_int_equal(gcmsg__token_cache_check_writable(below, 1000, &err), GCMSG_OK);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(count_entries(sub), 1); /* DEFAULT.json.lock */
+	assert_int_equal(access(below, F_OK), -1);
+	/* the lock is released again */
+	assert_int_equal(gcmsg__token_cache_lock(below, 100, &lock, &err), GCMSG_OK);
+	/* ... and a lock that stays taken is GCMSG_EAUTH */
+	assert_int_equal(gcmsg__token_cache_check_writable(below, 100, &err), GCMSG_EAUTH);
+	gcmsg__token_cache_unlock(lock);
+	/* a directory that cannot be made (below a regular file; root ignores modes) */
+	snprintf(blocker, sizeof(blocker), "%s/plain-file", dir);
+	f = fopen(blocker, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(below, sizeof(below), "%s/tokens/DEFAULT.json", blocker);
+	assert_int_equal(gcmsg__token_cache_check_writable(below, 1000, &err), GCMSG_ECONFIG);
+	assert_non_null(strstr(err.pub.explanation, "cannot create the token cache directory"));
+	/* a directory where the file should be */
+	snprintf(below, sizeof(below), "%s/w/tokens/ADIR.json", dir);
+	assert_int_equal(mkdir(below, 0700), 0);
+	assert_int_equal(gcmsg__token_cache_check_writable(below, 1000, &err), GCMSG_ECONFIG);
+	assert_non_null(strstr(err.pub.explanation, "a directory is in its place"));
+	gcmsg__err_clear(&err);
+}
+
+static void test_secure_helpers(void **state)
+{
+	static const struct {
+		const char *a, *b;
+		int equal;
+	} pairs[] = { { "abc", "abc", 1 }, { "", "", 1 }, { "abc", "abd", 0 }, { "abc", "abcd", 0 },
+		      { "abcd", "abc", 0 }, { "", "a", 0 } };
+	static const struct {
+		const char *s;
+		size_t max;
+		int ok;
+	} values[] = { { "a~!Z", 4, 1 }, { "a~!Z", 3, 0 }, { "", 10, 0 }, { NULL, 10, 0 },
+		       { "a b", 10, 0 }, { "a\x7f", 10, 0 }, { "\xc3\xa9", 10, 0 } };
+	static const char digits[] = "09afAFg/";
+	static const int hex[] = { 0, 9, 10, 15, 10, 15, -1, -1 };
+	char buf[8] = "secret!";
+	size_t i;
+
+	(void)state;
+	gcmsg__wipe(buf, sizeof(buf));
+	for (i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], 0);
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		assert_int_equal(gcmsg__secret_equal(pairs[i].a, pairs[i].b), pairs[i].equal);
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		assert_int_equal(gcmsg__printable(values[i].s, values[i].max), values[i].ok);
+	for (i = 0; digits[i]; i++)
+		assert_int_equal(gcmsg__hexval(digits[i]), hex[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +455,8 @@ int main(void)
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_json_wipe),
+		cmocka_unit_test(test_check_writable),
+		cmocka_unit_test(test_secure_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
