@@ -270,12 +270,9 @@ int gcmsg__outbox_claim_held(const char *key, long long ms)
 	return yes;
 }
 
-/* Is the row's claim alive? Ours: while tracked; anyone else's: outbox.c decides. */
+/* Is the row's claim alive? (Ours: while tracked here; see gcmsg__outbox_claim_alive.) */
 static int claim_alive(const gcmsg__outbox_row *row)
 {
-	if (row->claim_pid > 0 && row->claim_pid == (long)getpid() && row->claim_host &&
-	    strcmp(row->claim_host, gcmsg__host_name()) == 0)
-		return row->key && gcmsg__outbox_claim_held(row->key, row->claim_ms);
 	return gcmsg__outbox_claim_alive(row, gcmsg__wall_ms());
 }
 

@@ -107,7 +107,8 @@ int gcmsg__outbox_claim_alive(const gcmsg__outbox_row *row, long long now_ms)
 		return 0;
 	if (row->claim_host && *row->claim_host && *host && strcmp(row->claim_host, host) == 0) {
 		if ((pid_t)row->claim_pid == getpid())
-			return 1;
+			/* ours: alive while a delivery call of this process holds it (deliver.c) */
+			return row->key && gcmsg__outbox_claim_held(row->key, row->claim_ms);
 		if (kill((pid_t)row->claim_pid, 0) != 0 && errno != EPERM)
 			return 0;
 		return !not_the_claimer(row->claim_pid, row->claim_ms);
@@ -278,10 +279,10 @@ static int drop_locked(gcmsg_store *s, const char *key)
 	row.body = NULL;
 	gcmsg__free_secret(row.match_text);
 	row.match_text = NULL;
+	/* the claim goes; its time stays: when the last request started, which a resend must respect */
 	row.claim_pid = 0;
 	free(row.claim_host);
 	row.claim_host = NULL;
-	row.claim_ms = 0;
 	if ((rc = s->ops->outbox_update(s->backend, &row, &s->err)) < 0) {
 		gcmsg__outbox_row_dispose(&row);
 		return rc;

@@ -172,12 +172,12 @@ static void claims(void **state)
 	assert_int_equal(gcmsg__outbox_claim_alive(&r, now), 0); /* no claim */
 	assert_int_equal(gcmsg__outbox_claim_alive(NULL, now), 0);
 
-	/* this process: alive */
+	/* this process's claim: alive only while a delivery call holds it (none here: left behind) */
 	assert_int_equal(gcmsg__outbox_claim(&r, now), GCMSG_OK);
 	assert_int_equal(r.claim_pid, (long)getpid());
 	assert_string_equal(r.claim_host, host);
 	assert_int_equal(r.claim_ms, now);
-	assert_int_equal(gcmsg__outbox_claim_alive(&r, now + 3600 * 1000LL), 1); /* no lease on this host */
+	assert_int_equal(gcmsg__outbox_claim_alive(&r, now), 0);
 	assert_int_equal(gcmsg__outbox_claim(&r, now), GCMSG_OK);                 /* re-claiming frees the old host */
 
 	/* a child that claimed and exited: dead */
@@ -251,7 +251,7 @@ static void in_flight(void **state)
 	fx_put_outbox(s, "live", GCMSG_OUTBOX_PENDING, "c", 1);
 	fx_put_outbox(s, "dead", GCMSG_OUTBOX_PENDING, "c", 2);
 	fx_put_outbox(s, "idle", GCMSG_OUTBOX_PENDING, "c", 3);
-	set_claim(s, "live", (long)getpid(), gcmsg__host_name(), now);
+	set_claim(s, "live", (long)getppid(), gcmsg__host_name(), now); /* a live process: our parent */
 	set_claim(s, "dead", dead_child_pid(), gcmsg__host_name(), now);
 	f.states = 1u << GCMSG_OUTBOX_SENDING;
 	assert_int_equal(gcmsg_outbox_list_get(&l, s, &f), GCMSG_OK);
@@ -318,8 +318,8 @@ static void drop_rules(void **state)
 	fx_put_outbox(s, "live", GCMSG_OUTBOX_PENDING, "c", 5);
 	fx_put_outbox(s, "abandoned", GCMSG_OUTBOX_PENDING, "c", 6);
 	fx_put_outbox(s, "reading", GCMSG_OUTBOX_UNKNOWN, "c", 7);
-	set_claim(s, "live", (long)getpid(), gcmsg__host_name(), before);
-	set_claim(s, "reading", (long)getpid(), gcmsg__host_name(), before);
+	set_claim(s, "live", (long)getppid(), gcmsg__host_name(), before); /* a live process: our parent */
+	set_claim(s, "reading", (long)getppid(), gcmsg__host_name(), before);
 	set_claim(s, "abandoned", dead_child_pid(), gcmsg__host_name(), before);
 
 	/* pending: dropped, audited */
