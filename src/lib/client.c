@@ -43,14 +43,16 @@ static char *base_url(const char *u)
 	return p;
 }
 
-static int client_configure(gcmsg_client *c, const gcmsg_client_options *o)
+/* bare: no credentials wanted (gcmsg__client_new_bare); those in o are ignored */
+static int client_configure(gcmsg_client *c, const gcmsg_client_options *o, int bare)
 {
 	gcmsg_region_info info;
-	int have_token = o->access_token && *o->access_token;
+	int have_token = !bare && o->access_token && *o->access_token;
 	/* with a token cache, gcmsg__auth_configure (auth.c) decides at the end */
 	int have_cache = o->version >= 2 && o->token_cache && *o->token_cache;
 
-	if (!have_token && !have_cache && !(o->client_id && *o->client_id && o->client_secret && *o->client_secret)) {
+	if (!bare && !have_token && !have_cache &&
+	    !(o->client_id && *o->client_id && o->client_secret && *o->client_secret)) {
 		if (o->client_id && *o->client_id)
 			gcmsg__err_set(&c->err, GCMSG_ECONFIG, "no client secret for OAuth client '%s'",
 			               o->client_id);
@@ -105,7 +107,7 @@ static int client_configure(gcmsg_client *c, const gcmsg_client_options *o)
 		c->token_passthrough = 1;
 		if (!c->token)
 			return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
-	} else {
+	} else if (!bare) {
 		c->client_id = gcmsg__strdup(o->client_id);
 		c->client_secret = gcmsg__strdup(o->client_secret);
 		if ((o->client_id && !c->client_id) || (o->client_secret && !c->client_secret))
@@ -137,7 +139,7 @@ static int client_configure(gcmsg_client *c, const gcmsg_client_options *o)
 		if (o->token_cache && *o->token_cache && !(c->token_cache = gcmsg__strdup(o->token_cache)))
 			return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
 	}
-	if (!have_token) {
+	if (!have_token && !bare) {
 		int rc = gcmsg__auth_configure(c); /* the token cache, or client credentials */
 		if (rc < 0)
 			return rc;
@@ -149,7 +151,7 @@ static int client_configure(gcmsg_client *c, const gcmsg_client_options *o)
 	return GCMSG_OK;
 }
 
-int gcmsg_client_new(gcmsg_client **out, const gcmsg_client_options *opts)
+static int client_new(gcmsg_client **out, const gcmsg_client_options *opts, int bare)
 {
 	gcmsg_client *c;
 
@@ -166,7 +168,17 @@ int gcmsg_client_new(gcmsg_client **out, const gcmsg_client_options *opts)
 	if (opts->version < 1 || opts->version > GCMSG_CLIENT_OPTIONS_VERSION)
 		return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "unknown gcmsg_client_options version %u",
 		                      opts->version);
-	return client_configure(c, opts);
+	return client_configure(c, opts, bare);
+}
+
+int gcmsg_client_new(gcmsg_client **out, const gcmsg_client_options *opts)
+{
+	return client_new(out, opts, 0);
+}
+
+int gcmsg__client_new_bare(gcmsg_client **out, const gcmsg_client_options *opts)
+{
+	return client_new(out, opts, 1);
 }
 
 void gcmsg_client_free(gcmsg_client *c)

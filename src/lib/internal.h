@@ -204,6 +204,13 @@ struct gcmsg_client {
 	struct gcmsg__pacer *pacer; /* NULL until the first answer with inin-ratelimit-* headers */
 };
 
+/*
+ * gcmsg_client_new without credentials: URLs, CA, timeouts, log, retry policy
+ * and token cache of opts, no token and no client (any in opts are ignored,
+ * the cache is not read). For gcmsg_login and gcmsg_logout, which set them.
+ */
+int gcmsg__client_new_bare(gcmsg_client **out, const gcmsg_client_options *opts);
+
 #define GCMSG__API_NO_RENEW 1u   /* a 401 is an answer, not a reason to renew */
 #define GCMSG__API_NO_ERROR 2u   /* a non-2xx answer is returned as GCMSG_OK with resp->status */
 

@@ -198,49 +198,12 @@ static int random_token(char *out, size_t nbytes)
 	return 0;
 }
 
-/*
- * A client with the URLs, CA, timeouts and log of client_opts and no
- * credentials yet. client_configure wants some, so a placeholder token gets it
- * through and is dropped at once.
- */
+/* A client with the URLs, CA, timeouts, log and cache of client_opts and no credentials yet. */
 static int bare_client(gcmsg_client **out, const gcmsg_client_options *co)
 {
-	gcmsg_client_options o = GCMSG_CLIENT_OPTIONS_INIT;
-	gcmsg_client *c;
-	int rc;
-
 	if (!out)
 		return GCMSG_EUSAGE;
-	if (!co) {
-		rc = gcmsg_client_new(out, NULL);
-		return rc;
-	}
-	o.version = co->version;
-	if (co->version >= 1 && co->version <= GCMSG_CLIENT_OPTIONS_VERSION) {
-		o.api_url = co->api_url;
-		o.login_url = co->login_url;
-		o.region = co->region;
-		o.cacert = co->cacert;
-		o.connect_timeout_ms = co->connect_timeout_ms;
-		o.timeout_ms = co->timeout_ms;
-		o.log = co->log;
-		o.log_payload = co->log_payload;
-		if (co->version >= 2) {
-			o.retry = co->retry;
-			o.no_pacing = co->no_pacing;
-			o.token_cache = co->token_cache;
-		}
-	}
-	o.access_token = "gcmsg-login-placeholder";
-	rc = gcmsg_client_new(out, &o);
-	c = *out;
-	if (c) {
-		gcmsg__free_secret(c->token);
-		c->token = NULL;
-		c->token_passthrough = 0;
-		c->token_expires_at = 0;
-	}
-	return rc;
+	return gcmsg__client_new_bare(out, co);
 }
 
 /* ---- the loopback listener ---- */
