@@ -29,6 +29,8 @@ char *gcmsg__path_escape(const char *segment);
 /* Borrowed string member of a JSON object, or NULL when absent or not a string. */
 const char *gcmsg__json_str(const json_t *obj, const char *key);
 void gcmsg__free_strv(char **v, size_t n);
+/* write(2) until all of data is written (EINTR resumed); 0, or -1 with errno. */
+int gcmsg__write_all(int fd, const void *data, size_t len);
 
 /* ---- error detail (error.c) ---- */
 typedef struct gcmsg__err {

@@ -244,20 +244,6 @@ static int make_dirs(const char *path)
 	return rc;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int gcmsg__store_write_atomic(const char *dir, const char *path, const char *data, size_t len)
 {
 	char *tmp = gcmsg__asprintf("%s/.gcmsg-sync-XXXXXX", dir);
@@ -274,7 +260,7 @@ int gcmsg__store_write_atomic(const char *dir, const char *path, const char *dat
 		errno = saved;
 		return -1;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (gcmsg__write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		saved = errno;
 		close(fd);
 		unlink(tmp);

@@ -638,20 +638,6 @@ int gcmsg__token_cache_read(const char *path, gcmsg__token_entry *out, gcmsg__er
 	return rc;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int gcmsg__token_cache_write(const char *path, const gcmsg__token_entry *e, gcmsg__err *err)
 {
 	char *dir = dir_of(path), *tmp = NULL, *text = NULL;
@@ -679,7 +665,7 @@ int gcmsg__token_cache_write(const char *path, const gcmsg__token_entry *e, gcms
 		rc = gcmsg__err_set(err, GCMSG_ECONFIG, "cannot write the token cache in %s: %s", dir, strerror(errno));
 		goto done;
 	}
-	if (fchmod(fd, 0600) < 0 || write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, 0600) < 0 || gcmsg__write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
 		saved = errno;
 		close(fd);
 		unlink(tmp);
