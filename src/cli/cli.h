@@ -99,9 +99,6 @@ int cli_client_open(gcmsg_client **out, cli_ctx *ctx);
 /* The offline store directory (--store > GCMSG_STORE > profile > ~/.gcmsg/store); free with gcmsg_free. */
 int cli_store_dir(char **out, cli_ctx *ctx);
 
-/* -v: one line per send attempt on stderr (no text, no token). */
-void cli_attempt_log(const gcmsg_attempt *a, void *payload);
-
 /* Parse a non-negative decimal integer no larger than max; -1 on failure. */
 int cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
 

@@ -230,7 +230,6 @@ static int resume_one(gcmsg_client *client, gcmsg_store *store, const char *key,
 	int rc;
 
 	so.source = "cli-retry";
-	so.on_attempt = ctx->verbose ? cli_attempt_log : NULL;
 	rc = gcmsg_outbox_resume(&res, client, store, key, &so);
 	e = gcmsg_client_last_error(client);
 	if (out) {

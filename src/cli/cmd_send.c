@@ -452,7 +452,6 @@ static int send_all(send_plan *p, cli_ctx *ctx)
 	p->so.store = p->store;
 	p->so.idempotency_key = p->key;
 	p->so.source = "cli";
-	p->so.on_attempt = ctx->verbose ? cli_attempt_log : NULL;
 	if (has_message(p)) {
 		p->so.rendered = p->rd;
 		rc = send_one(p, &p->res, &p->so);

@@ -120,8 +120,11 @@ int cmd_stats(int argc, char **argv, cli_ctx *ctx)
 		if (gcmsg_stats_route_count(st)) {
 			putchar('\n');
 			header("route");
-			for (i = 0; i < gcmsg_stats_route_count(st); i++)
-				row_text(gcmsg_stats_route(st, i)->key, gcmsg_stats_route(st, i));
+			for (i = 0; i < gcmsg_stats_route_count(st); i++) {
+				const gcmsg_stats_row *r = gcmsg_stats_route(st, i);
+				/* refusals before a route was found (an ended conversation, a third-party chat) */
+				row_text(r->key && *r->key ? r->key : "(none)", r);
+			}
 		}
 		if (gcmsg_stats_response_count(st)) {
 			putchar('\n');

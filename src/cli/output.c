@@ -243,22 +243,3 @@ int cli_client_open(gcmsg_client **out, cli_ctx *ctx)
 	}
 	return CLI_EXIT_OK;
 }
-
-void cli_attempt_log(const gcmsg_attempt *a, void *payload)
-{
-	(void)payload;
-	fprintf(stderr, "gcmsg: attempt %d of %s: %s", a->attempt, a->key ? a->key : "-",
-	        a->outcome ? a->outcome : "?");
-	if (a->http_status)
-		fprintf(stderr, " (HTTP %ld", a->http_status);
-	else
-		fputs(" (no answer", stderr);
-	if (a->error_code)
-		fprintf(stderr, ", %s", a->error_code);
-	if (a->correlation_id)
-		fprintf(stderr, ", correlation id %s", a->correlation_id);
-	fprintf(stderr, ", %lld ms)", a->latency_ms);
-	if (a->wait_ms > 0)
-		fprintf(stderr, "; next attempt in %lld ms", a->wait_ms);
-	fputc('\n', stderr);
-}

@@ -106,7 +106,7 @@ def leaks(run, rx):
         problems.append("--audit-text did not keep the text in the audit log")
     if not any(texts[5] in t for w, t in dry):
         problems.append("the dry run did not show the text it would send")
-    attempts = sum(t.count("gcmsg: attempt ") for w, t in outputs)
+    attempts = sum(t.count(": attempt ") for w, t in outputs)
     searched = sum(len(t) for w, t in outputs + dry)
     print(f"no_leaks: searched {len(outputs) + len(dry)} outputs ({searched} bytes: stdout, stderr with -v, "
           f"audit, export, outbox, stats, {len(rx.requests)} webhook events; {attempts} attempt lines) for "
