@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -408,4 +409,18 @@ int ss_count_method(const char *method)
 		n += strcmp(reqlog[i].method, method) == 0;
 	pthread_mutex_unlock(&mu);
 	return n;
+}
+
+void ss_iso_time(long long ms, char *out, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	size_t n;
+
+	if (!len)
+		return;
+	out[0] = '\0';
+	if (!gmtime_r(&t, &tm) || (n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
+		return;
+	snprintf(out + n, len - n, ".%03uZ", (unsigned)((unsigned long long)ms % 1000u));
 }

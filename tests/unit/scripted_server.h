@@ -90,5 +90,7 @@ int ss_answer_header(ss_answer *an, const char *name, const char *value);
 const char *ss_header_of(const ss_req *rq, const char *name, char *out, size_t outlen);
 /* The first case-insensitive occurrence of needle in hay (strcasestr without _GNU_SOURCE), or NULL. */
 const char *ss_ci_find(const char *hay, const char *needle);
+/* ms since the epoch as RFC 3339 UTC with milliseconds ("2026-11-21T09:00:00.000Z"), as the API writes times. */
+void ss_iso_time(long long ms, char *out, size_t len);
 
 #endif

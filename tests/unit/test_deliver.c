@@ -87,16 +87,6 @@ static long long wall_now(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void iso(long long ms, char *out, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-	         tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-}
-
 static srv_msg *add_msg(const char *conv, const char *text, const char *media)
 {
 	srv_msg *m = &msgs[nmsgs++];
@@ -191,7 +181,7 @@ static void answer_conversation(ss_answer *an, const char *conv)
 	for (i = 0; i < nmsgs; i++) {
 		if (strcmp(msgs[i].conv, conv) != 0)
 			continue;
-		iso(msgs[i].time_ms + srv_skew_ms, t, sizeof(t));
+		ss_iso_time(msgs[i].time_ms + srv_skew_ms, t, sizeof(t));
 		json_array_append_new(list, json_pack("{s:s, s:s}", "messageId", msgs[i].id, "messageTime", t));
 	}
 	doc = json_pack("{s:s, s:[{s:s, s:s, s:s, s:o}]}", "id", conv, "participants", "id", "p1", "purpose",
@@ -217,7 +207,7 @@ static void answer_bulk(const ss_req *rq, ss_answer *an)
 			json_t *e;
 			if (strcmp(msgs[k].id, json_string_value(id)) != 0)
 				continue;
-			iso(msgs[k].time_ms + srv_skew_ms, t, sizeof(t));
+			ss_iso_time(msgs[k].time_ms + srv_skew_ms, t, sizeof(t));
 			e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", msgs[k].id, "timestamp", t, "direction", "outbound",
 			              "status", "sent", "textBody", msgs[k].text ? msgs[k].text : "");
 			if (msgs[k].media)

@@ -396,16 +396,6 @@ static long long skew_ms;
 static int no_date, acd_without_messages;
 static const char *customer_state; /* NULL: "connected" */
 
-static void iso(long long ms, char *out, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-	         tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-}
-
 static long long wall_now(void)
 {
 	struct timespec ts;
@@ -433,7 +423,7 @@ static json_t *details_of(const fake_msg *m)
 	json_t *d = json_pack("{s:s, s:s}", "messageId", m->id, "messageStatus", m->inbound ? "received" : "sent");
 
 	if (!m->no_time) {
-		iso(m->time_ms + skew_ms, t, sizeof(t));
+		ss_iso_time(m->time_ms + skew_ms, t, sizeof(t));
 		json_object_set_new(d, "messageTime", json_string(t));
 	}
 	return d;
@@ -524,7 +514,7 @@ static void conversation_handler(const ss_req *rq, ss_answer *an)
 				json_t *e;
 				if (strcmp(m->id, json_string_value(id)) != 0)
 					continue;
-				iso(m->time_ms + skew_ms, t, sizeof(t));
+				ss_iso_time(m->time_ms + skew_ms, t, sizeof(t));
 				e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", m->id, "timestamp", t, "direction",
 				              m->inbound ? "inbound" : "outbound", "status", "sent", "textBody",
 				              m->text ? m->text : "");
