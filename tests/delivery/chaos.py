@@ -27,20 +27,21 @@ FAST_RETRY = {"GCMSG_RETRY_BACKOFF_BASE_MS": "20", "GCMSG_RETRY_BACKOFF_CAP_MS":
 
 
 def faults():
-    """About one API request in five gets a fault: the sum over a path's faults is ~0.2."""
+    """At least one API request in five gets a fault: faults are tried in order, so a path's
+    combined chance is 1 - prod(1 - p), a little over 0.2 for every path."""
     f = []
     for name, path in (("send", MESSAGE_POST), ("agentless", AGENTLESS_POST)):
         f += [
             {"id": f"{name}-429", "method": "POST", "path": path, "status": 429, "retryAfter": 1,
-             "probability": 0.04},
-            {"id": f"{name}-503", "method": "POST", "path": path, "status": 503, "probability": 0.04},
+             "probability": 0.045},
+            {"id": f"{name}-503", "method": "POST", "path": path, "status": 503, "probability": 0.045},
             {"id": f"{name}-reset", "method": "POST", "path": path, "kind": "reset", "probability": 0.03},
             {"id": f"{name}-commit-503", "method": "POST", "path": path, "kind": "commit-then-fail",
              "probability": 0.03},
             {"id": f"{name}-commit-reset", "method": "POST", "path": path, "kind": "commit-then-fail",
              "then": "reset", "probability": 0.03},
             {"id": f"{name}-slow", "method": "POST", "path": path, "kind": "latency", "latencyMs": 150,
-             "probability": 0.04},
+             "probability": 0.045},
         ]
     for name, method, path in (("conv", "GET", "/api/v2/conversations/*"),
                                ("msgconv", "GET", "/api/v2/conversations/messages/*"),
@@ -49,11 +50,11 @@ def faults():
                                ("users", "GET", "/api/v2/users/me")):
         f += [
             {"id": f"{name}-429", "method": method, "path": path, "status": 429, "retryAfter": 1,
-             "probability": 0.05},
-            {"id": f"{name}-503", "method": method, "path": path, "status": 503, "probability": 0.05},
-            {"id": f"{name}-reset", "method": method, "path": path, "kind": "reset", "probability": 0.05},
+             "probability": 0.055},
+            {"id": f"{name}-503", "method": method, "path": path, "status": 503, "probability": 0.055},
+            {"id": f"{name}-reset", "method": method, "path": path, "kind": "reset", "probability": 0.055},
             {"id": f"{name}-slow", "method": method, "path": path, "kind": "latency", "latencyMs": 100,
-             "probability": 0.05},
+             "probability": 0.055},
         ]
     return f
 
@@ -191,8 +192,8 @@ def chaos(run, n_sms, n_web, workers):
         problems.append(f"audit and request log disagree: {mismatched[:5]}")
     if not_sent or len(outcomes) != n_sms + n_web:
         problems.append(f"outcomes: {len(outcomes)} keys, not sent: {not_sent[:5]}")
-    if faulted < 0.1 * api_requests:
-        problems.append("fewer faults fired than the test is about")
+    if faulted < 0.18 * api_requests:
+        problems.append("fewer faults fired than the test is about (20% of the requests)")
     if problems:
         # what happened to the first troubled conversation, request by request
         conv = (dup[0][0] if dup else lost[0] if lost else
