@@ -38,6 +38,7 @@
 
 #include <cmocka.h>
 
+#include "route_fixture.h"
 #include "deliver.h"
 #include "internal.h"
 #include "scripted_server.h"
@@ -320,25 +321,6 @@ static gcmsg_client *new_client_h(int max_attempts, long budget_ms, int with_sec
 static gcmsg_client *new_client(int max_attempts, long budget_ms, int with_secret)
 {
 	return new_client_h(max_attempts, budget_ms, with_secret, 1);
-}
-
-static gcmsg_route *route_for(const char *fixture, const gcmsg_identity *id)
-{
-	char *text = strdup(fixture), *p, err[128];
-	json_t *root;
-	gcmsg_conversation *c;
-	gcmsg_route *r;
-
-	for (p = text; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	root = json_loads(text, 0, NULL);
-	assert_non_null(root);
-	assert_int_equal(gcmsg__conversation_parse(&c, root, err, sizeof(err)), GCMSG_OK);
-	assert_int_equal(gcmsg__route_decide(&r, c, id), GCMSG_OK);
-	json_decref(root);
-	free(text);
-	return r;
 }
 
 static const char webmsg[] =

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "route_fixture.h"
 #include "internal.h"
 #include "md5.h"
 #include "scripted_server.h"
@@ -83,25 +84,6 @@ static void expect_explanation(const char *want)
 }
 
 /* ---- fixtures ---- */
-
-static gcmsg_route *route_for(const char *fixture, const gcmsg_identity *id)
-{
-	char *text = strdup(fixture), *p, err[128];
-	json_t *root;
-	gcmsg_conversation *c;
-	gcmsg_route *r;
-
-	for (p = text; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	root = json_loads(text, 0, NULL);
-	assert_non_null(root);
-	assert_int_equal(gcmsg__conversation_parse(&c, root, err, sizeof(err)), GCMSG_OK);
-	assert_int_equal(gcmsg__route_decide(&r, c, id), GCMSG_OK);
-	json_decref(root);
-	free(text);
-	return r;
-}
 
 static const char webmsg[] =
 	"{'id':'c1','participants':["

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "route_fixture.h"
 #include "internal.h"
 
 static gcmsg_client *client;
@@ -34,25 +35,6 @@ static int teardown(void **state)
 	gcmsg__identity_free(svc);
 	gcmsg_client_free(client);
 	return 0;
-}
-
-static gcmsg_route *route_for(const char *fixture, const gcmsg_identity *id)
-{
-	char *text = strdup(fixture), *p, err[128];
-	json_t *root;
-	gcmsg_conversation *c;
-	gcmsg_route *r;
-
-	for (p = text; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	root = json_loads(text, 0, NULL);
-	assert_non_null(root);
-	assert_int_equal(gcmsg__conversation_parse(&c, root, err, sizeof(err)), GCMSG_OK);
-	assert_int_equal(gcmsg__route_decide(&r, c, id), GCMSG_OK);
-	json_decref(root);
-	free(text);
-	return r;
 }
 
 static void assert_headers(const gcmsg_send_result *res, size_t i, int with_body)
