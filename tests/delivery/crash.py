@@ -51,16 +51,29 @@ def send_args(run, i):
                                "--idempotency-key", f"crash-{i}"]
 
 
-def killed_send(run, i, fault_id):
-    """Start send i, wait until gcsim holds the request of fault_id, SIGKILL gcmsg."""
+def killed_send(run, i, fault_id, state=None):
+    """Start send i, wait until gcsim holds the request of fault_id (and, with state, until the
+    outbox shows the entry in that state: a fault that answers at once has fired before gcmsg
+    has read the answer), SIGKILL gcmsg."""
     proc = run.popen(send_args(run, i), env=FAST_RETRY)
     try:
         run.wait_fired(fault_id)
+        if state is not None:
+            wait_state(run, f"crash-{i}", state)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     if proc.returncode != -signal.SIGKILL:
         raise CaseFailure(f"send {i} was not killed (exit {proc.returncode})")
+
+
+def wait_state(run, key, state, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if outbox_states(run).get(key) == state:
+            return
+        time.sleep(0.02)
+    raise CaseFailure(f"{key} never reached {state!r} (it is {outbox_states(run).get(key)!r})")
 
 
 def outbox_states(run):
@@ -107,7 +120,7 @@ def crash(run):
     killed_send(run, 5, "hold-readback-5")
     # 6: killed while waiting out a 429
     fault(run, {"id": "throttle-6", "method": "POST", "path": post(6), "status": 429, "retryAfter": 60})
-    killed_send(run, 6, "throttle-6")
+    killed_send(run, 6, "throttle-6", state="pending")
     # 7: a committed reset (no answer at all), then sent on and read back in the same run
     fault(run, {"id": "commit-reset-7", "method": "POST", "path": post(7), "kind": "commit-then-fail",
                 "then": "reset"})
