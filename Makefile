@@ -29,7 +29,7 @@ test: test-asan test-default
 # Longer fuzzing than the suite's short runs: FUZZ_SECONDS per target (default 300).
 FUZZ_SECONDS ?= 300
 fuzz: asan
-	@for t in toml conversation errorbody template html library_file policy policy_file mime readback token_cache login_callback; do \
+	@for t in toml conversation errorbody template html library_file policy policy_file mime readback token_cache login_callback bulk_file; do \
 	  [ -x build-asan/bin/fuzz_$$t ] || continue; \
 	  mkdir -p build-asan/fuzz-corpus/$$t && cp -rn tests/fuzz/corpus/$$t/. build-asan/fuzz-corpus/$$t/ && \
 	  build-asan/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-asan/fuzz-artifacts/$$t/ \

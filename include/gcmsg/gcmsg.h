@@ -25,6 +25,7 @@
 #include "audit.h"
 #include "webhook.h"
 #include "login.h"
+#include "bulk.h"
 
 #ifdef __cplusplus
 extern "C" {
