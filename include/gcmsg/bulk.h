@@ -68,7 +68,7 @@ typedef struct gcmsg_bulk_row {
 typedef struct gcmsg_bulk_file_error {
 	size_t line;                  /**< 1-based line where the row starts */
 	const char *message;          /**< one line: what is wrong, naming the column or field */
-} gcmsg_bulk_file_error;
+} gcmsg_bulk_row_error;
 
 /**
  * Parse and validate a whole bulk file held in memory. `name` (for messages;
@@ -101,7 +101,7 @@ GCMSG_EXTERN(const gcmsg_bulk_row *) gcmsg_bulk_file_row(const gcmsg_bulk_file *
 /** All refused rows (counted beyond GCMSG_BULK_MAX_ERRORS); the first ones are kept, in file order. */
 GCMSG_EXTERN(size_t) gcmsg_bulk_file_error_count(const gcmsg_bulk_file *f);
 GCMSG_EXTERN(size_t) gcmsg_bulk_file_errors_kept(const gcmsg_bulk_file *f);
-GCMSG_EXTERN(const gcmsg_bulk_file_error *) gcmsg_bulk_file_error(const gcmsg_bulk_file *f, size_t i);
+GCMSG_EXTERN(const gcmsg_bulk_row_error *) gcmsg_bulk_file_error(const gcmsg_bulk_file *f, size_t i);
 
 /* ---- the run ---- */
 
