@@ -14,6 +14,7 @@
 #include "client.h"
 #include "policy.h"
 #include "render.h"
+#include "response.h"
 #include "store.h"
 
 #ifdef __cplusplus
@@ -103,14 +104,33 @@ GCMSG_EXTERN(size_t) gcmsg_bulk_file_error_count(const gcmsg_bulk_file *f);
 GCMSG_EXTERN(size_t) gcmsg_bulk_file_errors_kept(const gcmsg_bulk_file *f);
 GCMSG_EXTERN(const gcmsg_bulk_row_error *) gcmsg_bulk_file_error(const gcmsg_bulk_file *f, size_t i);
 
+/** Room for a key of gcmsg_bulk_row_key: "b1:" + 64 hex digits + NUL. */
+#define GCMSG_BULK_KEY_LEN 68
+
+/**
+ * The idempotency key of a row: its own `key` when it has one, else "b1:" +
+ * hex SHA-256 of run_id (NULL: none), the conversation and what is sent (the
+ * response and library, or the text, and the variables by name). Rerunning
+ * rows that were sent, from this file or another, therefore sends none of
+ * them again; a run meant to send the same rows again gives a new run_id.
+ * GCMSG_EUSAGE when out is too small for the key.
+ */
+GCMSG_EXTERN(int) gcmsg_bulk_row_key(char *out, size_t size, const char *run_id, const gcmsg_bulk_row *row);
+
 /* ---- the run ---- */
 
-/** One message to send: where, what, and under which idempotency key. */
+/**
+ * One message to send: where, what, and under which idempotency key. The
+ * text or response is rendered for each conversation once its route is known
+ * (CUSTOMER_NAME, AGENT_NAME, attributes), with `vars` first, as `gcmsg send`.
+ */
 typedef struct gcmsg_bulk_item {
 	const char *conversation_id;
-	const char *text;              /**< the text, or NULL with `rendered` */
-	const gcmsg_rendered *rendered;/**< a rendered canned response (see gcmsg_send_options) */
-	const char *key;               /**< the idempotency key (required: a rerun must find it again) */
+	const char *text;               /**< a text (its placeholders rendered too), or NULL */
+	const gcmsg_response *response; /**< or a canned response (read-only: shared by items) */
+	const gcmsg_var *vars;          /**< explicit values, or NULL */
+	size_t var_count;
+	const char *key;                /**< the idempotency key (required: a rerun must find it again) */
 } gcmsg_bulk_item;
 
 /** What became of one item (borrowed for the callback). */
@@ -118,6 +138,7 @@ typedef struct gcmsg_bulk_item_result {
 	size_t index;                  /**< into the items array */
 	int code;                      /**< GCMSG_OK or the gcmsg_error_code of gcmsg_send */
 	const gcmsg_error *error;      /**< the detail when code != GCMSG_OK, else NULL */
+	const char *stage;             /**< where it failed: "route", "render" or "send"; NULL when sent */
 	const char *key;
 	const char *message_id;        /**< when sent, or NULL */
 	const char *route;             /**< route kind, or NULL when the route was not resolved */
@@ -144,7 +165,8 @@ typedef struct gcmsg_bulk_options {
 	 */
 	gcmsg_store *store;
 	const gcmsg_policy *policy;    /**< as gcmsg_send_options */
-	int allow_placeholders;
+	const char *language;          /**< as gcmsg_render_options */
+	int allow_missing;             /**< leave unresolved placeholders (and let the policy pass them) */
 	const char *source;            /**< audit `source`; NULL: "bulk" */
 	gcmsg_bulk_item_cb on_item;
 	void *payload;
@@ -152,7 +174,7 @@ typedef struct gcmsg_bulk_options {
 	volatile int *cancel;
 } gcmsg_bulk_options;
 
-#define GCMSG_BULK_OPTIONS_INIT { GCMSG_BULK_OPTIONS_VERSION, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL }
+#define GCMSG_BULK_OPTIONS_INIT { GCMSG_BULK_OPTIONS_VERSION, 0, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL }
 
 /** Totals of a run. */
 typedef struct gcmsg_bulk_summary {

@@ -40,6 +40,15 @@ void gcmsg__auth_invalidate(gcmsg_client *c)
 {
 	if (c->token_passthrough)
 		return;
+	if (c->shared) {
+		/* the parent's token, unless another sender has replaced it meanwhile */
+		gcmsg_client *p = c->shared->parent;
+		pthread_mutex_lock(&c->shared->mu);
+		if (p->token && c->token && strcmp(p->token, c->token) == 0)
+			gcmsg__auth_invalidate(p);
+		pthread_mutex_unlock(&c->shared->mu);
+		return;
+	}
 	/*
 	 * The refused token is kept (marked) until it is replaced: the renewal must
 	 * not take the very same token back from the cache.
@@ -427,11 +436,38 @@ done:
 	return rc;
 }
 
+/* A forked client's token: the parent's, renewed there once for every sender (gcmsg__shared). */
+static int shared_token(gcmsg_client *c, const char **token)
+{
+	gcmsg__shared *sh = c->shared;
+	const char *t = NULL;
+	int rc;
+
+	pthread_mutex_lock(&sh->mu);
+	rc = gcmsg__auth_token(sh->parent, &t);
+	if (rc < 0) {
+		gcmsg__err_copy(&c->err, &sh->parent->err);
+	} else if (!c->token || strcmp(c->token, t) != 0) {
+		char *copy = gcmsg__strdup(t);
+		if (!copy) {
+			rc = gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+		} else {
+			gcmsg__free_secret(c->token);
+			c->token = copy;
+		}
+	}
+	pthread_mutex_unlock(&sh->mu);
+	*token = rc < 0 ? NULL : c->token;
+	return rc;
+}
+
 int gcmsg__auth_token(gcmsg_client *c, const char **token)
 {
 	int rc;
 
 	*token = NULL;
+	if (c->shared)
+		return shared_token(c, token);
 	if (c->token_passthrough) {
 		*token = c->token;
 		return GCMSG_OK;

@@ -181,6 +181,50 @@ int gcmsg__client_new_bare(gcmsg_client **out, const gcmsg_client_options *opts)
 	return client_new(out, opts, 1);
 }
 
+/* The parent's log callback, one line at a time (forked clients log from many threads). */
+static void shared_log(const char *line, void *payload)
+{
+	gcmsg__shared *sh = payload;
+
+	pthread_mutex_lock(&sh->mu);
+	if (sh->parent->log)
+		sh->parent->log(line, sh->parent->log_payload);
+	pthread_mutex_unlock(&sh->mu);
+}
+
+int gcmsg__client_fork(gcmsg_client **out, gcmsg_client *parent, gcmsg__shared *sh, struct gcmsg__transport *t)
+{
+	gcmsg_client *c;
+
+	*out = NULL;
+	if (!(c = calloc(1, sizeof(*c))))
+		return gcmsg__err_set(&parent->err, GCMSG_ERROR, "out of memory");
+	gcmsg__err_init(&c->err);
+	c->api_url = gcmsg__strdup(parent->api_url);
+	c->login_url = gcmsg__strdup(parent->login_url);
+	c->cacert = parent->cacert ? gcmsg__strdup(parent->cacert) : NULL;
+	c->curl = curl_easy_init();
+	if (!c->api_url || !c->login_url || (parent->cacert && !c->cacert) || !c->curl) {
+		gcmsg_client_free(c);
+		return gcmsg__err_set(&parent->err, GCMSG_ERROR, "out of memory");
+	}
+	/* no credentials of its own: every token comes from the parent (auth.c) */
+	c->token_passthrough = parent->token_passthrough;
+	c->connect_timeout_ms = parent->connect_timeout_ms;
+	c->timeout_ms = parent->timeout_ms;
+	c->log = parent->log ? shared_log : NULL;
+	c->log_payload = sh;
+	c->retry = parent->retry;
+	c->no_pacing = parent->no_pacing;
+	c->identity = parent->identity;
+	c->identity_borrowed = 1;
+	c->shared = sh;
+	c->transport = t;
+	c->configured = 1;
+	*out = c;
+	return GCMSG_OK;
+}
+
 void gcmsg_client_free(gcmsg_client *c)
 {
 	if (!c)
@@ -197,7 +241,8 @@ void gcmsg_client_free(gcmsg_client *c)
 	free(c->token_cache);
 	free(c->pacer);
 	free(c->cacert);
-	gcmsg__identity_free(c->identity);
+	if (!c->identity_borrowed)
+		gcmsg__identity_free(c->identity);
 	free(c);
 }
 
@@ -264,8 +309,7 @@ int gcmsg__api_once(gcmsg_client *c, const char *method, const char *path, const
 	}
 	gcmsg__pace(c, method, path);
 	rc = gcmsg__http_perform(c, &req, r);
-	if (rc == GCMSG_OK)
-		gcmsg__pace_learn(c, r);
+	gcmsg__pace_learn(c, rc == GCMSG_OK ? r : NULL);
 	free(url);
 	return rc;
 }

@@ -122,18 +122,6 @@ int gcmsg__key_valid(const char *key)
 	return n >= 1 && n <= GCMSG__KEY_MAX;
 }
 
-/* One field as a netstring ("<decimal length>:<bytes>,"): no concatenation of fields is ambiguous. */
-static void netstring(gcmsg__sha256_ctx *h, const char *s)
-{
-	char len[32];
-	size_t n = s ? strlen(s) : 0;
-	int k = snprintf(len, sizeof(len), "%zu:", n);
-
-	gcmsg__sha256_update(h, len, (size_t)k);
-	gcmsg__sha256_update(h, s ? s : "", n);
-	gcmsg__sha256_update(h, ",", 1);
-}
-
 /*
  * The derived key: "d1:" + hex SHA-256 over these netstrings, in order (an
  * absent field is the empty string):
@@ -156,16 +144,16 @@ void gcmsg__key_derive(char out[GCMSG__KEY_DERIVED_LEN], const gcmsg__key_input 
 	size_t i;
 
 	gcmsg__sha256_init(&h);
-	netstring(&h, "d1");
-	netstring(&h, in->conversation_id);
-	netstring(&h, in->route);
-	netstring(&h, in->body_kind);
+	gcmsg__sha256_field(&h, "d1");
+	gcmsg__sha256_field(&h, in->conversation_id);
+	gcmsg__sha256_field(&h, in->route);
+	gcmsg__sha256_field(&h, in->body_kind);
 	snprintf(num, sizeof(num), "%zu", in->ncontent);
-	netstring(&h, num);
+	gcmsg__sha256_field(&h, num);
 	for (i = 0; i < in->ncontent; i++)
-		netstring(&h, in->content[i]);
+		gcmsg__sha256_field(&h, in->content[i]);
 	snprintf(num, sizeof(num), "%lld", in->bucket);
-	netstring(&h, num);
+	gcmsg__sha256_field(&h, num);
 	gcmsg__sha256_final(&h, d);
 	memcpy(out, "d1:", 3);
 	gcmsg__hex(d, sizeof(d), out + 3);

@@ -59,6 +59,36 @@ void gcmsg__err_clear(gcmsg__err *e)
 	gcmsg__err_init(e);
 }
 
+int gcmsg__err_copy(gcmsg__err *dst, const gcmsg__err *src)
+{
+	size_t i;
+
+	gcmsg__err_clear(dst);
+	dst->pub.code = src->pub.code;
+	dst->pub.http_status = src->pub.http_status;
+	dst->pub.retry_after = src->pub.retry_after;
+	dst->genesys_code = gcmsg__strdup(src->genesys_code);
+	dst->message = gcmsg__strdup(src->message);
+	dst->correlation_id = gcmsg__strdup(src->correlation_id);
+	dst->details = gcmsg__strdup(src->details);
+	dst->explanation = gcmsg__strdup(src->explanation);
+	dst->fix = gcmsg__strdup(src->fix);
+	dst->rule = gcmsg__strdup(src->rule);
+	if (src->nparams && (dst->keys = calloc(src->nparams, sizeof(char *))) &&
+	    (dst->values = calloc(src->nparams, sizeof(char *)))) {
+		dst->nparams = src->nparams;
+		for (i = 0; i < src->nparams; i++) {
+			dst->keys[i] = gcmsg__strdup(src->keys[i]);
+			dst->values[i] = gcmsg__strdup(src->values[i]);
+		}
+	} else if (src->nparams) {
+		free(dst->keys);
+		dst->keys = NULL;
+	}
+	err_publish(dst);
+	return dst->pub.code;
+}
+
 int gcmsg__err_set(gcmsg__err *e, int code, const char *fmt, ...)
 {
 	va_list ap;

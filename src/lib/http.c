@@ -411,9 +411,38 @@ static int request_may_have_left(CURL *h, CURLcode rc)
 	}
 }
 
+/* A request body handed to libcurl once (see gcmsg__http_perform). */
+typedef struct body_source {
+	const char *p;
+	size_t left;
+} body_source;
+
+static size_t body_read(char *buf, size_t size, size_t nitems, void *userdata)
+{
+	body_source *b = userdata;
+	size_t n = size * nitems;
+
+	if (n > b->left)
+		n = b->left;
+	if (n)
+		memcpy(buf, b->p, n);
+	b->p += n;
+	b->left -= n;
+	return n;
+}
+
+static int body_seek(void *userdata, curl_off_t offset, int origin)
+{
+	(void)userdata;
+	(void)offset;
+	(void)origin;
+	return CURL_SEEKFUNC_FAIL; /* never send a body twice */
+}
+
 int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http_resp *resp)
 {
 	CURL *h = c->curl;
+	body_source body_src = {NULL, 0};
 	struct curl_slist *hdrs = NULL;
 	char *auth = NULL, *shown;
 	const char *display = req->url;
@@ -461,21 +490,37 @@ int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http
 	if (strcmp(req->method, "GET") == 0) {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	} else {
+		size_t len = req->body ? req->body_len : 0;
+
 		/*
-		 * Anything but a GET goes on a new connection: on a reused one, libcurl
-		 * silently sends a request again when the connection dies before any
-		 * answer ("Connection died, retrying a fresh connect"), and a message
-		 * POST sent twice reaches the customer twice. Only our own loop
-		 * (deliver.c) decides when a send may go again.
+		 * libcurl silently sends a request again when a reused connection dies
+		 * before any answer ("Connection died, retrying a fresh connect"), or
+		 * when an HTTP/2 stream is refused; a message POST sent twice reaches
+		 * the customer twice. Only our own loop (deliver.c) may decide that a
+		 * send goes again. So the body is handed over by a read callback whose
+		 * rewind always fails: once any of it has gone out, libcurl cannot send
+		 * it again and reports CURLE_SEND_FAIL_REWIND, an ambiguous failure that
+		 * deliver.c reads back. A request without a body has nothing to rewind,
+		 * so it goes on a new connection instead.
 		 */
-		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-		if (strcmp(req->method, "POST") == 0)
+		if (strcmp(req->method, "POST") == 0) {
 			curl_easy_setopt(h, CURLOPT_POST, 1L);
-		else
+		} else {
+			curl_easy_setopt(h, CURLOPT_POST, 1L);
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		}
+		body_src.p = req->body;
+		body_src.left = len;
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, body_read);
+		curl_easy_setopt(h, CURLOPT_READDATA, &body_src);
+		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, body_seek);
+		curl_easy_setopt(h, CURLOPT_SEEKDATA, &body_src);
+		if (len == 0)
+			curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 	}
+	if (c->transport)
+		curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L); /* wait for HTTP/2 rather than open more connections */
 
 	/* a foreign URL gets no Accept at all (not even curl's default) unless asked for */
 	if (!has_header(req, "Accept"))
@@ -519,13 +564,14 @@ int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http
 
 	t0 = now_ms();
 	resp->sent_wall_ms = wall_ms();
-	rc = curl_easy_perform(h);
+	rc = c->transport ? gcmsg__transport_perform(c->transport, h) : curl_easy_perform(h);
 	resp->recv_wall_ms = wall_ms();
 	/* drop every reference to secrets held in the handle's options */
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(h, CURLOPT_USERNAME, NULL);
 	curl_easy_setopt(h, CURLOPT_PASSWORD, NULL);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(h, CURLOPT_READDATA, NULL);
+	curl_easy_setopt(h, CURLOPT_SEEKDATA, NULL);
 	wipe_slist(hdrs);
 	curl_slist_free_all(hdrs);
 
@@ -536,6 +582,8 @@ int gcmsg__http_perform(gcmsg_client *c, const gcmsg__http_req *req, gcmsg__http
 		resp->sent_maybe = request_may_have_left(h, rc);
 		if (rc == CURLE_WRITE_ERROR || rc == CURLE_FILESIZE_EXCEEDED)
 			why = "the answer is larger than the 4 MiB limit";
+		else if (rc == CURLE_SEND_FAIL_REWIND)
+			why = "the connection closed before an answer (not sent again: it may have arrived)";
 		gcmsg__log(c, "%s %s -> failed: %s", req->method, display, why);
 		gcmsg__err_set(&c->err, GCMSG_EREMOTE, "%s %s failed: %s", req->method, display, why);
 		if (rc == CURLE_SSL_CACERT || rc == CURLE_PEER_FAILED_VERIFICATION ||

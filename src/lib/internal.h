@@ -3,6 +3,7 @@
 #define GCMSG_INTERNAL_H
 
 #include <stdarg.h>
+#include <pthread.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -42,6 +43,8 @@ typedef struct gcmsg__err {
 
 void gcmsg__err_init(gcmsg__err *e);
 void gcmsg__err_clear(gcmsg__err *e);
+/* dst becomes a deep copy of src (a string that cannot be copied is left out); returns its code. */
+int gcmsg__err_copy(gcmsg__err *dst, const gcmsg__err *src);
 /* Set code and explanation (printf); returns code. Clears what was there. */
 int gcmsg__err_set(gcmsg__err *e, int code, const char *fmt, ...) GCMSG__PRINTF(3, 4);
 void gcmsg__err_set_fix(gcmsg__err *e, const char *fmt, ...) GCMSG__PRINTF(2, 3);
@@ -182,6 +185,26 @@ int gcmsg__http_header_name_ok(const char *name, size_t len);
 char *gcmsg__url_redacted(const char *url);
 void gcmsg__log(gcmsg_client *c, const char *fmt, ...) GCMSG__PRINTF(2, 3);
 
+/*
+ * Concurrent senders (bulk.c): their requests run on one thread that owns a
+ * libcurl multi handle (transport.c); perform hands it the easy handle and
+ * waits for the transfer's end. One connection pool, HTTP/2 multiplexing.
+ */
+struct gcmsg__transport;
+CURLcode gcmsg__transport_perform(struct gcmsg__transport *t, CURL *h);
+
+/*
+ * What the clients of concurrent senders share with the client they were
+ * forked from (client.c, auth.c, pacer.c): its token (renewed on the parent,
+ * under mu, so one renewal serves all) and one rate limiter for that token.
+ */
+typedef struct gcmsg__shared {
+	pthread_mutex_t mu;
+	gcmsg_client *parent;
+	struct gcmsg__pacer *pacer; /* NULL until the first answer with inin-ratelimit-* headers */
+	long long requests, throttled; /* answers seen, and how many were 429 */
+} gcmsg__shared;
+
 /* ---- client (client.c) ---- */
 struct gcmsg_client {
 	gcmsg__err err;
@@ -204,7 +227,19 @@ struct gcmsg_client {
 	gcmsg_retry_policy retry;  /* defaults filled in */
 	int no_pacing;
 	struct gcmsg__pacer *pacer; /* NULL until the first answer with inin-ratelimit-* headers */
+	/* a client forked for a concurrent sender (gcmsg__client_fork); NULL otherwise */
+	gcmsg__shared *shared;
+	struct gcmsg__transport *transport;
+	int identity_borrowed; /* identity belongs to the parent */
 };
+
+/*
+ * A client for one concurrent sender: the parent's settings, its own easy
+ * handle, requests through transport, token, identity and pacer shared with
+ * the parent through sh (see gcmsg__shared). The parent must outlive it and
+ * must not be used otherwise meanwhile.
+ */
+int gcmsg__client_fork(gcmsg_client **out, gcmsg_client *parent, gcmsg__shared *sh, struct gcmsg__transport *t);
 
 /*
  * gcmsg_client_new without credentials: URLs, CA, timeouts, log, retry policy

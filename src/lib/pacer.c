@@ -5,7 +5,8 @@
  * inin-ratelimit-count (requests used in the current window) and
  * inin-ratelimit-reset (seconds until the window resets), per OAuth token
  * (the Genesys notes §g; gcsim: one fixed 60 s window per token). One pacer
- * per client, so per token.
+ * per token: a client's own, or the one the concurrent senders of a bulk run
+ * share (gcmsg__shared, used under its lock).
  *
  * The algorithm, before each request at time `now`:
  *
@@ -13,20 +14,24 @@
  *     (only that: the 429 may come from another limit than the window the
  *     headers describe, and its own headers are learnt as any answer's).
  *  2. Without a complete observation, or once the observed window has ended
- *     (observation time + reset, + 1 s: reset comes in whole seconds and may
- *     be rounded down), nothing is known: go.
- *  3. used = count (as observed) + requests sent since that observation
- *     (a client is sequential, so that is 0 or 1 in practice).
- *     usable = allowed - margin, margin = max(1, allowed / 10): a safety
+ *     (its end + GCMSG__PACER_SLACK_MS: reset comes in whole seconds and may
+ *     be rounded down), nothing is known: go. The end is the earliest
+ *     observation time + reset seen in the window: with reset rounded up
+ *     (gcsim, and Genesys's "61" for a 60 s window) that is the tightest bound.
+ *  3. used = count (as observed) + requests sent since that observation +
+ *     requests that were unanswered at it (the server may or may not have
+ *     counted them: they are counted, so concurrent senders never overshoot).
+ *     usable = allowed - margin, margin = max(1, allowed / 50): a safety
  *     margin for requests this pacer cannot see (another process using the
- *     same token, the answer to a request in flight) and for clock skew.
- *  4. used >= usable: the window is spent: wait until it ends, plus 1 s
- *     (reset has a granularity of whole seconds).
+ *     same token) and for a reset rounded down.
+ *  4. used >= usable: the window is spent: wait until it ends, plus the slack.
  *  5. used < allowed / 2: plenty left: go (no pacing while far from the limit).
  *  6. Otherwise spread what is left evenly over the time left: the next
  *     request may go interval = time_left / (usable - used) after the
  *     previous one. As both shrink together, the pace stays steady and the
- *     last usable request lands just before the window resets.
+ *     last usable request lands just before the window resets. Concurrent
+ *     senders reserve their slot (gcmsg__pacer_sent with the slot's time)
+ *     before they wait, so each waits for its own.
  *
  * The client caps a wait at the retry policy's retry_after_cap_ms: beyond it
  * (an hourly or daily window) the request goes ahead and the server's 429 and
@@ -118,17 +123,20 @@ static long long header_number(const char *s)
 void gcmsg__pacer_observe(gcmsg__pacer *p, long long now_ms, const char *count, const char *allowed,
                           const char *reset)
 {
-	long long c = header_number(count), a = header_number(allowed), r = header_number(reset);
+	long long c = header_number(count), a = header_number(allowed), r = header_number(reset), end;
+	int same_window;
 
 	if (c < 0 || a <= 0 || r < 0)
 		return;
+	/* reset (seconds, at most 2^50) in ms, clamped: no overflow */
+	end = sat_add(now_ms, clamp_wait(r > GCMSG__PACER_MAX_WAIT_MS / 1000 ? GCMSG__PACER_MAX_WAIT_MS : r * 1000));
+	same_window = p->known && now_ms < p->window_end_ms && end <= sat_add(p->window_end_ms, 1000);
 	p->known = 1;
 	p->count = c;
 	p->allowed = a;
-	/* reset (seconds, at most 2^50) in ms, clamped: no overflow */
-	p->window_end_ms = sat_add(now_ms, clamp_wait(r > GCMSG__PACER_MAX_WAIT_MS / 1000 ? GCMSG__PACER_MAX_WAIT_MS
-	                                                                                  : r * 1000));
-	p->issued = 0;
+	if (!same_window || end < p->window_end_ms)
+		p->window_end_ms = end;
+	p->issued = p->inflight;
 }
 
 void gcmsg__pacer_throttled(gcmsg__pacer *p, long long now_ms, long long retry_after_ms)
@@ -145,51 +153,93 @@ void gcmsg__pacer_throttled(gcmsg__pacer *p, long long now_ms, long long retry_a
 		p->blocked_until_ms = until;
 }
 
+/* The pacer slot of c's token: its own, or the shared one (locked by the caller). */
+static gcmsg__pacer **slot_of(gcmsg_client *c)
+{
+	return c->shared ? &c->shared->pacer : &c->pacer;
+}
+
+static void lock(gcmsg_client *c)
+{
+	if (c->shared)
+		pthread_mutex_lock(&c->shared->mu);
+}
+
+static void unlock(gcmsg_client *c)
+{
+	if (c->shared)
+		pthread_mutex_unlock(&c->shared->mu);
+}
+
 void gcmsg__pace(gcmsg_client *c, const char *method, const char *path)
 {
 	gcmsg_retry_policy pol;
-	long long now, d;
+	gcmsg__pacer *p;
+	long long now, d = 0, count = 0, issued = 0, allowed = 0, capped = 0;
 
-	if (c->no_pacing || !c->pacer)
+	if (c->no_pacing)
 		return;
-	now = gcmsg__mono_ms();
-	d = gcmsg__pacer_delay(c->pacer, now);
-	if (d > 0) {
+	lock(c);
+	p = *slot_of(c);
+	if (p) {
+		now = gcmsg__mono_ms();
+		d = gcmsg__pacer_delay(p, now);
 		gcmsg__retry_policy_fill(&pol, &c->retry);
 		if (d > pol.retry_after_cap_ms) {
-			gcmsg__log(c, "pacing: %s %s would have to wait %lld ms for the rate limit window; "
-			              "going ahead (the server decides)",
-			           method, path, d);
-		} else {
-			gcmsg__log(c, "pacing: %s %s waits %lld ms (ratelimit count %lld+%lld of %lld)", method, path, d,
-			           c->pacer->count, c->pacer->issued, c->pacer->allowed);
-			gcmsg__sleep_ms(d);
-			now = gcmsg__mono_ms();
+			capped = d; /* an hourly or daily window: go ahead, the server decides */
+			d = 0;
 		}
+		count = p->count;
+		issued = p->issued;
+		allowed = p->allowed;
+		gcmsg__pacer_sent(p, sat_add(now, d)); /* this request's slot, reserved before the wait */
+		if (p->inflight < LLONG_MAX)
+			p->inflight++;
 	}
-	gcmsg__pacer_sent(c->pacer, now);
+	unlock(c);
+	if (capped)
+		gcmsg__log(c, "pacing: %s %s would have to wait %lld ms for the rate limit window; "
+		              "going ahead (the server decides)",
+		           method, path, capped);
+	if (d > 0) {
+		gcmsg__log(c, "pacing: %s %s waits %lld ms (ratelimit count %lld+%lld of %lld)", method, path, d, count,
+		           issued, allowed);
+		gcmsg__sleep_ms(d);
+	}
 }
 
 void gcmsg__pace_learn(gcmsg_client *c, const gcmsg__http_resp *r)
 {
+	gcmsg__pacer **slot, *p;
 	long long now;
 
 	if (c->no_pacing)
 		return;
-	if (!c->pacer) {
-		/* nothing to learn from an answer without the headers (or no answer) */
-		if (r->status != 429 && !(r->rl_count[0] && r->rl_allowed[0] && r->rl_reset[0]))
-			return;
-		c->pacer = malloc(sizeof(*c->pacer));
-		if (!c->pacer)
-			return; /* pacing is an optimisation: go without */
-		gcmsg__pacer_init(c->pacer);
+	lock(c);
+	if (c->shared && r) {
+		c->shared->requests++;
+		if (r->status == 429)
+			c->shared->throttled++;
 	}
+	slot = slot_of(c);
+	if (*slot && (*slot)->inflight > 0)
+		(*slot)->inflight--;
+	/* nothing to learn from an answer without the headers, or from no answer */
+	if (!r || (r->status != 429 && !(r->rl_count[0] && r->rl_allowed[0] && r->rl_reset[0])))
+		goto out;
+	if (!*slot) {
+		if (!(*slot = malloc(sizeof(**slot))))
+			goto out; /* pacing is an optimisation: go without */
+		gcmsg__pacer_init(*slot);
+	}
+	p = *slot;
 	now = gcmsg__mono_ms();
-	gcmsg__pacer_observe(c->pacer, now, r->rl_count, r->rl_allowed, r->rl_reset);
+	gcmsg__pacer_observe(p, now, r->rl_count, r->rl_allowed, r->rl_reset);
 	if (r->status == 429) {
 		gcmsg_retry_policy pol;
 		gcmsg__retry_policy_fill(&pol, &c->retry);
-		gcmsg__pacer_throttled(c->pacer, now, gcmsg__retry_after_ms(r->retry_after, pol.retry_after_default_ms));
+		gcmsg__pacer_throttled(p, now, gcmsg__retry_after_ms(r->retry_after, pol.retry_after_default_ms));
 	}
+out:
+	unlock(c);
 }

@@ -13,7 +13,8 @@ struct gcmsg__pacer {
 	int known;                  /* a complete set of headers was seen */
 	long long allowed, count;   /* as of the last observation */
 	long long window_end_ms;    /* observation time + reset */
-	long long issued;           /* requests sent since that observation */
+	long long issued;           /* requests sent since that observation (or unanswered at it) */
+	long long inflight;         /* requests sent and not answered yet */
 	long long last_ms;          /* when the last request went out; -1: none yet */
 	long long blocked_until_ms; /* a 429's Retry-After runs until then; 0: none */
 };
@@ -22,9 +23,9 @@ typedef struct gcmsg__pacer gcmsg__pacer;
 
 /* Requests held back from the limit: max(GCMSG__PACER_MARGIN_MIN, allowed / GCMSG__PACER_MARGIN_DIV). */
 #define GCMSG__PACER_MARGIN_MIN 1
-#define GCMSG__PACER_MARGIN_DIV 10
+#define GCMSG__PACER_MARGIN_DIV 50
 /* Waiting for a window to reset, wait this much longer (reset is given in whole seconds). */
-#define GCMSG__PACER_SLACK_MS 1000
+#define GCMSG__PACER_SLACK_MS 500
 /* No wait (reset, Retry-After, delay) is taken as longer than this: a bigger header is clamped. */
 #define GCMSG__PACER_MAX_WAIT_MS (366LL * 86400 * 1000)
 
@@ -45,6 +46,7 @@ void gcmsg__pacer_throttled(gcmsg__pacer *p, long long now_ms, long long retry_a
 
 /* The client's side (no-ops with no_pacing): wait before a request, learn from its answer. */
 void gcmsg__pace(gcmsg_client *c, const char *method, const char *path);
+/* After every request: r is its answer, or NULL when none came. */
 void gcmsg__pace_learn(gcmsg_client *c, const gcmsg__http_resp *r);
 
 #endif

@@ -1,4 +1,5 @@
 /* sha256.c - SHA-256, HMAC-SHA256, hex and base64 (see sha256.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "sha256.h"
@@ -190,4 +191,15 @@ size_t gcmsg__base64(const unsigned char *in, size_t len, char *out)
 size_t gcmsg__base64url(const unsigned char *in, size_t len, char *out)
 {
 	return encode(in, len, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 0);
+}
+
+void gcmsg__sha256_field(gcmsg__sha256_ctx *h, const char *s)
+{
+	char len[32];
+	size_t n = s ? strlen(s) : 0;
+	int k = snprintf(len, sizeof(len), "%zu:", n);
+
+	gcmsg__sha256_update(h, len, (size_t)k);
+	gcmsg__sha256_update(h, s ? s : "", n);
+	gcmsg__sha256_update(h, ",", 1);
 }

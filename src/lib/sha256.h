@@ -28,6 +28,8 @@ void gcmsg__hmac_sha256(const void *key, size_t keylen, const void *data, size_t
                         unsigned char out[GCMSG__SHA256_LEN]);
 
 /* Lower-case hex; out holds 2 * len + 1 bytes. */
+/* One field as a netstring ("<decimal length>:<bytes>,"; NULL as ""): no concatenation of fields is ambiguous. */
+void gcmsg__sha256_field(gcmsg__sha256_ctx *h, const char *s);
 void gcmsg__hex(const unsigned char *in, size_t len, char *out);
 /* Hex SHA-256 of data (65 bytes with the NUL). */
 void gcmsg__sha256_hex(const void *data, size_t len, char out[2 * GCMSG__SHA256_LEN + 1]);

@@ -420,6 +420,7 @@ int gcmsg_store_open(gcmsg_store **out, const char *location, const gcmsg_store_
 	if (!location || !*location)
 		return gcmsg__err_set(&s->err, GCMSG_EUSAGE, "no store location given");
 	s->audit_text = opts->audit_text != 0;
+	s->busy_timeout_ms = opts->busy_timeout_ms;
 	if (!(s->location = gcmsg__strdup(location)))
 		return gcmsg__err_set(&s->err, GCMSG_ERROR, "out of memory");
 
@@ -442,6 +443,30 @@ int gcmsg_store_open(gcmsg_store **out, const char *location, const gcmsg_store_
 	if ((rc = prepare_file(s, path)) < 0)
 		return rc;
 	return gcmsg__store_sqlite_open(&s->backend, &s->ops, path, opts, &s->err);
+}
+
+int gcmsg__store_reopen(gcmsg_store **out, gcmsg_store *s)
+{
+	gcmsg_store_options o = GCMSG_STORE_OPTIONS_INIT;
+	gcmsg_webhook *hooks = NULL;
+	size_t i;
+	int rc;
+
+	o.audit_text = s->audit_text;
+	o.busy_timeout_ms = s->busy_timeout_ms;
+	if ((rc = gcmsg_store_open(out, s->location, &o)) < 0 || !s->nhooks)
+		return rc;
+	if (!(hooks = calloc(s->nhooks, sizeof(*hooks))))
+		return gcmsg__err_set(&(*out)->err, GCMSG_ERROR, "out of memory");
+	for (i = 0; i < s->nhooks; i++) {
+		hooks[i].name = s->hooks[i].name;
+		hooks[i].url = s->hooks[i].url;
+		hooks[i].secret = s->hooks[i].secret;
+		hooks[i].events = s->hooks[i].events;
+	}
+	rc = gcmsg_store_set_webhooks(*out, hooks, s->nhooks);
+	free(hooks);
+	return rc;
 }
 
 void gcmsg_store_free(gcmsg_store *s)

@@ -204,7 +204,11 @@ struct gcmsg_store {
 	gcmsg__hook *hooks;
 	size_t nhooks;
 	int audit_text; /* keep message texts in the audit log (gcmsg_store_options.audit_text) */
+	long busy_timeout_ms;
 };
+
+/* Another handle on s's store, with its options and webhooks (one per concurrent sender: bulk.c). */
+int gcmsg__store_reopen(gcmsg_store **out, gcmsg_store *s);
 
 /* Free n hooks (the secrets zeroed first) and the array (store.c); NULL-safe. */
 void gcmsg__hooks_free(gcmsg__hook *hooks, size_t n);

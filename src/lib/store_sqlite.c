@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "store_rows.h"
@@ -204,7 +205,26 @@ struct gcmsg__store_backend {
 	char *path;
 	sqlite3_stmt *st[ST_COUNT];
 	int last_rc; /* the SQLite result code of the last failure (db_fail) */
+	int writing; /* this connection holds write_mu (between begin and commit/rollback) */
+	long busy_timeout_ms;
 };
+
+/*
+ * SQLite lets one connection write at a time, and a connection that finds the
+ * lock taken sleeps in its busy handler (milliseconds at a time). The
+ * concurrent senders of a bulk run each have their own connection; they take
+ * turns on this mutex first, so within a process no writer ever sleeps on the
+ * lock (other processes still meet the busy timeout). A transaction only does
+ * store work, never a request, so the mutex is held briefly.
+ */
+static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * A thread that holds write_mu through one connection and begins on another
+ * (tests play two processes so) does not take it again: that connection meets
+ * SQLite's busy timeout as before. Nor does a thread that waited the busy
+ * timeout for the mutex: then SQLite decides, as without it.
+ */
+static __thread int write_mu_mine;
 
 /* ---- errors ---- */
 
@@ -366,9 +386,38 @@ static int run(gcmsg__store_backend *b, sqlite3_stmt *st, gcmsg__err *err, const
 
 /* ---- transactions ---- */
 
+static void write_release(gcmsg__store_backend *b)
+{
+	if (b->writing) {
+		b->writing = 0;
+		write_mu_mine = 0;
+		pthread_mutex_unlock(&write_mu);
+	}
+}
+
 static int sq_begin(gcmsg__store_backend *b, gcmsg__err *err)
 {
-	return run(b, stmt(b, ST_BEGIN), err, "cannot begin a transaction");
+	int rc, took = 0;
+
+	if (!b->writing && !write_mu_mine) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += b->busy_timeout_ms / 1000;
+		until.tv_nsec += (b->busy_timeout_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		if (pthread_mutex_timedlock(&write_mu, &until) == 0) {
+			took = 1;
+			b->writing = 1;
+			write_mu_mine = 1;
+		}
+	}
+	rc = run(b, stmt(b, ST_BEGIN), err, "cannot begin a transaction");
+	if (rc < 0 && took)
+		write_release(b);
+	return rc;
 }
 
 static void sq_rollback(gcmsg__store_backend *b)
@@ -382,6 +431,7 @@ static void sq_rollback(gcmsg__store_backend *b)
 			sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
 		}
 	}
+	write_release(b);
 }
 
 /* A failed commit rolls back (the transaction is over either way). */
@@ -391,6 +441,7 @@ static int sq_commit(gcmsg__store_backend *b, gcmsg__err *err)
 
 	if (rc < 0)
 		sq_rollback(b);
+	write_release(b);
 	return rc;
 }
 
@@ -1015,6 +1066,7 @@ int gcmsg__store_sqlite_open(gcmsg__store_backend **out, const gcmsg__store_ops 
 	}
 	sqlite3_extended_result_codes(b->db, 1);
 	sqlite3_busy_timeout(b->db, timeout > INT32_MAX ? INT32_MAX : (int)timeout);
+	b->busy_timeout_ms = timeout > INT32_MAX ? INT32_MAX : timeout;
 	sqlite3_db_config(b->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
 
 	/*

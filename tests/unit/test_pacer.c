@@ -88,7 +88,7 @@ static void test_stays_under_the_limit(void **state)
 			fail_msg("round_down %d: %lld requests throttled", round_down, s.throttled);
 		/* not slowed while far from the limit: the first half of a window goes at once */
 		assert_true(prefix >= 15);
-		/* 200 requests at 27 a window (10% margin) need 7 windows, not many more */
+		/* 200 requests at 29 a window (margin 1) need 7 windows, not many more */
 		assert_true(end - 1000000 < 9 * 60000);
 	}
 }
@@ -102,21 +102,41 @@ static void test_spreads_the_rest(void **state)
 	gcmsg__pacer_init(&p);
 	gcmsg__pacer_observe(&p, now, "20", "30", "30");
 	gcmsg__pacer_sent(&p, now);
-	/* used 21 of usable 27 (margin 3): 6 left over 30 s: one every 5 s */
-	assert_int_equal(gcmsg__pacer_delay(&p, now), 5000);
-	/* the interval follows the time left: 26 s for 6 requests */
-	assert_int_equal(gcmsg__pacer_delay(&p, now + 4000), 26000 / 6 - 4000);
-	assert_int_equal(gcmsg__pacer_delay(&p, now + 5000), 0);
+	/* used 21 of usable 29 (margin 1): 8 left over 30 s: one every 3.75 s */
+	assert_int_equal(gcmsg__pacer_delay(&p, now), 3750);
+	/* the interval follows the time left: 27 s for 8 requests */
+	assert_int_equal(gcmsg__pacer_delay(&p, now + 3000), 27000 / 8 - 3000);
+	assert_int_equal(gcmsg__pacer_delay(&p, now + 3750), 0);
 	/* below half: no wait at all */
 	gcmsg__pacer_observe(&p, now, "14", "30", "30");
 	assert_int_equal(gcmsg__pacer_delay(&p, now), 0);
 	/* the margin reached: wait for the window to end, plus the slack */
-	gcmsg__pacer_observe(&p, now, "27", "30", "30");
+	gcmsg__pacer_observe(&p, now, "29", "30", "30");
 	assert_int_equal(gcmsg__pacer_delay(&p, now), 30000 + GCMSG__PACER_SLACK_MS);
 	assert_int_equal(gcmsg__pacer_delay(&p, now + 30000 + GCMSG__PACER_SLACK_MS), 0);
 	/* a small limit keeps a margin of at least one request */
 	gcmsg__pacer_observe(&p, now, "4", "5", "10");
 	assert_int_equal(gcmsg__pacer_delay(&p, now), 10000 + GCMSG__PACER_SLACK_MS);
+}
+
+static void test_counts_requests_in_flight(void **state)
+{
+	gcmsg__pacer p;
+	long long now = 1000;
+
+	(void)state;
+	gcmsg__pacer_init(&p);
+	/* concurrent senders: 45 requests unanswered when an answer says 10 of 100 are used */
+	p.inflight = 45;
+	p.last_ms = now;
+	gcmsg__pacer_observe(&p, now, "10", "100", "60");
+	assert_int_equal(p.issued, 45);
+	/* used 55 of usable 98: past half, so the 43 left are spread over the 60 s */
+	assert_int_equal(gcmsg__pacer_delay(&p, now), 60000 / 43);
+	/* without them it would go at once */
+	p.inflight = 0;
+	gcmsg__pacer_observe(&p, now, "10", "100", "60");
+	assert_int_equal(gcmsg__pacer_delay(&p, now), 0);
 }
 
 static void test_window_resets(void **state)
@@ -134,8 +154,8 @@ static void test_window_resets(void **state)
 		assert_int_equal(serve(&s, now, c, a, r), 1);
 		gcmsg__pacer_observe(&p, now, c, a, r);
 	}
-	/* the last answer (at 8) said the window resets in 1 s (rounded up) */
-	assert_int_equal(gcmsg__pacer_delay(&p, now), (8 + 1000) - 9 + GCMSG__PACER_SLACK_MS);
+	/* each answer said the window resets in 1 s (rounded up): the first one (at 0) bounds it best */
+	assert_int_equal(gcmsg__pacer_delay(&p, now), (0 + 1000) - 9 + GCMSG__PACER_SLACK_MS);
 	/* the window ends: the next answer shows a fresh count and nothing waits */
 	now = p.window_end_ms + GCMSG__PACER_SLACK_MS;
 	assert_int_equal(gcmsg__pacer_delay(&p, now), 0);
@@ -236,6 +256,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stays_under_the_limit), cmocka_unit_test(test_spreads_the_rest),
+		cmocka_unit_test(test_counts_requests_in_flight),
 		cmocka_unit_test(test_window_resets),         cmocka_unit_test(test_learns_from_429),
 		cmocka_unit_test(test_garbage_headers),       cmocka_unit_test(test_huge_values_clamped),
 	};
