@@ -57,7 +57,10 @@ static int ok(sim_ctx *c, int status, json_t *body) {
   return 0;
 }
 
-static int health(sim_ctx *c) { return ok(c, 200, json_pack("{s:b, s:s}", "ok", 1, "baseUrl", c->st->base_url)); }
+static int health(sim_ctx *c) {
+  return ok(c, 200, json_pack("{s:b, s:s, s:I}", "ok", 1, "baseUrl", c->st->base_url, "latencyMs",
+                              (json_int_t)sim_latency_ms(c->st)));
+}
 
 /* A scenario as logged: the clients' secrets replaced. */
 static json_t *loggable_scenario(const json_t *doc) {

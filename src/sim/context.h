@@ -40,6 +40,7 @@ typedef struct sim_ctx {
   json_t *log_body;    /* requestBody for the log when it differs from body (owned) */
   int log_resp_body;   /* 0: log responseBody as null (e.g. GET /sim/v1/requests) */
   long retry_after;    /* Retry-After seconds, -1 for none */
+  long latency_ms;     /* the injected latency this request waited (--latency-ms, limits.latencyMs) */
   int rl_set;
   long rl_count, rl_allowed, rl_reset;
   /* The fault that fired on this request (faults.c), copied: the fault may be gone by the end. */

@@ -24,7 +24,7 @@
 
 static const char USAGE[] =
     "usage: gcsim --scenario FILE [--listen HOST:PORT] [--port-file F] [--request-log F]\n"
-    "             [--seed N] [--tls-cert F --tls-key F] [--quiet]\n"
+    "             [--seed N] [--latency-ms N] [--tls-cert F --tls-key F] [--quiet]\n"
     "\n"
     "A local emulator of the Genesys Cloud Platform API subset gcmsg uses.\n"
     "\n"
@@ -33,6 +33,8 @@ static const char USAGE[] =
     "  --port-file F        write the port to F once listening\n"
     "  --request-log F      append every request as one JSON line to F (Authorization redacted)\n"
     "  --seed N             seed for generated ids, tokens and fault draws (default: from time and pid)\n"
+    "  --latency-ms N       every /oauth/ and /api/v2/ request waits N ms (0 to 60000) before it is\n"
+    "                       answered; wins over the scenario's limits.latencyMs (default: that, or 0)\n"
     "  --tls-cert F         PEM certificate: serve HTTPS (needs --tls-key)\n"
     "  --tls-key F          PEM private key\n"
     "  --quiet              no per-request lines on stderr\n"
@@ -45,6 +47,7 @@ typedef struct options {
   const char *listen, *scenario, *port_file, *request_log, *tls_cert, *tls_key;
   unsigned long long seed;
   int has_seed, quiet;
+  long latency_ms; /* -1: not given */
 } options;
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -61,10 +64,11 @@ static int parse_options(int argc, char **argv, options *o) {
       {"seed", required_argument, NULL, 'S'},        {"tls-cert", required_argument, NULL, 'c'},
       {"tls-key", required_argument, NULL, 'k'},     {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
-      {NULL, 0, NULL, 0},
+      {"latency-ms", required_argument, NULL, 'L'},  {NULL, 0, NULL, 0},
   };
   memset(o, 0, sizeof *o);
   o->listen = "127.0.0.1:0";
+  o->latency_ms = -1;
   opterr = 0;
   int ch;
   while ((ch = getopt_long(argc, argv, ":q", longopts, NULL)) != -1) {
@@ -83,6 +87,15 @@ static int parse_options(int argc, char **argv, options *o) {
       if (errno || *optarg == '\0' || *end != '\0' || *optarg == '-')
         return usage_error("--seed needs a non-negative integer, got '%s'", optarg);
       o->has_seed = 1;
+      break;
+    }
+    case 'L': {
+      char *end;
+      errno = 0;
+      long v = strtol(optarg, &end, 10);
+      if (errno || *optarg == '\0' || *end != '\0' || v < 0 || v > SIM_MAX_LATENCY_MS)
+        return usage_error("--latency-ms needs an integer from 0 to 60000, got '%s'", optarg);
+      o->latency_ms = v;
       break;
     }
     case 'h': fputs(USAGE, stdout); return 0;
@@ -176,7 +189,7 @@ int main(int argc, char **argv) {
   }
 
   static sim_state st;
-  if (sim_state_init(&st, scenario, seed) != 0) {
+  if (sim_state_init(&st, scenario, seed, o.latency_ms) != 0) {
     fprintf(stderr, "gcsim: out of memory\n");
     json_decref(scenario);
     return 1;

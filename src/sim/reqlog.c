@@ -89,6 +89,7 @@ void sim_reqlog_record(sim_ctx *c, json_t *headers) {
     json_object_set_new(entry, "status", json_null());
     json_object_set_new(entry, "responseBody", json_null());
   }
+  if (c->latency_ms > 0) json_object_set_new(entry, "latencyMs", json_integer(c->latency_ms));
   json_t *fault = sim_fault_log_json(c);
   if (fault) json_object_set_new(entry, "fault", fault);
   if (st->request_log) {

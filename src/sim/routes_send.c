@@ -469,20 +469,14 @@ int sim_post_message_typing(sim_ctx *c) {
   return 0;
 }
 
-/* The connected conversation whose customer communication matches the agentless addresses. */
+/* The first connected conversation (in org order) of that platform whose customer communication
+ * has fromAddress (or, without one, the participant's address) = the body's toAddress and
+ * toAddress = the body's fromAddress: an index lookup (state.h), not a scan of the org. */
 static json_t *find_active(sim_ctx *c, const char *from, const char *to, const char *type) {
   size_t i;
   json_t *conv;
-  json_array_foreach(json_object_get(c->st->org, "conversations"), i, conv) {
-    if (!sim_conv_is_message(conv) || !sim_conv_is_connected(conv)) continue;
-    const char *platform = sim_jstr(conv, "platform");
-    if (platform == NULL || strcmp(platform, type) != 0) continue;
-    json_t *cust = sim_conv_customer(conv);
-    json_t *comm = json_object_get(cust, "communication");
-    const char *cust_from = sim_jstr(comm, "fromAddress"), *cust_to = sim_jstr(comm, "toAddress");
-    const char *cust_addr = sim_jstr(cust, "address");
-    int to_ok = (cust_from && strcmp(cust_from, to) == 0) || (cust_from == NULL && cust_addr && strcmp(cust_addr, to) == 0);
-    if (to_ok && cust_to && strcmp(cust_to, from) == 0) return conv;
+  json_array_foreach(sim_find_agentless_conversations(c->st, type, to, from), i, conv) {
+    if (sim_conv_is_connected(conv)) return conv;
   }
   return NULL;
 }

@@ -185,16 +185,64 @@ static int id_taken(const json_t *arr, const char *id) {
   return 0;
 }
 
-static int comm_id_taken(const json_t *convs, const char *id) {
-  size_t i, j;
-  json_t *c, *p;
-  json_array_foreach((json_t *)convs, i, c) {
-    json_array_foreach(json_object_get(c, "participants"), j, p) {
-      const char *cid = sim_jstr(json_object_get(p, "communication"), "id");
-      if (cid && strcmp(cid, id) == 0) return 1;
+/* What a new conversation is checked against, each a JSON object used as a set of ids (so that
+ * a scenario of 100,000 conversations loads in linear time): the org's conversation ids and
+ * communication ids (unique across the org), and the user and queue ids participants may name. */
+typedef struct conv_sets {
+  json_t *convs, *comms, *users, *queues;
+} conv_sets;
+
+static int set_add(json_t *set, const char *id) { return id ? json_object_set_new(set, id, json_true()) : 0; }
+
+/* The ids of the objects of an array, added to a set. 0, or -1 when out of memory. */
+static int set_add_ids(json_t *set, const json_t *arr) {
+  size_t i;
+  json_t *v;
+  json_array_foreach((json_t *)arr, i, v) {
+    if (set_add(set, sim_jstr(v, "id"))) return -1;
+  }
+  return 0;
+}
+
+/* Records a (normalized) conversation's id and communication ids. */
+static int sets_add_conversation(conv_sets *s, const json_t *conv) {
+  size_t i;
+  json_t *p;
+  if (set_add(s->convs, sim_jstr(conv, "id"))) return -1;
+  json_array_foreach(json_object_get(conv, "participants"), i, p) {
+    if (set_add(s->comms, sim_jstr(json_object_get(p, "communication"), "id"))) return -1;
+  }
+  return 0;
+}
+
+static void sets_free(conv_sets *s) {
+  json_decref(s->convs);
+  json_decref(s->comms);
+  json_decref(s->users);
+  json_decref(s->queues);
+  memset(s, 0, sizeof *s);
+}
+
+/* The sets of an org: its users and queues, and its conversations when with_convs. */
+static int sets_init(conv_sets *s, const json_t *org, int with_convs) {
+  s->convs = json_object();
+  s->comms = json_object();
+  s->users = json_object();
+  s->queues = json_object();
+  if (s->convs == NULL || s->comms == NULL || s->users == NULL || s->queues == NULL ||
+      set_add_ids(s->users, json_object_get(org, "users")) || set_add_ids(s->queues, json_object_get(org, "queues")))
+    goto oom;
+  if (with_convs) {
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(org, "conversations"), i, c) {
+      if (sets_add_conversation(s, c)) goto oom;
     }
   }
   return 0;
+oom:
+  sets_free(s);
+  return -1;
 }
 
 static const char *const CONV_KEYS[] = {"id",       "description", "media",     "platform",     "provider",
@@ -213,8 +261,8 @@ static const char *const PURPOSES[] = {"customer", "external", "agent", "acd", "
                                        "station",  "dialer.system", "campaign", "voicemail", NULL};
 
 static json_t *normalize_participant(const json_t *in, const char *path, const char *conv_state,
-                                     const json_t *org, const json_t *other_convs, json_t *seen_comms,
-                                     json_t *seen_parts, sim_rng *rng, sim_verr *err) {
+                                     const conv_sets *sets, json_t *seen_comms, json_t *seen_parts, sim_rng *rng,
+                                     sim_verr *err) {
   const char *id, *purpose, *name, *address, *state, *user_id, *queue_id, *comm_id, *from, *to;
   char p[256], cp[256], gen[40], gen2[40];
   if (check_keys(in, path, PART_KEYS, err)) return NULL;
@@ -239,12 +287,12 @@ static json_t *normalize_participant(const json_t *in, const char *path, const c
     fail(err, p, "participant id '%s' is used twice in this conversation", id);
     return NULL;
   }
-  if (user_id && !id_taken(json_object_get(org, "users"), user_id)) {
+  if (user_id && !json_object_get(sets->users, user_id)) {
     subpath(p, sizeof p, path, "userId");
     fail(err, p, "no user with id '%s' in users", user_id);
     return NULL;
   }
-  if (queue_id && !id_taken(json_object_get(org, "queues"), queue_id)) {
+  if (queue_id && !json_object_get(sets->queues, queue_id)) {
     subpath(p, sizeof p, path, "queueId");
     fail(err, p, "no queue with id '%s' in queues", queue_id);
     return NULL;
@@ -290,7 +338,7 @@ static json_t *normalize_participant(const json_t *in, const char *path, const c
     sim_rng_uuid(rng, gen2, sizeof gen2);
     comm_id = gen2;
   }
-  if (json_object_get(seen_comms, comm_id) || comm_id_taken(other_convs, comm_id)) {
+  if (json_object_get(seen_comms, comm_id) || json_object_get(sets->comms, comm_id)) {
     subpath(p, sizeof p, cp, "id");
     fail(err, p, "communication id '%s' is used twice", comm_id);
     return NULL;
@@ -316,13 +364,12 @@ static json_t *normalize_participant(const json_t *in, const char *path, const c
   return out;
 }
 
-json_t *sim_conversation_normalize(const json_t *in, const char *path, const json_t *org, sim_rng *rng,
-                                   int id_optional, sim_verr *err) {
+static json_t *normalize_conversation(const json_t *in, const char *path, const conv_sets *sets, sim_rng *rng,
+                                      int id_optional, sim_verr *err) {
   const char *id, *desc, *media, *platform, *provider, *state, *direction, *name;
   int64_t start_ms = 0, end_ms = 0;
   int has_start, has_end;
   char p[256], gen[40], tbuf[40];
-  const json_t *convs = json_object_get(org, "conversations");
   if (check_keys(in, path, CONV_KEYS, err)) return NULL;
   if (get_str(in, "id", path, !id_optional, MAX_ID_LEN, &id, err) ||
       get_str(in, "description", path, 0, MAX_TEXT_LEN, &desc, err) ||
@@ -339,7 +386,7 @@ json_t *sim_conversation_normalize(const json_t *in, const char *path, const jso
     sim_rng_uuid(rng, gen, sizeof gen);
     id = gen;
   }
-  if (id_taken(convs, id)) {
+  if (json_object_get(sets->convs, id)) {
     subpath(p, sizeof p, path, "id");
     fail(err, p, "conversation id '%s' is used twice", id);
     return NULL;
@@ -394,7 +441,7 @@ json_t *sim_conversation_normalize(const json_t *in, const char *path, const jso
   json_array_foreach(parts_in, i, pin) {
     char pp[280];
     indexpath(pp, sizeof pp, p, i);
-    json_t *norm = normalize_participant(pin, pp, state, org, convs, seen_comms, seen_parts, rng, err);
+    json_t *norm = normalize_participant(pin, pp, state, sets, seen_comms, seen_parts, rng, err);
     if (norm == NULL) goto error;
     json_array_append_new(parts, norm);
   }
@@ -422,11 +469,23 @@ error:
   return NULL;
 }
 
+json_t *sim_conversation_normalize(const json_t *in, const char *path, const json_t *org, sim_rng *rng,
+                                   int id_optional, sim_verr *err) {
+  conv_sets sets;
+  if (sets_init(&sets, org, 1)) {
+    fail(err, path, "out of memory");
+    return NULL;
+  }
+  json_t *out = normalize_conversation(in, path, &sets, rng, id_optional, err);
+  sets_free(&sets);
+  return out;
+}
+
 static const char *const TOP_KEYS[] = {"description", "org",       "limits",    "clients", "users",
                                        "queues",      "libraries", "responses", "conversations", "faults", NULL};
 static const char *const ORG_KEYS[] = {"id", "name", NULL};
 static const char *const LIMIT_KEYS[] = {"requestsPerMinutePerToken", "rateLimitWindowSeconds", "mediaMaxBytes",
-                                         "mediaTypes", "mediaProcessingPolls", NULL};
+                                         "mediaTypes", "mediaProcessingPolls", "latencyMs", NULL};
 static const char *const CLIENT_KEYS[] = {"id", "secret", "name", "grants", "tokenLifetimeSeconds", "permissions",
                                           "description", "public", "redirectUris", "consentUser",
                                           "refreshTokenLifetimeSeconds", NULL};
@@ -434,7 +493,7 @@ static const char *const USER_KEYS[] = {"id", "name", "email", "preferredName", 
 static const char *const QUEUE_KEYS[] = {"id", "name", NULL};
 static const char *const GRANTS[] = {"client-credentials", "code", "token", "saml2-bearer", "password", NULL};
 
-static const json_t *array_member(const json_t *doc, const char *key, sim_verr *err) {
+static const json_t *array_member(const json_t *doc, const char *key, size_t max, sim_verr *err) {
   json_t *v = json_object_get(doc, key);
   if (v != NULL && !json_is_array(v)) {
     char p[64];
@@ -442,10 +501,10 @@ static const json_t *array_member(const json_t *doc, const char *key, sim_verr *
     fail(err, p, "expected an array");
     return NULL;
   }
-  if (v != NULL && json_array_size(v) > MAX_ITEMS) {
+  if (v != NULL && json_array_size(v) > max) {
     char p[64];
     snprintf(p, sizeof p, "$.%s", key);
-    fail(err, p, "more than %d items", MAX_ITEMS);
+    fail(err, p, "more than %zu items", max);
     return NULL;
   }
   return v;
@@ -1011,7 +1070,7 @@ static json_t *normalize_faults(const json_t *in, sim_verr *err) {
 json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
   const char *org_id, *org_name, *desc;
   long long rpm = 300, window = SIM_RATE_DEFAULT_WINDOW_S, media_max = SIM_MEDIA_DEFAULT_MAX_BYTES,
-            media_polls = SIM_MEDIA_DEFAULT_POLLS;
+            media_polls = SIM_MEDIA_DEFAULT_POLLS, latency = 0;
   json_t *types = NULL;
   memset(err, 0, sizeof *err);
   if (check_keys(doc, "$", TOP_KEYS, err)) return NULL;
@@ -1035,6 +1094,8 @@ json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
                        SIM_MEDIA_DEFAULT_MAX_BYTES, &media_max, err) ||
       get_positive_int(limits_in ? limits_in : empty, "mediaProcessingPolls", "$.limits", 0, SIM_MEDIA_MAX_POLLS,
                        SIM_MEDIA_DEFAULT_POLLS, &media_polls, err) ||
+      get_positive_int(limits_in ? limits_in : empty, "latencyMs", "$.limits", 0, SIM_MAX_LATENCY_MS, 0, &latency,
+                       err) ||
       (types = media_types(limits_in ? limits_in : empty, err)) == NULL) {
     json_decref(empty);
     return NULL;
@@ -1042,19 +1103,21 @@ json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
   json_decref(empty);
   /* an array member, or NULL when absent; an error stops (types is not handed over yet) */
   const json_t *clients, *users, *queues, *libraries, *responses, *convs, *faults_in;
-#define MEMBER(var, key) (((var) = array_member(doc, key, err)) == NULL && err->message[0])
+#define MEMBER(var, key) (((var) = array_member(doc, key, MAX_ITEMS, err)) == NULL && err->message[0])
   if (MEMBER(clients, "clients") || MEMBER(users, "users") || MEMBER(queues, "queues") ||
-      MEMBER(libraries, "libraries") || MEMBER(responses, "responses") || MEMBER(convs, "conversations") ||
+      MEMBER(libraries, "libraries") || MEMBER(responses, "responses") ||
+      ((convs = array_member(doc, "conversations", SIM_MAX_CONVERSATIONS, err)) == NULL && err->message[0]) ||
       MEMBER(faults_in, "faults")) {
     json_decref(types);
     return NULL;
   }
 #undef MEMBER
-  json_t *out = json_pack("{s:{s:s, s:s}, s:{s:I, s:I, s:I, s:o, s:I}, s:[], s:[], s:[], s:[], s:[], s:[]}", "org",
-                          "id", org_id ? org_id : "00000000-0000-4000-8000-00000000000a", "name",
+  json_t *out = json_pack("{s:{s:s, s:s}, s:{s:I, s:I, s:I, s:o, s:I, s:I}, s:[], s:[], s:[], s:[], s:[], s:[]}",
+                          "org", "id", org_id ? org_id : "00000000-0000-4000-8000-00000000000a", "name",
                           org_name ? org_name : "gcsim org", "limits", "requestsPerMinutePerToken", (json_int_t)rpm,
-                          "rateLimitWindowSeconds", (json_int_t)window, "mediaMaxBytes", (json_int_t)media_max, "mediaTypes", types, "mediaProcessingPolls",
-                          (json_int_t)media_polls, "clients", "users", "queues", "libraries", "responses",
+                          "rateLimitWindowSeconds", (json_int_t)window, "mediaMaxBytes", (json_int_t)media_max,
+                          "mediaTypes", types, "mediaProcessingPolls", (json_int_t)media_polls, "latencyMs",
+                          (json_int_t)latency, "clients", "users", "queues", "libraries", "responses",
                           "conversations");
   if (out == NULL) {
     fail(err, "$", "out of memory");
@@ -1070,17 +1133,33 @@ json_t *sim_scenario_normalize(const json_t *doc, sim_rng *rng, sim_verr *err) {
     json_decref(out);
     return NULL;
   }
+  conv_sets sets;
+  if (sets_init(&sets, out, 0)) {
+    json_decref(out);
+    fail(err, "$.conversations", "out of memory");
+    return NULL;
+  }
   size_t i;
   json_t *c;
   json_array_foreach((json_t *)convs, i, c) {
     char path[64];
     snprintf(path, sizeof path, "$.conversations[%zu]", i);
-    json_t *norm = sim_conversation_normalize(c, path, out, rng, 0, err);
-    if (norm == NULL || json_array_append_new(json_object_get(out, "conversations"), norm)) {
+    json_t *norm = normalize_conversation(c, path, &sets, rng, 0, err);
+    int bad = norm == NULL;
+    if (!bad && sets_add_conversation(&sets, norm)) {
+      json_decref(norm);
+      bad = 1;
+    } else if (!bad && json_array_append_new(json_object_get(out, "conversations"), norm)) {
+      bad = 1;
+    }
+    if (bad) {
+      if (!err->message[0]) fail(err, path, "out of memory");
+      sets_free(&sets);
       json_decref(out);
       return NULL;
     }
   }
+  sets_free(&sets);
   if (faults_in) {
     json_t *faults = normalize_faults(faults_in, err);
     if (faults == NULL || json_object_set_new(out, "faults", faults)) {

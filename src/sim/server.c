@@ -194,6 +194,11 @@ int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *us
   }
 
   sim_state *st = c.st;
+  /* The injected latency: in this connection's own thread (MHD_USE_THREAD_PER_CONNECTION), before
+   * the state lock is taken, so that every other request goes on meanwhile. Not for the admin API. */
+  int admin = path_ok && c.nsegs >= 2 && strcmp(c.segs[0], "sim") == 0 && strcmp(c.segs[1], "v1") == 0;
+  c.latency_ms = admin ? 0 : sim_latency_ms(st);
+  if (c.latency_ms > 0) sim_state_sleep_ms(st, c.latency_ms);
   sim_state_lock(st);
   sim_new_uuid(st, c.corr, sizeof c.corr);
   if (!path_ok)

@@ -2,12 +2,16 @@
 
 #include "faults.h"
 #include "media.h"
+#include "render.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 static void free_token(sim_token *t) {
   free(t->principal);
@@ -45,8 +49,63 @@ static void clear_tokens(sim_state *st) {
   st->grant_counter = 0;
 }
 
-int sim_state_init(sim_state *st, json_t *normalized_scenario, uint64_t seed) {
+/* The agentless key of a messaging conversation: platform, customer address and business address,
+ * NUL-separated (no address holds a NUL, so no two triples meet), malloc'd, its length in *len; NULL
+ * when the conversation cannot be joined by an agentless message (an address missing) or on OOM. */
+static char *agentless_key(const char *platform, const char *customer, const char *business, size_t *len) {
+  if (platform == NULL || customer == NULL || business == NULL) return NULL;
+  size_t a = strlen(platform), b = strlen(customer), c = strlen(business);
+  char *key = malloc(a + b + c + 3);
+  if (key == NULL) return NULL;
+  memcpy(key, platform, a + 1);
+  memcpy(key + a + 1, customer, b + 1);
+  memcpy(key + a + b + 2, business, c + 1);
+  *len = a + b + c + 2;
+  return key;
+}
+
+/* Adds a conversation to the indexes. 0, or -1 when out of memory. */
+static int index_conversation(sim_state *st, json_t *conv) {
+  const char *id = sim_jstr(conv, "id");
+  if (id == NULL || json_object_set(st->conv_index, id, conv) != 0) return -1;
+  if (!sim_conv_is_message(conv)) return 0;
+  json_t *cust = sim_conv_customer(conv);
+  json_t *comm = json_object_get(cust, "communication");
+  const char *from = sim_jstr(comm, "fromAddress"), *to = sim_jstr(comm, "toAddress");
+  size_t klen;
+  char *key = agentless_key(sim_jstr(conv, "platform"), from ? from : sim_jstr(cust, "address"), to, &klen);
+  if (key == NULL) return 0;
+  json_t *list = json_object_getn(st->agentless_index, key, klen);
+  if (list == NULL) {
+    list = json_array();
+    if (list == NULL || json_object_setn_new(st->agentless_index, key, klen, list) != 0) list = NULL;
+  }
+  free(key);
+  return list ? json_array_append(list, conv) : -1;
+}
+
+/* Rebuilds the indexes from org (after a load or a reset). */
+static void index_org(sim_state *st) {
+  size_t i;
+  json_t *conv;
+  json_object_clear(st->conv_index);
+  json_object_clear(st->agentless_index);
+  json_array_foreach(json_object_get(st->org, "conversations"), i, conv) index_conversation(st, conv);
+}
+
+/* The latency in force after the org changed: the flag wins over the scenario. */
+static void update_latency(sim_state *st) {
+  long ms = st->latency_flag_ms >= 0
+                ? st->latency_flag_ms
+                : (long)json_integer_value(json_object_get(json_object_get(st->org, "limits"), "latencyMs"));
+  atomic_store(&st->latency_ms, ms);
+}
+
+int sim_state_init(sim_state *st, json_t *normalized_scenario, uint64_t seed, long latency_flag_ms) {
   memset(st, 0, sizeof *st);
+  st->latency_flag_ms = latency_flag_ms;
+  st->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (st->stop_fd < 0) return -1;
   if (pthread_mutex_init(&st->lock, NULL) != 0) return -1;
   pthread_condattr_t ca;
   if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
@@ -57,10 +116,15 @@ int sim_state_init(sim_state *st, json_t *normalized_scenario, uint64_t seed) {
   st->seed = seed;
   st->transcripts = json_object();
   st->requests = json_array();
-  if (st->transcripts == NULL || st->requests == NULL) return -1;
+  st->conv_index = json_object();
+  st->agentless_index = json_object();
+  if (st->transcripts == NULL || st->requests == NULL || st->conv_index == NULL || st->agentless_index == NULL)
+    return -1;
   st->initial = json_deep_copy(normalized_scenario);
   st->org = json_deep_copy(normalized_scenario);
   if (st->initial == NULL || st->org == NULL) return -1;
+  index_org(st);
+  update_latency(st);
   return sim_faults_load(st, json_object_get(st->initial, "faults"));
 }
 
@@ -72,6 +136,9 @@ void sim_state_free(sim_state *st) {
   json_decref(st->org);
   json_decref(st->transcripts);
   json_decref(st->requests);
+  json_decref(st->conv_index);
+  json_decref(st->agentless_index);
+  if (st->stop_fd >= 0) close(st->stop_fd);
   if (st->request_log) fclose(st->request_log);
   pthread_cond_destroy(&st->wake);
   pthread_mutex_destroy(&st->lock);
@@ -93,11 +160,31 @@ void sim_state_wait_ms(sim_state *st, long ms) {
     if (pthread_cond_timedwait(&st->wake, &st->lock, &deadline) == ETIMEDOUT) break;
 }
 
+void sim_state_sleep_ms(sim_state *st, long ms) {
+  struct timespec now, end;
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  int64_t end_ms = (int64_t)end.tv_sec * 1000 + end.tv_nsec / 1000000 + ms;
+  for (;;) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t left = end_ms - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    if (left <= 0) return;
+    struct pollfd p = {st->stop_fd, POLLIN, 0};
+    int n = poll(&p, 1, (int)left);
+    if (n > 0) return; /* gcsim stops */
+    if (n < 0 && errno != EINTR) return;
+  }
+}
+
+long sim_latency_ms(const sim_state *st) { return atomic_load(&st->latency_ms); }
+
 void sim_state_stop(sim_state *st) {
   pthread_mutex_lock(&st->lock);
   st->stopping = 1;
   pthread_cond_broadcast(&st->wake);
   pthread_mutex_unlock(&st->lock);
+  uint64_t one = 1;
+  if (write(st->stop_fd, &one, sizeof one) < 0) { /* already signalled: the counter stays readable */
+  }
 }
 
 void sim_state_load(sim_state *st, json_t *normalized_scenario) {
@@ -110,6 +197,8 @@ void sim_state_load(sim_state *st, json_t *normalized_scenario) {
   st->initial = normalized_scenario;
   json_decref(st->org);
   st->org = org;
+  index_org(st);
+  update_latency(st);
   json_object_clear(st->transcripts);
   clear_tokens(st);
   sim_media_clear(st);
@@ -121,7 +210,9 @@ void sim_state_reset(sim_state *st) {
   if (org != NULL) {
     json_decref(st->org);
     st->org = org;
+    index_org(st);
   }
+  update_latency(st);
   json_object_clear(st->transcripts);
   json_array_clear(st->requests);
   st->request_seq = 0;
@@ -158,7 +249,16 @@ json_t *sim_find_queue(const sim_state *st, const char *id) { return find_by_id(
 json_t *sim_find_library(const sim_state *st, const char *id) { return find_by_id(json_object_get(st->org, "libraries"), id); }
 json_t *sim_find_response(const sim_state *st, const char *id) { return find_by_id(json_object_get(st->org, "responses"), id); }
 json_t *sim_find_conversation(const sim_state *st, const char *id) {
-  return find_by_id(json_object_get(st->org, "conversations"), id);
+  return id ? json_object_get(st->conv_index, id) : NULL;
+}
+
+json_t *sim_find_agentless_conversations(const sim_state *st, const char *platform, const char *customer,
+                                         const char *business) {
+  size_t klen;
+  char *key = agentless_key(platform, customer, business, &klen);
+  json_t *list = key ? json_object_getn(st->agentless_index, key, klen) : NULL;
+  free(key);
+  return list;
 }
 
 json_t *sim_find_participant_by_comm(json_t *conv, const char *comm_id) {
@@ -334,5 +434,6 @@ int sim_add_conversation(sim_state *st, json_t *conv) {
     json_decref(conv);
     return -1;
   }
-  return json_array_append_new(convs, conv);
+  if (json_array_append_new(convs, conv) != 0) return -1;
+  return index_conversation(st, conv);
 }

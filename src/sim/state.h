@@ -5,6 +5,7 @@
 #define GCSIM_STATE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,11 +15,13 @@
 #include "util.h"
 
 #define SIM_MAX_TOKENS 100000
-#define SIM_MAX_CONVERSATIONS 10000
+#define SIM_MAX_CONVERSATIONS 100000
 #define SIM_MAX_TRANSCRIPT 10000
 #define SIM_MAX_FAULTS 100
 #define SIM_MAX_REQUEST_LOG 10000
 #define SIM_TOKEN_LEN 48
+/* --latency-ms and limits.latencyMs: 0 to this */
+#define SIM_MAX_LATENCY_MS 60000
 
 #define SIM_MAX_CODES 10000
 /* An authorization code is good for this long on gcsim's clock (oauth_code.c). */
@@ -94,6 +97,11 @@ typedef struct sim_state {
   pthread_mutex_t lock;
   json_t *initial;  /* the normalized scenario to reset to */
   json_t *org;      /* the live, normalized scenario */
+  /* Indexes into org's conversations (references to the same objects), kept with it: id ->
+   * conversation, and the agentless key (platform, customer address, business address; see
+   * sim_find_agentless_conversations) -> array of messaging conversations in org order. */
+  json_t *conv_index;
+  json_t *agentless_index;
   json_t *transcripts; /* conversation id -> array of entries */
   sim_token *tokens;
   size_t ntokens;
@@ -118,13 +126,17 @@ typedef struct sim_state {
   long long fault_counter; /* for generated fault ids f1, f2, ... */
   pthread_cond_t wake; /* latency faults wait on it (CLOCK_MONOTONIC); broadcast at stop */
   int stopping;
+  int stop_fd;         /* an eventfd, readable once gcsim stops: the injected latency polls it */
+  long latency_flag_ms; /* --latency-ms, or -1: the scenario's limits.latencyMs applies */
+  _Atomic long latency_ms; /* the injected latency in force (read without the lock) */
   int mark_committed; /* a commit-then-fail request is being handled: mark its transcript entries */
   const char *mark_fault_id;
   char base_url[128];
   int quiet;
 } sim_state;
 
-int sim_state_init(sim_state *st, json_t *normalized_scenario, uint64_t seed);
+/* latency_flag_ms: --latency-ms, or -1 when not given. */
+int sim_state_init(sim_state *st, json_t *normalized_scenario, uint64_t seed, long latency_flag_ms);
 void sim_state_free(sim_state *st);
 void sim_state_lock(sim_state *st);
 void sim_state_unlock(sim_state *st);
@@ -139,6 +151,12 @@ void sim_state_reset(sim_state *st);
 /* Waits up to ms milliseconds with the lock released (other requests go on); returns early when
  * gcsim stops. The caller holds the lock, and holds it again on return. */
 void sim_state_wait_ms(sim_state *st, long ms);
+/* Waits ms milliseconds without any lock (the caller must not hold the state lock); returns early
+ * when gcsim stops. The global injected latency (--latency-ms, limits.latencyMs). */
+void sim_state_sleep_ms(sim_state *st, long ms);
+/* The injected latency in force: --latency-ms when given, else the live scenario's
+ * limits.latencyMs. Needs no lock. */
+long sim_latency_ms(const sim_state *st);
 /* Wakes every waiter for good (SIGTERM/SIGINT): takes the lock itself. */
 void sim_state_stop(sim_state *st);
 
@@ -151,6 +169,11 @@ json_t *sim_find_client(const sim_state *st, const char *id);
 json_t *sim_find_user(const sim_state *st, const char *id);
 json_t *sim_find_queue(const sim_state *st, const char *id);
 json_t *sim_find_conversation(const sim_state *st, const char *id);
+/* The messaging conversations of that platform whose customer communication has fromAddress (or,
+ * without one, the participant's address) = customer and toAddress = business, in org order
+ * (borrowed array, NULL when none). Connected or not: the caller checks. */
+json_t *sim_find_agentless_conversations(const sim_state *st, const char *platform, const char *customer,
+                                         const char *business);
 json_t *sim_find_library(const sim_state *st, const char *id);
 json_t *sim_find_response(const sim_state *st, const char *id);
 /* The participant whose communication has that id, or NULL. */

@@ -734,7 +734,7 @@ def media_uploads(sim, scenario_doc):
 
 def run(sim, scenario_doc):
     a = sim.call("GET", "/sim/v1/health")
-    check(a.status == 200 and a.json == {"ok": True, "baseUrl": sim.base}, "health", a.json)
+    check(a.status == 200 and a.json == {"ok": True, "baseUrl": sim.base, "latencyMs": 0}, "health", a.json)
 
     # OAuth
     a = sim.token("demo-service", "demo-service-secret")
