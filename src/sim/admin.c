@@ -7,6 +7,7 @@
 #include "errors.h"
 #include "faults.h"
 #include "render.h"
+#include "reqlog.h"
 #include "routes.h"
 #include "scenario.h"
 
@@ -264,7 +265,11 @@ static int clear_faults(sim_ctx *c) {
 
 static int requests(sim_ctx *c) {
   c->log_resp_body = 0; /* the log must not nest itself */
-  return ok(c, 200, json_pack("{s:O}", "entries", c->st->requests));
+  c->raw_resp = sim_reqlog_entries_text(c->st, &c->raw_resp_len); /* the entries are kept as JSON text */
+  if (c->raw_resp == NULL) return sim_admin_error(c, 500, "$", "out of memory");
+  c->raw_resp_type = "application/json";
+  c->status = 200;
+  return 0;
 }
 
 int sim_admin(sim_ctx *c) {

@@ -219,7 +219,7 @@ int main(int argc, char **argv) {
   int one = 1;
   socklen_t alen = sizeof addr;
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 128) != 0 ||
+      bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, SOMAXCONN) != 0 ||
       getsockname(fd, (struct sockaddr *)&addr, &alen) != 0) {
     fprintf(stderr, "gcsim: cannot listen on %s: %s\n", o.listen, strerror(errno));
     if (fd >= 0) close(fd);
@@ -254,7 +254,9 @@ int main(int argc, char **argv) {
   ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL};
   ops[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)sim_uri_logger, NULL};
   ops[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
-  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+  /* poll(), not select(): a connection's socket may be numbered above FD_SETSIZE (1024) when many
+   * clients are connected at once (gcmsg bulk, benchmarks) */
+  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
   if (cert) {
     flags |= MHD_USE_TLS;
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, key};

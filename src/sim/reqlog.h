@@ -5,8 +5,12 @@
 
 #include "context.h"
 
-/* headers: an object of request headers, already redacted (taken). */
-void sim_reqlog_record(sim_ctx *c, json_t *headers);
+/* headers: an object of request headers, already redacted (taken). answer_text: the JSON text of
+ * the answer (json_dumps of c->resp, JSON_COMPACT), or NULL. */
+void sim_reqlog_record(sim_ctx *c, json_t *headers, const char *answer_text);
+/* The in-memory request log as the body of GET /sim/v1/requests, {"entries": [...]} (JSON text,
+ * malloc'd, *len bytes); NULL when out of memory. */
+char *sim_reqlog_entries_text(const sim_state *st, size_t *len);
 /* "Bearer <redacted>" style replacement of an Authorization value (buf >= 32). */
 void sim_redact_authorization(const char *value, char *buf, size_t len);
 

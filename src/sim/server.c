@@ -214,7 +214,7 @@ int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *us
     ulfius_add_header_to_response(res, "Connection", "close");
     ulfius_set_empty_body_response(res, 500);
     if (!st->quiet) fprintf(stderr, "gcsim: %s %s -> connection dropped (%s)\n", c.method, c.path, c.corr);
-    sim_reqlog_record(&c, logged_headers(req));
+    sim_reqlog_record(&c, logged_headers(req), NULL);
     sim_state_unlock(st);
     goto done;
   }
@@ -240,7 +240,7 @@ int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *us
   }
   if (!st->quiet)
     fprintf(stderr, "gcsim: %s %s -> %d (%s)\n", c.method, c.path, c.status, c.corr);
-  sim_reqlog_record(&c, logged_headers(req));
+  sim_reqlog_record(&c, logged_headers(req), text);
   sim_state_unlock(st);
   free(text);
 done:

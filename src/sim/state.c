@@ -115,10 +115,10 @@ int sim_state_init(sim_state *st, json_t *normalized_scenario, uint64_t seed, lo
   sim_rng_seed(&st->rng, seed);
   st->seed = seed;
   st->transcripts = json_object();
-  st->requests = json_array();
+  st->request_lines = calloc(SIM_MAX_REQUEST_LOG, sizeof *st->request_lines);
   st->conv_index = json_object();
   st->agentless_index = json_object();
-  if (st->transcripts == NULL || st->requests == NULL || st->conv_index == NULL || st->agentless_index == NULL)
+  if (st->transcripts == NULL || st->request_lines == NULL || st->conv_index == NULL || st->agentless_index == NULL)
     return -1;
   st->initial = json_deep_copy(normalized_scenario);
   st->org = json_deep_copy(normalized_scenario);
@@ -135,13 +135,23 @@ void sim_state_free(sim_state *st) {
   json_decref(st->initial);
   json_decref(st->org);
   json_decref(st->transcripts);
-  json_decref(st->requests);
+  sim_requests_clear(st);
+  free(st->request_lines);
   json_decref(st->conv_index);
   json_decref(st->agentless_index);
   if (st->stop_fd >= 0) close(st->stop_fd);
   if (st->request_log) fclose(st->request_log);
   pthread_cond_destroy(&st->wake);
   pthread_mutex_destroy(&st->lock);
+}
+
+void sim_requests_clear(sim_state *st) {
+  for (size_t i = 0; st->request_lines && i < st->request_count; i++) {
+    size_t k = (st->request_head + i) % SIM_MAX_REQUEST_LOG;
+    free(st->request_lines[k]);
+    st->request_lines[k] = NULL;
+  }
+  st->request_head = st->request_count = 0;
 }
 
 void sim_state_lock(sim_state *st) { pthread_mutex_lock(&st->lock); }
@@ -214,7 +224,7 @@ void sim_state_reset(sim_state *st) {
   }
   update_latency(st);
   json_object_clear(st->transcripts);
-  json_array_clear(st->requests);
+  sim_requests_clear(st);
   st->request_seq = 0;
   clear_tokens(st);
   st->fault_counter = 0;

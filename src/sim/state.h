@@ -112,7 +112,11 @@ typedef struct sim_state {
   long long grant_counter; /* code redemptions: grant ids g1, g2, ... */
   sim_fault faults[SIM_MAX_FAULTS];
   size_t nfaults;
-  json_t *requests; /* array, at most SIM_MAX_REQUEST_LOG, oldest dropped */
+  /* The request log in memory: its entries as JSON text (reqlog.c), a ring of at most
+   * SIM_MAX_REQUEST_LOG, the oldest at request_head; kept as text because an entry is written once
+   * and read rarely (GET /sim/v1/requests), and a tree per entry costs more to build and free. */
+  char **request_lines;
+  size_t request_head, request_count;
   long long request_seq;
   FILE *request_log; /* --request-log, JSON Lines; may be NULL */
   int64_t clock_offset_ms;
@@ -157,6 +161,8 @@ void sim_state_sleep_ms(sim_state *st, long ms);
 /* The injected latency in force: --latency-ms when given, else the live scenario's
  * limits.latencyMs. Needs no lock. */
 long sim_latency_ms(const sim_state *st);
+/* Empties the in-memory request log. */
+void sim_requests_clear(sim_state *st);
 /* Wakes every waiter for good (SIGTERM/SIGINT): takes the lock itself. */
 void sim_state_stop(sim_state *st);
 
