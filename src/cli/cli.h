@@ -16,7 +16,8 @@ enum {
 	CLI_EXIT_POLICY = 5,
 	CLI_EXIT_ROUTE = 6,
 	CLI_EXIT_THROTTLED = 7,
-	CLI_EXIT_REMOTE = 8
+	CLI_EXIT_REMOTE = 8,
+	CLI_EXIT_BULK_FAILED = 9
 };
 
 /* Global options, parsed by main.c. */
@@ -43,6 +44,7 @@ int cmd_stats(int argc, char **argv, cli_ctx *ctx);
 int cmd_webhooks(int argc, char **argv, cli_ctx *ctx);
 int cmd_login(int argc, char **argv, cli_ctx *ctx);
 int cmd_logout(int argc, char **argv, cli_ctx *ctx);
+int cmd_bulk(int argc, char **argv, cli_ctx *ctx);
 /* The profile's token cache, <store dir>/tokens/<profile>.json (cmd_login.c); free(); NULL without a store dir. */
 char *cli_token_cache_path(const gcmsg_config *cfg, const cli_ctx *ctx);
 
@@ -61,6 +63,18 @@ int cli_store_open(gcmsg_store **out, cli_ctx *ctx, unsigned flags);
 int cli_store_set_webhooks(gcmsg_store *store, cli_ctx *ctx);
 /* After a send: post due webhook events for a short while; never changes the exit code. */
 void cli_webhooks_flush(gcmsg_store *store, const cli_ctx *ctx);
+
+/* ---- a progress bar on stderr (progress.c) ---- */
+typedef struct cli_progress {
+	int on, drawn;
+	size_t total, done, failed;
+	long long t0, last_ms;
+} cli_progress;
+void cli_progress_start(cli_progress *p, size_t total, int on);
+void cli_progress_update(cli_progress *p, size_t done, size_t failed);
+/* Wipe the bar before printing a line of one's own on stderr. */
+void cli_progress_clear(cli_progress *p);
+void cli_progress_end(cli_progress *p);
 
 /* ---- times (times.c) ---- */
 long long cli_now_ms(void);

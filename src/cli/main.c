@@ -10,6 +10,7 @@
 static const cli_cmd commands[] = {
 	{ "inspect", cmd_inspect, "show a conversation, who you are, and the route send would take" },
 	{ "send", cmd_send, "send a text or a canned response into a conversation along its route" },
+	{ "bulk", cmd_bulk, "send one message per row of a CSV or JSON Lines file, concurrently" },
 	{ "responses", cmd_responses, "list, search, show, render and sync canned responses" },
 	{ "validate", cmd_validate, "check a text or a canned response against the content policy" },
 	{ "whoami", cmd_whoami, "show who the configured credentials are, and what they may do" },
@@ -75,7 +76,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "Exit codes: 0 ok, 1 internal, 2 usage, 3 configuration/authentication/permission,\n"
 	      "4 not found, 5 content policy, 6 conversation cannot receive it, 7 throttled,\n"
-	      "8 remote or network failure.\n"
+	      "8 remote or network failure, 9 bulk finished with some rows failed.\n"
 	      "\n"
 	      "Run 'gcmsg <command> --help' for a command's options; see gcmsg(1).\n",
 	      f);

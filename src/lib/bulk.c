@@ -106,6 +106,22 @@ static void stop_run(run *r, int code, const gcmsg__err *why)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* 1 when the outbox holds the key as sent (res filled, the duplicate audited), 0 when not, or an error. */
+static int sent_before(sender *s, const char *key, gcmsg_bulk_item_result *res, gcmsg__delivery_result *dr)
+{
+	gcmsg__deliver_opts o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.source = s->r->o->source ? s->r->o->source : "bulk";
+	rc = gcmsg__deliver_if_sent(s->c, s->store, key, &o, dr);
+	if (rc == 1) {
+		res->duplicate = 1;
+		res->message_id = dr->message_id;
+	}
+	return rc;
+}
+
 static void send_one(sender *s, size_t i)
 {
 	run *r = s->r;
@@ -116,13 +132,21 @@ static void send_one(sender *s, size_t i)
 	gcmsg_route *route = NULL;
 	gcmsg_rendered *rd = NULL;
 	gcmsg_send_result *sr = NULL;
+	gcmsg__delivery_result dr;
 	long long t0 = gcmsg__mono_ms();
 	int rc;
 
 	memset(&res, 0, sizeof(res));
+	memset(&dr, 0, sizeof(dr));
 	res.index = i;
 	res.key = it->key;
 	gcmsg__err_clear(&s->c->err);
+	/* a row sent by an earlier run: no request at all (a resumed run goes straight to the rest) */
+	rc = sent_before(s, it->key, &res, &dr);
+	if (rc < 0)
+		res.stage = "send";
+	if (rc != 0)
+		goto out;
 	rc = gcmsg_route_resolve(&route, s->c, it->conversation_id);
 	if (rc < 0) {
 		res.stage = "route";
@@ -167,6 +191,7 @@ out:
 	if (rc < 0 && fatal(rc))
 		stop_run(r, rc, &s->c->err);
 	report(r, &res);
+	gcmsg__delivery_result_dispose(&dr);
 	gcmsg_send_result_free(sr);
 	gcmsg_rendered_free(rd);
 	gcmsg_route_free(route);

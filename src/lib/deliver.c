@@ -1513,6 +1513,33 @@ typedef struct same_message {
 	int found;
 } same_message;
 
+int gcmsg__deliver_if_sent(gcmsg_client *c, gcmsg_store *s, const char *key, const gcmsg__deliver_opts *o,
+                           gcmsg__delivery_result *res)
+{
+	gcmsg__outbox_row row;
+	run u;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	u.c = c;
+	u.s = s;
+	u.key = key;
+	u.o = o;
+	u.res = res;
+	gcmsg__outbox_row_init(&row);
+	rc = s->ops->outbox_get(s->backend, key, &row, &s->err);
+	if (rc == GCMSG_ENOTFOUND)
+		rc = 0;
+	else if (rc < 0)
+		rc = store_fail(&u, rc);
+	else if (row.state != GCMSG_OUTBOX_SENT)
+		rc = 0;
+	else if ((rc = duplicate(&u, &row)) == GCMSG_OK)
+		rc = 1;
+	gcmsg__outbox_row_dispose(&row);
+	return rc;
+}
+
 static int is_same_message(const gcmsg__outbox_row *row, void *payload)
 {
 	same_message *sm = payload;

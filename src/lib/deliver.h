@@ -66,6 +66,14 @@ typedef struct gcmsg__deliver_opts {
 } gcmsg__deliver_opts;
 
 /*
+ * A key the outbox holds as SENT: answered from it as gcmsg_send would (res:
+ * duplicate, message id; outcome "duplicate" audited), without any request or
+ * route: 1. Any other state, or no entry: 0, nothing done. Or an error.
+ */
+int gcmsg__deliver_if_sent(gcmsg_client *c, gcmsg_store *s, const char *key, const gcmsg__deliver_opts *o,
+                           gcmsg__delivery_result *res);
+
+/*
  * Record the send in the outbox (one immediate transaction): a new key is
  * inserted PENDING; a key used for another body is refused (GCMSG_EUSAGE); a
  * key already sent is answered as a duplicate (*go = 0, res filled, audited);
