@@ -198,6 +198,8 @@ int main(int argc, char **argv) {
   st.quiet = o.quiet;
   if (o.request_log) {
     st.request_log = fopen(o.request_log, "a");
+    /* lines go into this buffer under the state lock and out by a flush without it (reqlog.h) */
+    if (st.request_log) setvbuf(st.request_log, NULL, _IOFBF, 1 << 20);
     if (st.request_log == NULL) {
       fprintf(stderr, "gcsim: cannot open --request-log %s: %s\n", o.request_log, strerror(errno));
       sim_state_free(&st);

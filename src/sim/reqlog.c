@@ -142,10 +142,9 @@ void sim_reqlog_record(sim_ctx *c, json_t *headers, const char *answer_text) {
   free(tail_text);
   free(body_dump);
   if (line == NULL) return;
-  if (st->request_log) {
+  if (st->request_log) { /* into the FILE's buffer, in seq order; the caller flushes (sim_reqlog_flush) */
     fputs(line, st->request_log);
     fputc('\n', st->request_log);
-    fflush(st->request_log);
   }
   size_t slot = (st->request_head + st->request_count) % SIM_MAX_REQUEST_LOG;
   if (st->request_count == SIM_MAX_REQUEST_LOG) { /* full: the oldest goes */
@@ -176,4 +175,8 @@ char *sim_reqlog_entries_text(const sim_state *st, size_t *len) {
   memcpy(p, tail, sizeof tail);
   *len = (size_t)(p - out) + sizeof tail - 1;
   return out;
+}
+
+void sim_reqlog_flush(sim_state *st) {
+  if (st->request_log) fflush(st->request_log); /* stdio locks the FILE itself */
 }

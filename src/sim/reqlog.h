@@ -8,6 +8,10 @@
 /* headers: an object of request headers, already redacted (taken). answer_text: the JSON text of
  * the answer (json_dumps of c->resp, JSON_COMPACT), or NULL. */
 void sim_reqlog_record(sim_ctx *c, json_t *headers, const char *answer_text);
+/* Writes out the --request-log lines recorded so far. Called without the state lock, before the
+ * answer goes out: the lines went into the FILE's buffer in seq order under the lock (stdio locks
+ * the FILE for each call), and the write itself holds up no other request. */
+void sim_reqlog_flush(sim_state *st);
 /* The in-memory request log as the body of GET /sim/v1/requests, {"entries": [...]} (JSON text,
  * malloc'd, *len bytes); NULL when out of memory. */
 char *sim_reqlog_entries_text(const sim_state *st, size_t *len);

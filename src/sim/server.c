@@ -199,6 +199,7 @@ int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *us
   int admin = path_ok && c.nsegs >= 2 && strcmp(c.segs[0], "sim") == 0 && strcmp(c.segs[1], "v1") == 0;
   c.latency_ms = admin ? 0 : sim_latency_ms(st);
   if (c.latency_ms > 0) sim_state_sleep_ms(st, c.latency_ms);
+  json_t *headers = logged_headers(req); /* for the log: the request's own, no state */
   sim_state_lock(st);
   sim_new_uuid(st, c.corr, sizeof c.corr);
   if (!path_ok)
@@ -209,13 +210,20 @@ int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *us
     handle(&c);
   sim_fault_after(&c);
 
+  /* Under the lock only what reads the state: the answer's text (an admin answer may hold live
+   * parts of it, such as a transcript) and the request log entry (its seq, in handling order). */
+  char *text = !c.fault.drop && c.resp && !c.raw_resp ? json_dumps(c.resp, JSON_COMPACT) : NULL;
+  sim_reqlog_record(&c, headers, text);
+  char ctype[128]; /* raw_resp_type may point into the state (a media's type) */
+  snprintf(ctype, sizeof ctype, "%s", c.raw_resp_type ? c.raw_resp_type : "application/octet-stream");
+  sim_state_unlock(st);
+  sim_reqlog_flush(st);
+
   if (c.fault.drop) {
     drop_connection();
     ulfius_add_header_to_response(res, "Connection", "close");
     ulfius_set_empty_body_response(res, 500);
     if (!st->quiet) fprintf(stderr, "gcsim: %s %s -> connection dropped (%s)\n", c.method, c.path, c.corr);
-    sim_reqlog_record(&c, logged_headers(req), NULL);
-    sim_state_unlock(st);
     goto done;
   }
   ulfius_add_header_to_response(res, "ININ-Correlation-Id", c.corr);
@@ -228,9 +236,8 @@ int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *us
   const char *hname;
   json_t *hvalue;
   json_object_foreach(c.headers_out, hname, hvalue) ulfius_add_header_to_response(res, hname, json_string_value(hvalue));
-  char *text = c.resp && !c.raw_resp ? json_dumps(c.resp, JSON_COMPACT) : NULL;
   if (c.raw_resp) {
-    ulfius_add_header_to_response(res, "Content-Type", c.raw_resp_type ? c.raw_resp_type : "application/octet-stream");
+    ulfius_add_header_to_response(res, "Content-Type", ctype);
     ulfius_set_binary_body_response(res, (unsigned)c.status, c.raw_resp, c.raw_resp_len);
   } else if (text) {
     ulfius_add_header_to_response(res, "Content-Type", "application/json");
@@ -240,10 +247,8 @@ int sim_dispatch(const struct _u_request *req, struct _u_response *res, void *us
   }
   if (!st->quiet)
     fprintf(stderr, "gcsim: %s %s -> %d (%s)\n", c.method, c.path, c.status, c.corr);
-  sim_reqlog_record(&c, logged_headers(req), text);
-  sim_state_unlock(st);
-  free(text);
 done:
+  free(text);
   json_decref(c.body);
   json_decref(c.resp);
   json_decref(c.log_body);
