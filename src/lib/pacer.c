@@ -13,9 +13,11 @@
  *  1. A 429 seen with Retry-After R at time t blocks everything until t + R
  *     (only that: the 429 may come from another limit than the window the
  *     headers describe, and its own headers are learnt as any answer's).
- *  2. Without a complete observation, or once the observed window has ended
+ *  2. Without a complete observation: go. Once the observed window has ended
  *     (its end + GCMSG__PACER_SLACK_MS: reset comes in whole seconds and may
- *     be rounded down), nothing is known: go. The end is the earliest
+ *     be rounded down), a new one has begun: half of its allowance goes at
+ *     once, then requests wait for an answer with the new window's count
+ *     (many senders must not all rush into it). The end is the earliest
  *     observation time + reset seen in the window: with reset rounded up
  *     (gcsim, and Genesys's "61" for a 60 s window) that is the tightest bound.
  *  3. used = count (as observed) + requests sent since that observation +
@@ -30,8 +32,7 @@
  *     request may go interval = time_left / (usable - used) after the
  *     previous one. As both shrink together, the pace stays steady and the
  *     last usable request lands just before the window resets. Concurrent
- *     senders reserve their slot (gcmsg__pacer_sent with the slot's time)
- *     before they wait, so each waits for its own.
+ *     senders compete for each turn (gcmsg__pace).
  *
  * The client caps a wait at the retry policy's retry_after_cap_ms: beyond it
  * (an hourly or daily window) the request goes ahead and the server's 429 and
@@ -74,13 +75,23 @@ static long long margin_of(long long allowed)
 	return m < GCMSG__PACER_MARGIN_MIN ? GCMSG__PACER_MARGIN_MIN : m;
 }
 
+/* Has the observed window ended (its end + the slack)? */
+static int window_over(const gcmsg__pacer *p, long long now_ms)
+{
+	return !p->known || now_ms >= sat_add(p->window_end_ms, GCMSG__PACER_SLACK_MS);
+}
+
 long long gcmsg__pacer_delay(const gcmsg__pacer *p, long long now_ms)
 {
 	long long wait = 0, w = 0;
 
 	if (p->blocked_until_ms > now_ms)
 		wait = p->blocked_until_ms - now_ms;
-	if (p->known && now_ms < sat_add(p->window_end_ms, GCMSG__PACER_SLACK_MS) && p->allowed > 0) {
+	if (p->known && window_over(p, now_ms) && p->allowed > 0) {
+		/* a new window, not observed yet: half of it at once, then wait for an answer to tell more */
+		if (p->fresh_issued >= p->allowed / 2)
+			w = GCMSG__PACER_FRESH_WAIT_MS;
+	} else if (p->known && p->allowed > 0) {
 		long long used = sat_add(p->count, p->issued);
 		long long usable = p->allowed - margin_of(p->allowed);
 		long long left_ms = p->window_end_ms - now_ms;
@@ -98,8 +109,12 @@ long long gcmsg__pacer_delay(const gcmsg__pacer *p, long long now_ms)
 
 void gcmsg__pacer_sent(gcmsg__pacer *p, long long now_ms)
 {
-	if (p->issued < LLONG_MAX)
+	if (p->known && window_over(p, now_ms)) {
+		if (p->fresh_issued < LLONG_MAX)
+			p->fresh_issued++;
+	} else if (p->issued < LLONG_MAX) {
 		p->issued++;
+	}
 	p->last_ms = now_ms;
 }
 
@@ -137,6 +152,7 @@ void gcmsg__pacer_observe(gcmsg__pacer *p, long long now_ms, const char *count, 
 	if (!same_window || end < p->window_end_ms)
 		p->window_end_ms = end;
 	p->issued = p->inflight;
+	p->fresh_issued = 0;
 }
 
 void gcmsg__pacer_throttled(gcmsg__pacer *p, long long now_ms, long long retry_after_ms)
@@ -171,41 +187,54 @@ static void unlock(gcmsg_client *c)
 		pthread_mutex_unlock(&c->shared->mu);
 }
 
+/*
+ * Wait for this request's turn, then take it. Concurrent senders each sleep
+ * (at most GCMSG__PACER_RECHECK_MS at a time) until the turn they computed
+ * and compete for it under the lock: the first takes it, the others compute
+ * the next one. So the turns stay evenly spaced however many senders wait,
+ * and an answer that arrives meanwhile (new headers) counts at once.
+ */
 void gcmsg__pace(gcmsg_client *c, const char *method, const char *path)
 {
 	gcmsg_retry_policy pol;
-	gcmsg__pacer *p;
-	long long now, d = 0, count = 0, issued = 0, allowed = 0, capped = 0;
+	long long start = -1, now, d, count = 0, issued = 0, allowed = 0, capped = 0;
 
 	if (c->no_pacing)
 		return;
-	lock(c);
-	p = *slot_of(c);
-	if (p) {
+	gcmsg__retry_policy_fill(&pol, &c->retry);
+	for (;;) {
+		gcmsg__pacer *p;
+
+		lock(c);
+		p = *slot_of(c);
 		now = gcmsg__mono_ms();
-		d = gcmsg__pacer_delay(p, now);
-		gcmsg__retry_policy_fill(&pol, &c->retry);
+		if (start < 0)
+			start = now;
+		d = p ? gcmsg__pacer_delay(p, now) : 0;
 		if (d > pol.retry_after_cap_ms) {
 			capped = d; /* an hourly or daily window: go ahead, the server decides */
 			d = 0;
 		}
-		count = p->count;
-		issued = p->issued;
-		allowed = p->allowed;
-		gcmsg__pacer_sent(p, sat_add(now, d)); /* this request's slot, reserved before the wait */
-		if (p->inflight < LLONG_MAX)
-			p->inflight++;
+		if (p && d <= 0) {
+			count = p->count;
+			issued = p->issued;
+			allowed = p->allowed;
+			gcmsg__pacer_sent(p, now);
+			if (p->inflight < LLONG_MAX)
+				p->inflight++;
+		}
+		unlock(c);
+		if (d <= 0)
+			break;
+		gcmsg__sleep_ms(c->shared && d > GCMSG__PACER_RECHECK_MS ? GCMSG__PACER_RECHECK_MS : d);
 	}
-	unlock(c);
 	if (capped)
 		gcmsg__log(c, "pacing: %s %s would have to wait %lld ms for the rate limit window; "
 		              "going ahead (the server decides)",
 		           method, path, capped);
-	if (d > 0) {
-		gcmsg__log(c, "pacing: %s %s waits %lld ms (ratelimit count %lld+%lld of %lld)", method, path, d, count,
-		           issued, allowed);
-		gcmsg__sleep_ms(d);
-	}
+	else if (now > start)
+		gcmsg__log(c, "pacing: %s %s waited %lld ms (ratelimit count %lld+%lld of %lld)", method, path,
+		           now - start, count, issued, allowed);
 }
 
 void gcmsg__pace_learn(gcmsg_client *c, const gcmsg__http_resp *r)

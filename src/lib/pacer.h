@@ -15,6 +15,7 @@ struct gcmsg__pacer {
 	long long window_end_ms;    /* observation time + reset */
 	long long issued;           /* requests sent since that observation (or unanswered at it) */
 	long long inflight;         /* requests sent and not answered yet */
+	long long fresh_issued;     /* requests sent since the observed window ended, before a new observation */
 	long long last_ms;          /* when the last request went out; -1: none yet */
 	long long blocked_until_ms; /* a 429's Retry-After runs until then; 0: none */
 };
@@ -27,6 +28,10 @@ typedef struct gcmsg__pacer gcmsg__pacer;
 /* Waiting for a window to reset, wait this much longer (reset is given in whole seconds). */
 #define GCMSG__PACER_SLACK_MS 500
 /* No wait (reset, Retry-After, delay) is taken as longer than this: a bigger header is clamped. */
+/* A new window nobody has observed yet: after half its allowance, wait this long for an answer's headers. */
+#define GCMSG__PACER_FRESH_WAIT_MS 20
+/* Concurrent senders waiting for their turn look again at least this often. */
+#define GCMSG__PACER_RECHECK_MS 50
 #define GCMSG__PACER_MAX_WAIT_MS (366LL * 86400 * 1000)
 
 void gcmsg__pacer_init(gcmsg__pacer *p);
