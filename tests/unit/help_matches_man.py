@@ -34,6 +34,7 @@ cases = [
     ([], section(".SH GLOBAL OPTIONS", ".SH COMMANDS")),
     (["inspect"], section(".SS inspect")),
     (["send"], section(".SS send")),
+    (["bulk"], section(".SS bulk")),
     (["validate"], section(".SS validate")),
     (["responses"], section(".SS responses")),
     (["whoami"], section(".SS whoami")),
