@@ -71,6 +71,17 @@ def leaks(run, rx):
             record(f"send {i} {flags}", run.run(creds + flags + ["send", conv, "--text", texts[i],
                                                                  "--idempotency-key", f"leak-{i}"], env=env),
                    codes=(0, 7, 8))
+    # a bulk file of its own (agentless into the SMS conversations, the agent into the web ones),
+    # with the faults still firing: its -v lines, JSON lines and summary hold neither texts nor tokens
+    rows = os.path.join(run.workdir, "leak-rows.csv")
+    with open(rows, "w") as f:
+        f.write("conversation,text\n")
+        for i in range(1, 5):
+            texts[100 + i] = f"PII-MARKER-{100 + i} Bulk notice: your card ending 4242 is blocked"
+            f.write(f"{conv_id(i)},{texts[100 + i]}\n")
+    for flags in (["-v"], ["-v", "--json"]):
+        record(f"bulk {flags}", run.run(run.service_args() + flags + ["bulk", rows, "--progress"], env=env),
+               codes=(0, 9))
     # a dry run shows the text (that is its purpose) but never a token
     code, out, err = run.run(agent + ["-v", "send", conv_id(5), "--text", texts[5], "--dry-run"], env=env)
     dry = [("dry-run stdout", out), ("dry-run stderr", err)]
