@@ -174,6 +174,24 @@ print(f"  the customer received it {n} time(s)")
 sys.exit(0 if n == 1 else 1)
 '
 
+step "An incident notice to many conversations at once: gcmsg bulk reads a CSV, checks every row first"
+ended_conv=00000000-0000-4000-8000-0000000000c8
+printf '%s\n' "conversation,text,Window" \
+  "$sms_conv,\"Service notice: payments are delayed until {{Window}}. No action is needed.\",14:00" \
+  "$ended_conv,\"Service notice: payments are delayed until {{Window}}.\",14:00" \
+  "not-a-conversation,Service notice,14:00" > "$work/notice.csv"
+cat "$work/notice.csv"
+set +e
+show "$bin/gcmsg" bulk "$work/notice.csv"
+code=$?
+set -e
+echo "(exit code $code: the good row was sent; the bad ones are named by line, nothing else was sent)"
+[ "$code" -eq 9 ] || { echo "demo: expected exit 9 for a bulk file with bad rows" >&2; exit 1; }
+step "The same file again (a rerun after a crash, or by mistake): nothing is sent twice"
+set +e
+show "$bin/gcmsg" bulk "$work/notice.csv" 2>/dev/null
+set -e
+
 step "The audit log: every attempt and outcome, the text only as a SHA-256"
 show "$bin/gcmsg" audit --conversation "$sms_conv"
 show "$bin/gcmsg" stats

@@ -49,6 +49,7 @@ typedef struct bulk_plan {
 	cli_ctx *ctx;
 	cli_progress bar;
 	size_t done, failed, shown;
+	size_t retryable;     /* failed rows that a rerun may still send (throttled, remote or network) */
 } bulk_plan;
 
 static volatile int interrupted;
@@ -394,6 +395,8 @@ static void on_item(const gcmsg_bulk_item_result *r, void *payload)
 	p->done++;
 	if (r->code != GCMSG_OK)
 		p->failed++;
+	if (r->code == GCMSG_ERATELIMIT || r->code == GCMSG_EREMOTE)
+		p->retryable++;
 	if (p->ctx->json) {
 		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:i, s:b, s:I}", "line",
 		                      (json_int_t)p->item_line[r->index], "conversation", it->conversation_id, "key",
@@ -451,8 +454,8 @@ static void print_summary(bulk_plan *p, const gcmsg_bulk_summary *s, size_t rows
 	       rows, s->sent, s->duplicates, s->failed, p->invalid, s->not_started);
 	printf("bulk: %zu API requests, %zu answered 429; %.1f s, %.0f messages/s\n", s->requests, s->throttled, secs,
 	       rate);
-	if (s->not_started || s->failed)
-		printf("bulk: run the same command again to resume: rows already sent are not sent again\n");
+	if (s->not_started || p->retryable)
+		printf("bulk: run the same command again to finish: rows already sent are not sent again\n");
 }
 
 static void plan_free(bulk_plan *p)
