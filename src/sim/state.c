@@ -120,7 +120,7 @@ int sim_state_init(sim_state *st, json_t *normalized_scenario, uint64_t seed, lo
   st->agentless_index = json_object();
   if (st->transcripts == NULL || st->request_lines == NULL || st->conv_index == NULL || st->agentless_index == NULL)
     return -1;
-  st->initial = json_deep_copy(normalized_scenario);
+  st->initial = json_incref(normalized_scenario); /* never changed in place: reset copies it */
   st->org = json_deep_copy(normalized_scenario);
   if (st->initial == NULL || st->org == NULL) return -1;
   index_org(st);
