@@ -2,7 +2,7 @@
 # suite (gcc build, then a clang ASan+UBSan build) through CTest; `make demo` runs the demo.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build asan test test-default test-asan demo fuzz clean
+.PHONY: all deps build asan test test-default test-asan demo fuzz clean bench
 
 all: build
 
@@ -38,6 +38,10 @@ fuzz: asan
 
 demo: build
 	scripts/demo.sh
+
+# gcmsg against the usual ways of sending, on gcsim (bench/README.md); BENCH_ARGS passes options.
+bench: build
+	bench/run $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-asan
