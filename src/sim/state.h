@@ -105,6 +105,7 @@ typedef struct sim_state {
   json_t *transcripts; /* conversation id -> array of entries */
   sim_token *tokens;
   size_t ntokens;
+  json_t *token_index; /* token value -> its position in tokens (rebuilt when tokens are purged) */
   sim_auth_code *codes;
   size_t ncodes;
   sim_refresh *refreshes;

@@ -2,10 +2,11 @@
 """Smoke test of gcsim at the scale of `gcmsg bulk`: a scenario of 20,000 conversations loads (within
 the ordinary start timeout), every one of them is found, agentless messages join the right one of
 many, concurrent keep-alive clients get exactly the answers and transcripts a serial client would,
-the per-token rate limit counts exactly under concurrency (no count lost or doubled), and the
-global injected latency (--latency-ms, limits.latencyMs): the flag wins over the scenario, health
-reports the latency in force, the request log names it on every delayed request (and on none of the
-admin API's), bad values are refused with one line, and a stop does not wait for a pending delay.
+thousands of tokens are each found, the per-token rate limit counts exactly under concurrency (no
+count lost or doubled), and the global injected latency (--latency-ms, limits.latencyMs): the flag
+wins over the scenario, health reports the latency in force, the request log names it on every
+delayed request (and on none of the admin API's), bad values are refused with one line, and a stop
+does not wait for a pending delay.
 
 No assertion on how long anything took: the latency shows in what gcsim reports, not in a clock.
 
@@ -202,6 +203,26 @@ def concurrent_sends(sim):
     check(seqs == sorted(set(seqs)), "log sequence numbers are unique and in order", seqs[:20])
 
 
+def many_tokens(sim):
+    """2,000 tokens handed out: each is found (through the index), a revoked one is not."""
+    tokens, lock = [], threading.Lock()
+
+    def mint(k):
+        for _ in range(250):
+            t = sim.user_token(AGENT)
+            with lock:
+                tokens.append(t)
+    run_threads(8, mint)
+    check(len(set(tokens)) == 2000, "2,000 distinct tokens", len(set(tokens)))
+    for t in (tokens[0], tokens[999], tokens[-1]):
+        check(sim.call("GET", "/api/v2/tokens/me", token=t).status == 200, "a token among 2,000 is found")
+    check(sim.call("DELETE", "/api/v2/tokens/me", token=tokens[999]).status == 200, "revoke one")
+    expect_error(sim.call("GET", "/api/v2/tokens/me", token=tokens[999]), 401, "bad.credentials", "the revoked one")
+    expect_error(sim.call("GET", "/api/v2/tokens/me", token=tokens[0][:-1] + "?"), 401, "bad.credentials",
+                 "a token one character off")
+    check(sim.call("GET", "/api/v2/tokens/me", token=tokens[1000]).status == 200, "its neighbour still works")
+
+
 def exact_rate_limit(sim, workdir):
     """600 requests at once against a limit of 400 on one token: exactly 400 pass, 200 get 429, and the
     inin-ratelimit-count values are 1..600, each once."""
@@ -312,6 +333,7 @@ def main():
             big_org(sim)
             agentless(sim)
             concurrent_sends(sim)
+            many_tokens(sim)
             exact_rate_limit(sim, workdir)
             code = sim.stop()
             sim = None
