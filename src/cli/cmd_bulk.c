@@ -38,7 +38,7 @@ typedef struct bulk_plan {
 	gcmsg_bulk_file *file;
 	gcmsg_bulk_item *items;
 	size_t *item_line;    /* the file line of each item */
-	char (*keys)[GCMSG_BULK_KEY_LEN + 200];
+	char (*keys)[GCMSG_BULK_KEY_LEN]; /* the derived keys (a row's own key is borrowed from the file) */
 	gcmsg_var *vars;      /* every item's variables, one array */
 	response_ref *refs;
 	size_t nrefs;
@@ -52,12 +52,24 @@ typedef struct bulk_plan {
 	size_t retryable;     /* failed rows that a rerun may still send (throttled, remote or network) */
 } bulk_plan;
 
+/* Set by Ctrl-C / SIGTERM, or when stdout's reader has gone: start no more rows. */
 static volatile int interrupted;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
+}
+
+/* One JSON line, flushed (a reader of a pipe sees each row as it ends); a closed pipe stops the run. */
+static void put_json_line(json_t *o)
+{
+	if (!o)
+		return;
+	if (json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 || fputc('\n', stdout) == EOF ||
+	    fflush(stdout) != 0)
+		interrupted = 1;
+	json_decref(o);
 }
 
 static void bulk_usage(FILE *f)
@@ -214,13 +226,8 @@ static const char *shown_name(const bulk_plan *p)
 
 static void print_invalid_json(size_t line, const char *message)
 {
-	json_t *o = json_pack("{s:I, s:s, s:{s:s, s:s}}", "line", (json_int_t)line, "status", "invalid", "error",
-	                      "code", "usage", "message", message);
-	if (o) {
-		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		fputc('\n', stdout);
-		json_decref(o);
-	}
+	put_json_line(json_pack("{s:I, s:s, s:{s:s, s:s}}", "line", (json_int_t)line, "status", "invalid", "error",
+	                        "code", "usage", "message", message));
 }
 
 static void row_invalid(bulk_plan *p, size_t line, const char *message)
@@ -319,9 +326,58 @@ static int find_responses(bulk_plan *p)
 	return CLI_EXIT_OK;
 }
 
+/* The keys given so far: an open-addressing set of (key, line). */
+typedef struct key_set {
+	size_t cap;
+	const char **key;
+	size_t *line;
+} key_set;
+
+static size_t key_hash(const char *s)
+{
+	size_t h = (size_t)1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
+	return h;
+}
+
+/*
+ * A row's key against the earlier rows' (its own key may equal the key made
+ * for another row): the earlier line, 0 when new (then recorded), -1 on OOM.
+ */
+static long long key_seen(bulk_plan *p, key_set *x, const char *key, size_t line)
+{
+	size_t h;
+
+	if (!x->key) {
+		size_t n = gcmsg_bulk_file_row_count(p->file);
+		for (x->cap = 16; x->cap < 2 * n; x->cap *= 2)
+			;
+		x->key = calloc(x->cap, sizeof(*x->key));
+		x->line = calloc(x->cap, sizeof(*x->line));
+		if (!x->key || !x->line)
+			return -1;
+	}
+	for (h = key_hash(key) & (x->cap - 1); x->key[h]; h = (h + 1) & (x->cap - 1))
+		if (strcmp(x->key[h], key) == 0)
+			return (long long)x->line[h];
+	x->key[h] = key;
+	x->line[h] = line;
+	return 0;
+}
+
+static void key_set_free(key_set *x)
+{
+	free(x->key);
+	free(x->line);
+}
+
 static int build_items(bulk_plan *p, size_t *count)
 {
 	size_t n = gcmsg_bulk_file_row_count(p->file), i, k = 0, nvars = 0, v = 0;
+	key_set seen = { 0, NULL, NULL };
+	long long dup;
 
 	for (i = 0; i < n; i++)
 		nvars += gcmsg_bulk_file_row(p->file, i)->var_count;
@@ -350,12 +406,27 @@ static int build_items(bulk_plan *p, size_t *count)
 		} else {
 			it->text = row->text;
 		}
-		if (gcmsg_bulk_row_key(p->keys[k], sizeof(p->keys[k]), p->run_id, row) < 0) {
-			row_invalid(p, row->line, "the key is too long");
+		if (row->key) {
+			it->key = row->key;
+		} else if (gcmsg_bulk_row_key(p->keys[k], sizeof(p->keys[k]), p->run_id, row) == GCMSG_OK) {
+			it->key = p->keys[k];
+		} else {
+			row_invalid(p, row->line, "no key could be made for the row");
+			continue;
+		}
+		if ((dup = key_seen(p, &seen, it->key, row->line)) != 0) {
+			char msg[120];
+			if (dup < 0) {
+				fputs("gcmsg: bulk: out of memory\n", stderr);
+				key_set_free(&seen);
+				return CLI_EXIT_INTERNAL;
+			}
+			snprintf(msg, sizeof(msg), "the same idempotency key as line %zu (a row's key, or the key of the "
+			                           "same message)", (size_t)dup);
+			row_invalid(p, row->line, msg);
 			continue;
 		}
 		it->conversation_id = row->conversation_id;
-		it->key = p->keys[k];
 		it->vars = p->vars + v;
 		it->var_count = row->var_count;
 		for (j = 0; j < row->var_count; j++, v++) {
@@ -366,6 +437,7 @@ static int build_items(bulk_plan *p, size_t *count)
 		k++;
 	}
 	*count = k;
+	key_set_free(&seen);
 	return CLI_EXIT_OK;
 }
 
@@ -407,11 +479,7 @@ static void on_item(const gcmsg_bulk_item_result *r, void *payload)
 			json_object_set_new(o, "stage", cli_jstr(r->stage));
 			json_object_set_new(o, "error", error_json(r->error));
 		}
-		if (o) {
-			json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			fputc('\n', stdout);
-			json_decref(o);
-		}
+		put_json_line(o);
 	} else if (r->code != GCMSG_OK && p->shown++ < MAX_SHOWN_ERRORS) {
 		char what[512];
 		cli_progress_clear(&p->bar);
@@ -438,11 +506,7 @@ static void print_summary(bulk_plan *p, const gcmsg_bulk_summary *s, size_t rows
 		                      (json_int_t)p->invalid, "not_started", (json_int_t)s->not_started, "requests",
 		                      (json_int_t)s->requests, "throttled", (json_int_t)s->throttled, "elapsed_ms",
 		                      (json_int_t)s->elapsed_ms, "messages_per_second", rate);
-		if (o) {
-			json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			fputc('\n', stdout);
-			json_decref(o);
-		}
+		put_json_line(o);
 		return;
 	}
 	if (p->shown > MAX_SHOWN_ERRORS)
@@ -452,8 +516,8 @@ static void print_summary(bulk_plan *p, const gcmsg_bulk_summary *s, size_t rows
 		return;
 	printf("bulk: %zu rows: %zu sent, %zu sent before (not sent again), %zu failed, %zu invalid, %zu not started\n",
 	       rows, s->sent, s->duplicates, s->failed, p->invalid, s->not_started);
-	printf("bulk: %zu API requests, %zu answered 429; %.1f s, %.0f messages/s\n", s->requests, s->throttled, secs,
-	       rate);
+	printf("bulk: %zu API requests, %zu answered 429; %.1f s, %.*f messages/s\n", s->requests, s->throttled, secs,
+	       rate < 10 ? 1 : 0, rate);
 	if (s->not_started || p->retryable)
 		printf("bulk: run the same command again to finish: rows already sent are not sent again\n");
 }
@@ -480,7 +544,7 @@ static int run(bulk_plan *p, size_t nitems, size_t rows)
 {
 	gcmsg_bulk_options o = GCMSG_BULK_OPTIONS_INIT;
 	gcmsg_bulk_summary sum;
-	struct sigaction sa, old_int, old_term;
+	struct sigaction sa, old_int, old_term, old_pipe, ign;
 	int rc;
 
 	o.concurrency = (unsigned)p->concurrency;
@@ -492,17 +556,28 @@ static int run(bulk_plan *p, size_t nitems, size_t rows)
 	o.on_item = on_item;
 	o.payload = p;
 	o.cancel = &interrupted;
-	/* Ctrl-C stops starting rows; the ones in flight end and are recorded */
+	/*
+	 * Ctrl-C stops starting rows; the ones in flight end and are recorded. A
+	 * second Ctrl-C ends the process at once (SA_RESETHAND): whatever was in
+	 * flight is read back by the next run. A reader of stdout that goes away
+	 * (| head) stops the run like a Ctrl-C, instead of killing it mid-send.
+	 */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old_pipe);
 	cli_progress_start(&p->bar, nitems, p->progress && !p->ctx->json);
 	rc = gcmsg_bulk_send(p->client, p->items, nitems, &o, &sum);
 	cli_progress_end(&p->bar);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	if (rc < 0) {
 		cli_print_error("bulk", gcmsg_client_last_error(p->client));
 		print_summary(p, &sum, rows);

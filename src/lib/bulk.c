@@ -16,8 +16,11 @@
  * the threads cost a small stack each and spend their life asleep, while the
  * network work is multiplexed by the one multi handle.
  *
- * Items are handed out in order through a counter; results reach the caller's
- * callback one at a time (under cb_mu).
+ * Items are handed out in file order, except that the items of one
+ * conversation go one after the other (an item waits while an earlier one of
+ * its conversation is going; a sender takes a later item meanwhile), so a
+ * conversation gets its messages in the order of the file. Results reach the
+ * caller's callback one at a time (under the run's mutex).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +47,12 @@ struct run {
 	const gcmsg_bulk_item *items;
 	size_t n;
 	const gcmsg_bulk_options *o;
-	pthread_mutex_t mu; /* next, stop, the summary, the callback */
-	size_t next;
-	int stop;          /* a fatal error: start no more items */
+	pthread_mutex_t mu; /* everything below, and the callback */
+	pthread_cond_t cv;  /* an item ended */
+	size_t next;        /* items before it have all started */
+	long long *prev;    /* the previous item of the same conversation, or -1 */
+	unsigned char *state; /* per item: 0 waiting, 1 started, 2 ended */
+	int stop;           /* a fatal error: start no more items */
 	int fatal_code;
 	gcmsg__err fatal;
 	gcmsg_bulk_summary *sum;
@@ -58,22 +64,59 @@ static int cancelled(run *r)
 	return r->o->cancel && *r->o->cancel;
 }
 
-/* The next item to start, or -1 when none is left (or the run stops). */
+/* How far past the first unstarted item a sender looks for one it may start. */
+#define LOOKAHEAD 4096
+
+/*
+ * The next item to start, or -1 when none is left (or the run stops). Items
+ * of one conversation go one after the other, in file order: an item whose
+ * conversation has an earlier item still going waits, and the sender takes a
+ * later item of another conversation meanwhile.
+ */
 static long long take(run *r)
 {
-	long long i = -1;
+	long long got = -1;
+	size_t i;
 
 	pthread_mutex_lock(&r->mu);
-	if (!r->stop && !cancelled(r) && r->next < r->n)
-		i = (long long)r->next++;
+	for (;;) {
+		if (r->stop || cancelled(r))
+			break;
+		while (r->next < r->n && r->state[r->next])
+			r->next++;
+		if (r->next >= r->n)
+			break;
+		for (i = r->next; i < r->n && i - r->next < LOOKAHEAD; i++)
+			if (!r->state[i] && (r->prev[i] < 0 || r->state[r->prev[i]] == 2)) {
+				got = (long long)i;
+				break;
+			}
+		if (got >= 0) {
+			r->state[got] = 1;
+			break;
+		}
+		/* everything in reach waits for an earlier item: wait for one to end (or a cancel) */
+		{
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 100 * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&r->cv, &r->mu, &until);
+		}
+	}
 	pthread_mutex_unlock(&r->mu);
-	return i;
+	return got;
 }
 
 static void report(run *r, gcmsg_bulk_item_result *res)
 {
 	pthread_mutex_lock(&r->mu);
 	r->done++;
+	r->state[res->index] = 2;
+	pthread_cond_broadcast(&r->cv);
 	if (res->code == GCMSG_OK && res->duplicate)
 		r->sum->duplicates++;
 	else if (res->code == GCMSG_OK)
@@ -86,13 +129,13 @@ static void report(run *r, gcmsg_bulk_item_result *res)
 }
 
 /*
- * Errors that are not the item's but the run's: the store or the credentials
- * are gone, or memory ran out. Every further item would fail the same way, so
+ * Errors that are not the item's but the run's: the configuration or the
+ * credentials are unusable. Every further item would fail the same way, so
  * the run stops starting new ones (each item already started still ends).
  */
 static int fatal(int code)
 {
-	return code == GCMSG_ERROR || code == GCMSG_ECONFIG || code == GCMSG_EAUTH;
+	return code == GCMSG_ECONFIG || code == GCMSG_EAUTH;
 }
 
 static void stop_run(run *r, int code, const gcmsg__err *why)
@@ -106,19 +149,93 @@ static void stop_run(run *r, int code, const gcmsg__err *why)
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* 1 when the outbox holds the key as sent (res filled, the duplicate audited), 0 when not, or an error. */
-static int sent_before(sender *s, const char *key, gcmsg_bulk_item_result *res, gcmsg__delivery_result *dr)
+/* A key of gcmsg_bulk_row_key's own making ("b1:" + 64 hex digits). */
+static int derived_key(const char *k)
+{
+	size_t n;
+
+	if (strncmp(k, "b1:", 3) != 0)
+		return 0;
+	for (n = 3; k[n]; n++)
+		if (!((k[n] >= '0' && k[n] <= '9') || (k[n] >= 'a' && k[n] <= 'f')))
+			return 0;
+	return n == 3 + 64;
+}
+
+enum { KEY_NEW, KEY_SENT, KEY_UNFINISHED };
+
+/*
+ * What the outbox knows of an item's key, so that a rerun goes straight to
+ * what is left. KEY_SENT: a derived key sent before (the key is made of the
+ * conversation and the message, so the row is this item): answered from the
+ * outbox, audited as a duplicate, without a request. KEY_UNFINISHED: an
+ * earlier run of this conversation's item stopped mid-way (pending, in flight,
+ * unknown): resumed from its recorded request, as `gcmsg outbox retry` does,
+ * even if a rendering would now differ. Anything else, or a key recorded for
+ * another conversation, takes the normal way (gcmsg_send), which answers a
+ * duplicate or refuses a key reused for another message.
+ */
+static int known_key(sender *s, const gcmsg_bulk_item *it, char **route)
+{
+	gcmsg__outbox_row row;
+	int rc, k = KEY_NEW;
+
+	gcmsg__outbox_row_init(&row);
+	rc = s->store->ops->outbox_get(s->store->backend, it->key, &row, &s->store->err);
+	if (rc == GCMSG_OK && row.conversation_id && strcmp(row.conversation_id, it->conversation_id) == 0) {
+		if (row.state == GCMSG_OUTBOX_SENT && derived_key(it->key))
+			k = KEY_SENT;
+		else if (row.state == GCMSG_OUTBOX_PENDING || row.state == GCMSG_OUTBOX_SENDING ||
+		         row.state == GCMSG_OUTBOX_UNKNOWN)
+			k = KEY_UNFINISHED;
+		if (k != KEY_NEW && row.route)
+			*route = gcmsg__strdup(row.route);
+	}
+	gcmsg__outbox_row_dispose(&row);
+	return k; /* a store that cannot be read: the normal way will say so */
+}
+
+/* Answered from the outbox: audited as a duplicate, no request. 0, or an error. */
+static int answer_sent(sender *s, const gcmsg_bulk_item *it, gcmsg_bulk_item_result *res, gcmsg__delivery_result *dr)
 {
 	gcmsg__deliver_opts o;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
 	o.source = s->r->o->source ? s->r->o->source : "bulk";
-	rc = gcmsg__deliver_if_sent(s->c, s->store, key, &o, dr);
+	rc = gcmsg__deliver_if_sent(s->c, s->store, it->key, &o, dr);
 	if (rc == 1) {
 		res->duplicate = 1;
 		res->message_id = dr->message_id;
+		return GCMSG_OK;
 	}
+	return rc < 0 ? rc : gcmsg__err_set(&s->c->err, GCMSG_ERROR, "outbox entry %s changed meanwhile", it->key);
+}
+
+/* Render the item for its conversation; a refusal is audited. */
+static int render(sender *s, const gcmsg_bulk_item *it, const gcmsg_route *route, gcmsg_rendered **rd)
+{
+	gcmsg_render_options ro = GCMSG_RENDER_OPTIONS_INIT;
+	const gcmsg_bulk_options *o = s->r->o;
+	const char *what;
+	int rc;
+
+	ro.vars = it->vars;
+	ro.var_count = it->var_count;
+	ro.conversation = gcmsg_route_conversation(route);
+	ro.caller = gcmsg_route_identity(route);
+	ro.language = o->language;
+	ro.allow_missing = o->allow_missing;
+	rc = it->response ? gcmsg_render(rd, it->response, &ro) : gcmsg_render_text(rd, it->text, NULL, &ro);
+	if (rc >= 0)
+		return rc;
+	what = *rd ? gcmsg_rendered_error(*rd) : NULL;
+	gcmsg__err_set(&s->c->err, rc, "the %s cannot be rendered: %s", it->response ? "response" : "text",
+	               what ? what : "out of memory");
+	if (*rd)
+		gcmsg_audit_refused(s->store, route, NULL, *rd,
+		                    gcmsg_rendered_missing_count(*rd) ? "placeholder.missing" : "placeholder.malformed",
+		                    o->source ? o->source : "bulk", s->c->err.explanation);
 	return rc;
 }
 
@@ -127,59 +244,53 @@ static void send_one(sender *s, size_t i)
 	run *r = s->r;
 	const gcmsg_bulk_item *it = &r->items[i];
 	gcmsg_bulk_item_result res;
-	gcmsg_render_options ro = GCMSG_RENDER_OPTIONS_INIT;
 	gcmsg_send_options so = GCMSG_SEND_OPTIONS_INIT;
 	gcmsg_route *route = NULL;
 	gcmsg_rendered *rd = NULL;
 	gcmsg_send_result *sr = NULL;
 	gcmsg__delivery_result dr;
+	char *known_route = NULL;
 	long long t0 = gcmsg__mono_ms();
-	int rc;
+	int rc, known;
 
 	memset(&res, 0, sizeof(res));
 	memset(&dr, 0, sizeof(dr));
 	res.index = i;
 	res.key = it->key;
 	gcmsg__err_clear(&s->c->err);
-	/* a row sent by an earlier run: no request at all (a resumed run goes straight to the rest) */
-	rc = sent_before(s, it->key, &res, &dr);
-	if (rc < 0)
-		res.stage = "send";
-	if (rc != 0)
+	so.store = s->store;
+	so.idempotency_key = it->key;
+	so.source = r->o->source ? r->o->source : "bulk";
+	known = known_key(s, it, &known_route);
+	res.route = known_route;
+	if (known == KEY_SENT) {
+		if ((rc = answer_sent(s, it, &res, &dr)) < 0)
+			res.stage = "send";
 		goto out;
+	}
+	if (known == KEY_UNFINISHED) {
+		rc = gcmsg_outbox_resume(&sr, s->c, s->store, it->key, &so);
+		if (rc < 0)
+			res.stage = "send";
+		goto result;
+	}
 	rc = gcmsg_route_resolve(&route, s->c, it->conversation_id);
 	if (rc < 0) {
 		res.stage = "route";
 		goto out;
 	}
 	res.route = gcmsg_route_type_name(gcmsg_route_kind(route));
-	ro.vars = it->vars;
-	ro.var_count = it->var_count;
-	ro.conversation = gcmsg_route_conversation(route);
-	ro.caller = gcmsg_route_identity(route);
-	ro.language = r->o->language;
-	ro.allow_missing = r->o->allow_missing;
-	rc = it->response ? gcmsg_render(&rd, it->response, &ro) : gcmsg_render_text(&rd, it->text, NULL, &ro);
-	if (rc < 0) {
-		const char *what = rd ? gcmsg_rendered_error(rd) : NULL;
+	if ((rc = render(s, it, route, &rd)) < 0) {
 		res.stage = "render";
-		gcmsg__err_set(&s->c->err, rc, "the %s cannot be rendered: %s", it->response ? "response" : "text",
-		               what ? what : "out of memory");
-		if (rd)
-			gcmsg_audit_refused(s->store, route, NULL, rd,
-			                    gcmsg_rendered_missing_count(rd) ? "placeholder.missing" : "placeholder.malformed",
-			                    r->o->source ? r->o->source : "bulk", s->c->err.explanation);
 		goto out;
 	}
 	so.rendered = rd;
 	so.policy = r->o->policy;
 	so.allow_placeholders = r->o->allow_missing;
-	so.store = s->store;
-	so.idempotency_key = it->key;
-	so.source = r->o->source ? r->o->source : "bulk";
 	rc = gcmsg_send(&sr, s->c, route, &so);
 	if (rc < 0)
 		res.stage = "send";
+result:
 	res.message_id = gcmsg_send_result_message_id(sr);
 	res.attempts = gcmsg_send_result_attempts(sr);
 	res.duplicate = gcmsg_send_result_duplicate(sr);
@@ -195,6 +306,7 @@ out:
 	gcmsg_send_result_free(sr);
 	gcmsg_rendered_free(rd);
 	gcmsg_route_free(route);
+	free(known_route);
 }
 
 static void *sender_main(void *arg)
@@ -205,6 +317,110 @@ static void *sender_main(void *arg)
 	while ((i = take(s->r)) >= 0)
 		send_one(s, (size_t)i);
 	return NULL;
+}
+
+/* ---- items by string: an open-addressing index (FNV-1a), for keys and conversations ---- */
+
+typedef struct str_index {
+	size_t cap;   /* a power of two, at least twice the entries */
+	size_t *slot; /* item index + 1; 0: empty */
+} str_index;
+
+static size_t fnv1a(const char *s)
+{
+	size_t h = (size_t)1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
+	return h;
+}
+
+static int index_init(str_index *x, size_t n)
+{
+	x->cap = 16;
+	while (x->cap < 2 * n)
+		x->cap *= 2;
+	x->slot = calloc(x->cap, sizeof(*x->slot));
+	return x->slot ? 0 : -1;
+}
+
+/*
+ * Look up s (the string of item i, by get); when absent, record item i.
+ * Returns the item already recorded under s, or -1.
+ */
+static long long index_put(str_index *x, const gcmsg_bulk_item *items, size_t i,
+                           const char *(*get)(const gcmsg_bulk_item *))
+{
+	const char *v = get(&items[i]);
+	size_t h = fnv1a(v) & (x->cap - 1);
+
+	while (x->slot[h]) {
+		size_t j = x->slot[h] - 1;
+		if (strcmp(get(&items[j]), v) == 0)
+			return (long long)j;
+		h = (h + 1) & (x->cap - 1);
+	}
+	x->slot[h] = i + 1;
+	return -1;
+}
+
+/* After index_put found item j: make item i the one recorded under its string. */
+static void index_replace(str_index *x, const gcmsg_bulk_item *items, size_t i,
+                          const char *(*get)(const gcmsg_bulk_item *))
+{
+	const char *v = get(&items[i]);
+	size_t h = fnv1a(v) & (x->cap - 1);
+
+	while (x->slot[h] && strcmp(get(&items[x->slot[h] - 1]), v) != 0)
+		h = (h + 1) & (x->cap - 1);
+	x->slot[h] = i + 1;
+}
+
+static const char *key_of(const gcmsg_bulk_item *it)
+{
+	return it->key;
+}
+
+static const char *conversation_of(const gcmsg_bulk_item *it)
+{
+	return it->conversation_id;
+}
+
+/* Two items under one key would be one message: refuse (naming both). */
+static int unique_keys(gcmsg_client *c, const gcmsg_bulk_item *items, size_t n)
+{
+	str_index x;
+	long long j;
+	size_t i;
+	int rc = GCMSG_OK;
+
+	if (index_init(&x, n) < 0)
+		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+	for (i = 0; i < n; i++)
+		if ((j = index_put(&x, items, i, key_of)) >= 0) {
+			rc = gcmsg__err_set(&c->err, GCMSG_EUSAGE, "items %lld and %zu have the same idempotency key %s", j,
+			                    i, items[i].key);
+			break;
+		}
+	free(x.slot);
+	return rc;
+}
+
+/* prev[i]: the item before i with the same conversation, or -1 (items of one conversation go in order). */
+static int chain_conversations(long long *prev, const gcmsg_bulk_item *items, size_t n)
+{
+	str_index x;
+	size_t i;
+
+	if (index_init(&x, n) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		prev[i] = index_put(&x, items, i, conversation_of);
+		if (prev[i] >= 0)
+			index_replace(&x, items, i, conversation_of);
+	}
+	free(x.slot);
+	return 0;
 }
 
 static int check(gcmsg_client *c, const gcmsg_bulk_item *items, size_t n, const gcmsg_bulk_options *o)
@@ -236,7 +452,7 @@ static int check(gcmsg_client *c, const gcmsg_bulk_item *items, size_t n, const 
 			return gcmsg__err_set(&c->err, GCMSG_EUSAGE, "item %zu: %zu variables, but no array", i,
 			                      it->var_count);
 	}
-	return GCMSG_OK;
+	return unique_keys(c, items, n);
 }
 
 static void senders_free(sender *s, unsigned n)
@@ -290,10 +506,20 @@ int gcmsg_bulk_send(gcmsg_client *c, const gcmsg_bulk_item *items, size_t n, con
 	gcmsg__err_init(&r.fatal);
 	memset(&sh, 0, sizeof(sh));
 	sh.parent = c;
+	if (!(r.prev = malloc(n * sizeof(*r.prev))) || !(r.state = calloc(n, 1)) ||
+	    chain_conversations(r.prev, items, n) < 0) {
+		free(r.prev);
+		free(r.state);
+		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
+	}
+	if (pthread_mutex_init(&r.mu, NULL) != 0 || pthread_cond_init(&r.cv, NULL) != 0 ||
+	    pthread_mutex_init(&sh.mu, NULL) != 0) {
+		free(r.prev);
+		free(r.state);
+		return gcmsg__err_set(&c->err, GCMSG_ERROR, "cannot create a mutex"); /* (a leaked mutex: nothing to free) */
+	}
 	sh.pacer = c->pacer; /* what the client learnt so far; handed back at the end */
 	c->pacer = NULL;
-	if (pthread_mutex_init(&r.mu, NULL) != 0 || pthread_mutex_init(&sh.mu, NULL) != 0)
-		return gcmsg__err_set(&c->err, GCMSG_ERROR, "cannot create a mutex");
 	if (gcmsg__transport_new(&t, want) < 0) {
 		rc = gcmsg__err_set(&c->err, GCMSG_ERROR, "cannot start the transfer thread");
 		goto done;
@@ -307,7 +533,10 @@ int gcmsg_bulk_send(gcmsg_client *c, const gcmsg_bulk_item *items, size_t n, con
 		if ((rc = gcmsg__client_fork(&s[k].c, c, &sh, t)) < 0)
 			goto done;
 		if ((rc = gcmsg__store_reopen(&s[k].store, opts->store)) < 0) {
-			gcmsg__err_copy(&c->err, &s[k].store->err);
+			if (s[k].store)
+				gcmsg__err_copy(&c->err, &s[k].store->err);
+			else
+				gcmsg__err_set(&c->err, rc, "out of memory opening the store");
 			goto done;
 		}
 	}
@@ -334,7 +563,10 @@ done:
 	free(c->pacer);
 	c->pacer = sh.pacer;
 	gcmsg__err_clear(&r.fatal);
+	free(r.prev);
+	free(r.state);
 	pthread_mutex_destroy(&sh.mu);
+	pthread_cond_destroy(&r.cv);
 	pthread_mutex_destroy(&r.mu);
 	return rc;
 }

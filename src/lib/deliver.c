@@ -1031,9 +1031,12 @@ static int readback_step(run *u, gcmsg__outbox_row *row, int *done)
 		tx_rollback(u);
 		goto out;
 	}
-	if ((rc = tx_commit(u)) < 0)
-		goto out;
+	/* tracked before the commit: another thread of this process must never see it untracked (dead) */
 	claim_track(u->key, claim_ms);
+	if ((rc = tx_commit(u)) < 0) {
+		claim_untrack(u->key, claim_ms);
+		goto out;
+	}
 
 	memset(&q, 0, sizeof(q));
 	if (row->route && strcmp(row->route, "agent-messaging") == 0 && row->who && strncmp(row->who, "user:", 5) == 0)
@@ -1204,12 +1207,13 @@ static int send_step(run *u, gcmsg__outbox_row *row, int *done)
 		gcmsg__free_secret(body);
 		return rc;
 	}
+	claim_track(u->key, claim_ms); /* before the commit, as above */
 	if ((rc = tx_commit(u)) < 0) {
+		claim_untrack(u->key, claim_ms);
 		free(path);
 		gcmsg__free_secret(body);
 		return rc;
 	}
-	claim_track(u->key, claim_ms);
 
 	/* write-ahead done: from here a crash leaves SENDING with a dead claim, read back before any resend */
 	gcmsg__http_resp_init(&r);

@@ -384,6 +384,7 @@ static int request_may_have_left(CURL *h, CURLcode rc)
 	curl_off_t pretransfer = 0;
 
 	switch (rc) {
+	case CURLE_FAILED_INIT: /* the transfer never started (transport.c) */
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
 	case CURLE_COULDNT_RESOLVE_PROXY:

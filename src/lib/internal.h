@@ -202,6 +202,7 @@ typedef struct gcmsg__shared {
 	pthread_mutex_t mu;
 	gcmsg_client *parent;
 	struct gcmsg__pacer *pacer; /* NULL until the first answer with inin-ratelimit-* headers */
+	struct gcmsg__pace_waiter *wait_head, *wait_tail; /* senders waiting for a turn, first come first served */
 	long long requests, throttled; /* answers seen, and how many were 429 */
 } gcmsg__shared;
 

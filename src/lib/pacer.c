@@ -32,7 +32,7 @@
  *     request may go interval = time_left / (usable - used) after the
  *     previous one. As both shrink together, the pace stays steady and the
  *     last usable request lands just before the window resets. Concurrent
- *     senders compete for each turn (gcmsg__pace).
+ *     senders queue for their turns (gcmsg__pace).
  *
  * The client caps a wait at the retry policy's retry_after_cap_ms: beyond it
  * (an hourly or daily window) the request goes ahead and the server's 429 and
@@ -88,8 +88,12 @@ long long gcmsg__pacer_delay(const gcmsg__pacer *p, long long now_ms)
 	if (p->blocked_until_ms > now_ms)
 		wait = p->blocked_until_ms - now_ms;
 	if (p->known && window_over(p, now_ms) && p->allowed > 0) {
-		/* a new window, not observed yet: half of it at once, then wait for an answer to tell more */
-		if (p->fresh_issued >= p->allowed / 2)
+		/*
+		 * A new window, not observed yet: half of it at once, then wait for
+		 * an answer to tell more, while one can still come (when every
+		 * request has ended without the headers, nothing will tell: go).
+		 */
+		if (p->fresh_issued >= p->allowed / 2 && p->inflight > 0)
 			w = GCMSG__PACER_FRESH_WAIT_MS;
 	} else if (p->known && p->allowed > 0) {
 		long long used = sat_add(p->count, p->issued);
@@ -145,9 +149,19 @@ void gcmsg__pacer_observe(gcmsg__pacer *p, long long now_ms, const char *count, 
 		return;
 	/* reset (seconds, at most 2^50) in ms, clamped: no overflow */
 	end = sat_add(now_ms, clamp_wait(r > GCMSG__PACER_MAX_WAIT_MS / 1000 ? GCMSG__PACER_MAX_WAIT_MS : r * 1000));
+	/*
+	 * Within the window we know, an answer can move its end earlier by the
+	 * rounding of reset (1 s) at most. One that ends it sooner is a late
+	 * answer to a request of the window before: ignored, or it would end this
+	 * window early and let a second burst in. (Unless it says the window is
+	 * spent: a limit the server enforces is never ignored.)
+	 */
+	if (p->known && now_ms < p->window_end_ms && end + 1000 < p->window_end_ms && c < a)
+		return;
 	same_window = p->known && now_ms < p->window_end_ms && end <= sat_add(p->window_end_ms, 1000);
+	/* answers overtake each other: within a window the count only grows */
+	p->count = same_window && p->count > c ? p->count : c;
 	p->known = 1;
-	p->count = c;
 	p->allowed = a;
 	if (!same_window || end < p->window_end_ms)
 		p->window_end_ms = end;
@@ -187,54 +201,103 @@ static void unlock(gcmsg_client *c)
 		pthread_mutex_unlock(&c->shared->mu);
 }
 
+/* A sender waiting for its turn (gcmsg__shared's queue); on its own stack. */
+typedef struct gcmsg__pace_waiter {
+	pthread_cond_t cv;
+	struct gcmsg__pace_waiter *next;
+} pace_waiter;
+
+/* What a request's wait was, for the log. */
+typedef struct pace_note {
+	long long start, waited, capped, count, issued, allowed;
+} pace_note;
+
 /*
- * Wait for this request's turn, then take it. Concurrent senders each sleep
- * (at most GCMSG__PACER_RECHECK_MS at a time) until the turn they computed
- * and compete for it under the lock: the first takes it, the others compute
- * the next one. So the turns stay evenly spaced however many senders wait,
- * and an answer that arrives meanwhile (new headers) counts at once.
+ * Under the lock (when shared): wait until the pacer gives this request its
+ * turn, then take it. Only one sender at a time waits here: it sleeps (at most
+ * GCMSG__PACER_RECHECK_MS at a time, so an answer that arrives meanwhile
+ * counts) and looks again.
+ */
+static void take_turn(gcmsg_client *c, const gcmsg_retry_policy *pol, pace_note *n)
+{
+	gcmsg__pacer *p;
+	long long now, d;
+
+	for (;;) {
+		p = *slot_of(c);
+		now = gcmsg__mono_ms();
+		d = p ? gcmsg__pacer_delay(p, now) : 0;
+		if (d > pol->retry_after_cap_ms) {
+			n->capped = d; /* an hourly or daily window: go ahead, the server decides */
+			d = 0;
+		}
+		if (d <= 0)
+			break;
+		unlock(c);
+		gcmsg__sleep_ms(c->shared && d > GCMSG__PACER_RECHECK_MS ? GCMSG__PACER_RECHECK_MS : d);
+		lock(c);
+	}
+	n->waited = now - n->start;
+	if (p) {
+		n->count = p->count;
+		n->issued = p->issued;
+		n->allowed = p->allowed;
+		gcmsg__pacer_sent(p, now);
+		if (p->inflight < LLONG_MAX)
+			p->inflight++;
+	}
+}
+
+/*
+ * Wait for this request's turn, then take it. The senders of a bulk run that
+ * share a pacer queue for their turns in order: the first in the queue waits
+ * for the turn, the others sleep until they are first (one wake-up each, not
+ * one per sender per turn). With nobody waiting and a turn free, a request
+ * goes at once.
  */
 void gcmsg__pace(gcmsg_client *c, const char *method, const char *path)
 {
 	gcmsg_retry_policy pol;
-	long long start = -1, now, d, count = 0, issued = 0, allowed = 0, capped = 0;
+	pace_note n;
 
 	if (c->no_pacing)
 		return;
+	memset(&n, 0, sizeof(n));
 	gcmsg__retry_policy_fill(&pol, &c->retry);
-	for (;;) {
-		gcmsg__pacer *p;
+	lock(c);
+	n.start = gcmsg__mono_ms();
+	if (!c->shared || (!c->shared->wait_head && (!c->shared->pacer ||
+	                                             gcmsg__pacer_delay(c->shared->pacer, n.start) <= 0))) {
+		take_turn(c, &pol, &n);
+	} else {
+		gcmsg__shared *sh = c->shared;
+		pace_waiter me;
 
-		lock(c);
-		p = *slot_of(c);
-		now = gcmsg__mono_ms();
-		if (start < 0)
-			start = now;
-		d = p ? gcmsg__pacer_delay(p, now) : 0;
-		if (d > pol.retry_after_cap_ms) {
-			capped = d; /* an hourly or daily window: go ahead, the server decides */
-			d = 0;
-		}
-		if (p && d <= 0) {
-			count = p->count;
-			issued = p->issued;
-			allowed = p->allowed;
-			gcmsg__pacer_sent(p, now);
-			if (p->inflight < LLONG_MAX)
-				p->inflight++;
-		}
-		unlock(c);
-		if (d <= 0)
-			break;
-		gcmsg__sleep_ms(c->shared && d > GCMSG__PACER_RECHECK_MS ? GCMSG__PACER_RECHECK_MS : d);
+		me.next = NULL;
+		pthread_cond_init(&me.cv, NULL);
+		if (sh->wait_tail)
+			sh->wait_tail->next = &me;
+		else
+			sh->wait_head = &me;
+		sh->wait_tail = &me;
+		while (sh->wait_head != &me)
+			pthread_cond_wait(&me.cv, &sh->mu);
+		take_turn(c, &pol, &n);
+		sh->wait_head = me.next;
+		if (!sh->wait_head)
+			sh->wait_tail = NULL;
+		else
+			pthread_cond_signal(&sh->wait_head->cv);
+		pthread_cond_destroy(&me.cv);
 	}
-	if (capped)
+	unlock(c);
+	if (n.capped)
 		gcmsg__log(c, "pacing: %s %s would have to wait %lld ms for the rate limit window; "
 		              "going ahead (the server decides)",
-		           method, path, capped);
-	else if (now > start)
+		           method, path, n.capped);
+	else if (n.waited > 0)
 		gcmsg__log(c, "pacing: %s %s waited %lld ms (ratelimit count %lld+%lld of %lld)", method, path,
-		           now - start, count, issued, allowed);
+		           n.waited, n.count, n.issued, n.allowed);
 }
 
 void gcmsg__pace_learn(gcmsg_client *c, const gcmsg__http_resp *r)

@@ -63,7 +63,7 @@ static void *run(void *arg)
 			next = j->next;
 			curl_easy_setopt(j->h, CURLOPT_PRIVATE, (void *)j);
 			if (curl_multi_add_handle(t->multi, j->h) != CURLM_OK)
-				finish(t, j, CURLE_OUT_OF_MEMORY);
+				finish(t, j, CURLE_FAILED_INIT); /* never started: provably unsent */
 			else
 				active++;
 		}
@@ -140,7 +140,7 @@ CURLcode gcmsg__transport_perform(gcmsg__transport *t, CURL *h)
 	j.done = 0;
 	j.next = NULL;
 	if (pthread_cond_init(&j.cv, NULL) != 0)
-		return CURLE_OUT_OF_MEMORY;
+		return CURLE_FAILED_INIT; /* never started: provably unsent */
 	pthread_mutex_lock(&t->mu);
 	if (t->tail)
 		t->tail->next = &j;

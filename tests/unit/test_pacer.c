@@ -107,7 +107,8 @@ static void test_spreads_the_rest(void **state)
 	/* the interval follows the time left: 27 s for 8 requests */
 	assert_int_equal(gcmsg__pacer_delay(&p, now + 3000), 27000 / 8 - 3000);
 	assert_int_equal(gcmsg__pacer_delay(&p, now + 3750), 0);
-	/* below half: no wait at all */
+	/* below half: no wait at all (a new pacer: within a window the count never goes down) */
+	gcmsg__pacer_init(&p);
 	gcmsg__pacer_observe(&p, now, "14", "30", "30");
 	assert_int_equal(gcmsg__pacer_delay(&p, now), 0);
 	/* the margin reached: wait for the window to end, plus the slack */
@@ -115,6 +116,7 @@ static void test_spreads_the_rest(void **state)
 	assert_int_equal(gcmsg__pacer_delay(&p, now), 30000 + GCMSG__PACER_SLACK_MS);
 	assert_int_equal(gcmsg__pacer_delay(&p, now + 30000 + GCMSG__PACER_SLACK_MS), 0);
 	/* a small limit keeps a margin of at least one request */
+	gcmsg__pacer_init(&p);
 	gcmsg__pacer_observe(&p, now, "4", "5", "10");
 	assert_int_equal(gcmsg__pacer_delay(&p, now), 10000 + GCMSG__PACER_SLACK_MS);
 }
@@ -136,6 +138,51 @@ static void test_counts_requests_in_flight(void **state)
 	/* without them it would go at once */
 	p.inflight = 0;
 	gcmsg__pacer_observe(&p, now, "10", "100", "60");
+	assert_int_equal(gcmsg__pacer_delay(&p, now), 0);
+}
+
+static void test_late_answers(void **state)
+{
+	gcmsg__pacer p;
+	long long now = 0;
+
+	(void)state;
+	gcmsg__pacer_init(&p);
+	/* window 1: 0..60 s, 299 of 300 used */
+	gcmsg__pacer_observe(&p, now, "299", "300", "60");
+	/* window 2 observed at 61 s: 150 used, ends at 121 s */
+	now = 61000;
+	gcmsg__pacer_observe(&p, now, "150", "300", "60");
+	assert_int_equal(p.window_end_ms, 121000);
+	/* a late answer of window 1 (its reset 0) ends nothing */
+	now = 61300;
+	gcmsg__pacer_observe(&p, now, "299", "300", "0");
+	assert_int_equal(p.window_end_ms, 121000);
+	assert_int_equal(p.count, 150);
+	/* within window 2, an answer that overtook a later one does not lower the count */
+	gcmsg__pacer_observe(&p, now, "170", "300", "60");
+	gcmsg__pacer_observe(&p, now, "160", "300", "60");
+	assert_int_equal(p.count, 170);
+}
+
+static void test_new_window_without_answers(void **state)
+{
+	gcmsg__pacer p;
+	long long now = 0;
+	int i;
+
+	(void)state;
+	gcmsg__pacer_init(&p);
+	gcmsg__pacer_observe(&p, now, "10", "10", "1");
+	now = 5000; /* the window is over: half of the next goes, then it waits for an answer */
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(gcmsg__pacer_delay(&p, now), 0);
+		gcmsg__pacer_sent(&p, now);
+		p.inflight++;
+	}
+	assert_int_equal(gcmsg__pacer_delay(&p, now), GCMSG__PACER_FRESH_WAIT_MS);
+	/* every one of them ended without headers (a network failure): nothing will tell, so go */
+	p.inflight = 0;
 	assert_int_equal(gcmsg__pacer_delay(&p, now), 0);
 }
 
@@ -257,6 +304,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stays_under_the_limit), cmocka_unit_test(test_spreads_the_rest),
 		cmocka_unit_test(test_counts_requests_in_flight),
+		cmocka_unit_test(test_late_answers),
+		cmocka_unit_test(test_new_window_without_answers),
 		cmocka_unit_test(test_window_resets),         cmocka_unit_test(test_learns_from_429),
 		cmocka_unit_test(test_garbage_headers),       cmocka_unit_test(test_huge_values_clamped),
 	};
