@@ -57,6 +57,12 @@
  *    errors): "NAME:LINE: what" in the last error. Out of memory: GCMSG_ERROR,
  *    likewise.
  *
+ *  - Message text is PII: no error shows a text or a variable's value. Names
+ *    (columns, members) are shown only when they look like names, a
+ *    conversation id that is not a UUID only when it looks like an id (one
+ *    word, at most 40 bytes), keys at most 40 bytes, escaped; a JSON syntax
+ *    error is said in our words (jansson's text quotes the input).
+ *
  * Memory: valid rows live in one array; their strings (and the variable
  * pointer arrays) in an arena (blocks from 4 KiB, doubling up to 1 MiB). The
  * defaults are copied once and shared by every row that uses them (a row
@@ -433,6 +439,107 @@ static const char *quote(char out[BF_QUOTE_SIZE], const char *s, size_t n)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+/*
+ * Message text is PII: no message may show a text, a variable's value, or
+ * anything that may be one (a header-less CSV's first row read as the header,
+ * a text in the conversation column). A name (a column, a member) is shown
+ * only when it looks like one, an id only when it looks like one; jansson's
+ * error text (it quotes the input) is never used.
+ */
+
+/* a column or member name as people write them: letters, digits, '_', '-', '.', a few spaces, few digits */
+static int name_like(const char *s, size_t n)
+{
+	size_t i, spaces = 0, digits = 0;
+
+	if (n == 0 || n > BF_QUOTE_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= '0' && c <= '9')
+			digits++;
+		else if (c == ' ')
+			spaces++;
+		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '-' || c == '.'))
+			return 0;
+	}
+	return spaces <= 2 && digits <= 4; /* not a sentence; not a phone, card or social security number */
+}
+
+/* an id as people get them wrong (a UUID with a typo, braces, a prefix): one word, at most BF_QUOTE_MAX bytes */
+static int id_like(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > BF_QUOTE_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '.' || c == ':' || c == '{' || c == '}'))
+			return 0;
+	}
+	return 1;
+}
+
+/* printable ASCII without spaces, at most BF_QUOTE_MAX bytes: "var.a{b}" is a column name with a typo */
+static int one_word(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > BF_QUOTE_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7F)
+			return 0;
+	return 1;
+}
+
+/*
+ * A row that jansson refused, in our words (its text quotes the input, "near
+ * '...'", which may be a message text): what (NULL: nothing more to say) and
+ * a hint ("" or " (...)").
+ */
+static const char *json_error_words(enum json_error_code code, const char **hint)
+{
+	*hint = "";
+	switch (code) {
+	case json_error_invalid_syntax:
+		*hint = " (a missing quote, comma, colon or brace, a backslash that starts no valid escape, a lone "
+		        "surrogate \\uD800-\\uDFFF, or a tab or other control character inside a string?)";
+		return "a syntax error";
+	case json_error_premature_end_of_input:
+		*hint = " (a missing quote or brace?)";
+		return "the line ends before the object does";
+	case json_error_end_of_input_expected:
+		*hint = " (one object per line)";
+		return "more after the object";
+	case json_error_invalid_utf8: return "not valid UTF-8";
+	case json_error_null_character:
+		*hint = " (a NUL character)";
+		return "a string holds \\u0000";
+	case json_error_null_byte_in_key:
+		*hint = " (a NUL character)";
+		return "a member name holds \\u0000";
+	case json_error_duplicate_key:
+		*hint = " (a member given twice)";
+		return "a duplicate member";
+	case json_error_numeric_overflow: return "a number too large";
+	case json_error_stack_overflow: return "nested too deeply";
+	case json_error_unknown:
+	case json_error_out_of_memory:
+	case json_error_cannot_open_file:
+	case json_error_invalid_argument:
+	case json_error_invalid_format:
+	case json_error_wrong_type:
+	case json_error_null_value:
+	case json_error_item_not_found:
+	case json_error_index_out_of_range:
+	default: break;
+	}
+	return NULL;
 }
 
 /* Add one problem to the row's message ("; " between them). */
@@ -1003,7 +1110,12 @@ static int finish_row(parser *P)
 		if (ok[K_CONV])
 			problem(P, "%s: missing", conv->label);
 	} else if (ok[K_CONV] && !uuid_lower(conv->p, conv->n, conv_lc)) {
-		problem(P, "%s: not a UUID (8-4-4-4-12 hex digits): %s", conv->label, quote(q, conv->p, conv->n));
+		if (id_like(conv->p, conv->n))
+			problem(P, "%s: not a UUID (8-4-4-4-12 hex digits): %s", conv->label, quote(q, conv->p, conv->n));
+		else /* a text in the wrong column, say: not shown */
+			problem(P, "%s: not a UUID (8-4-4-4-12 hex digits); the value (%zu bytes) is not shown: it does not "
+			           "look like an id (is this the conversation column?)",
+			        conv->label, conv->n);
 		ok[K_CONV] = 0;
 	}
 	/* text or response, after the defaults */
@@ -1245,24 +1357,56 @@ static void sort_var_cols(parser *P)
 	}
 }
 
+/*
+ * What the header holds, for "no conversation column": its names where they
+ * look like names; a field that does not (a UUID, a text: the header line is
+ * missing and this is a row) only by its number. 1: the header line looks
+ * missing.
+ */
 static int header_list(parser *P, gcmsg_buf *b)
 {
-	size_t i;
-	char q[BF_QUOTE_SIZE];
+	const csv_rec *r = &P->rec;
+	size_t i, nnames = 0, nbad = 0, bad[GCMSG_BULK_MAX_COLUMNS];
+	char q[BF_QUOTE_SIZE], lc[37];
+	int cut = 0;
 
-	for (i = 0; i < P->rec.nfields && i < GCMSG_BULK_MAX_COLUMNS; i++) {
-		const char *s = P->scratch + P->rec.off[i];
-		size_t n = P->rec.len[i];
+	for (i = 0; i < r->nfields && i < GCMSG_BULK_MAX_COLUMNS; i++) {
+		const char *s = P->scratch + r->off[i];
+		size_t n = r->len[i];
 		trim(&s, &n);
-		if (b->len + BF_QUOTE_SIZE + 8 > 2048) {
-			gcmsg__buf_puts(b, ", ...");
-			break;
+		if (uuid_lower(s, n, lc)) {
+			gcmsg__buf_printf(b, "column %zu holds a UUID: is the header line missing?", i + 1);
+			return 1;
 		}
-		if (i)
-			gcmsg__buf_puts(b, ", ");
+	}
+	for (i = 0; i < r->nfields && i < GCMSG_BULK_MAX_COLUMNS; i++) {
+		const char *s = P->scratch + r->off[i];
+		size_t n = r->len[i];
+		trim(&s, &n);
+		if (n && !name_like(s, n)) {
+			bad[nbad++] = i + 1;
+			continue;
+		}
+		if (cut)
+			continue;
+		if (nnames && b->len + BF_QUOTE_SIZE + 8 > 2048) {
+			gcmsg__buf_puts(b, ", ...");
+			cut = 1;
+			continue;
+		}
+		gcmsg__buf_puts(b, nnames++ ? ", " : "the columns are ");
 		gcmsg__buf_puts(b, quote(q, s, n));
 	}
-	return 0;
+	if (nbad == 0)
+		return 0;
+	if (nnames)
+		gcmsg__buf_puts(b, "; ");
+	gcmsg__buf_puts(b, nbad == 1 ? "column " : "columns ");
+	for (i = 0; i < nbad; i++)
+		gcmsg__buf_printf(b, "%s%zu", i == 0 ? "" : i + 1 == nbad ? " and " : ", ", bad[i]);
+	gcmsg__buf_puts(b, nbad == 1 ? " is not a column name" : " are not column names");
+	gcmsg__buf_puts(b, ": is the header line missing?");
+	return 1;
 }
 
 static int csv_header(parser *P)
@@ -1292,12 +1436,14 @@ static int csv_header(parser *P)
 	}
 	if (i == r->nfields) {
 		gcmsg_buf b = GCMSG_BUF_INIT(4096);
-		header_list(P, &b);
-		rc = fatal(P, line, "no conversation column (the columns are %s)", gcmsg__buf_cstr(&b));
+		int missing = header_list(P, &b);
+		rc = fatal(P, line, "no conversation column (%s)", gcmsg__buf_cstr(&b));
 		gcmsg__buf_dispose(&b);
 		if (rc == GCMSG_EUSAGE)
 			gcmsg__err_set_fix(&P->f->err,
-			                   "name the column of conversation ids \"conversation\" (or conversation_id)");
+			                   missing ? "if the file has no header line, start it with one that names the columns, "
+			                             "e.g. conversation,text"
+			                           : "name the column of conversation ids \"conversation\" (or conversation_id)");
 		return rc;
 	}
 	for (i = 0; i < K_VAR; i++)
@@ -1338,6 +1484,12 @@ static int csv_header(parser *P)
 				if (vn == 0)
 					return fatal(P, line, "column %zu (%s): no variable name after \"var.\"", i + 1, c->label);
 			}
+			if (!gcmsg__tpl_valid_id(v, vn) && !name_like(c->label, n) && !(v > c->label && one_word(v, vn)))
+				return fatal(P, line,
+				             "column %zu: not a known column (conversation, response, library, text, key) "
+				             "and not a variable name (letters, digits, _, - and .); the name is not shown: it "
+				             "does not look like a column name",
+				             i + 1);
 			if (!gcmsg__tpl_valid_id(v, vn))
 				return fatal(P, line,
 				             "column %zu (%s): not a known column (conversation, response, library, text, key) "
@@ -1442,19 +1594,12 @@ static const char *json_kind(const json_t *v)
 	return "?";
 }
 
-/* jansson's message, printable ASCII only */
-static void clean_text(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7E)
-			*s = '?';
-}
-
 static void json_vars(parser *P, json_t *vars)
 {
 	const char *name;
 	json_t *v;
 	char q[BF_QUOTE_SIZE];
+	size_t member = 0;
 
 	if (json_is_null(vars))
 		return;
@@ -1466,8 +1611,14 @@ static void json_vars(parser *P, json_t *vars)
 	json_object_foreach(vars, name, v) {
 		size_t nlen = strlen(name);
 		var_in *o;
+		member++;
 		if (!gcmsg__tpl_valid_id(name, nlen)) {
-			problem(P, "vars: %s is not a variable name (letters, digits, _, - and .)", quote(q, name, nlen));
+			if (name_like(name, nlen))
+				problem(P, "vars: %s is not a variable name (letters, digits, _, - and .)", quote(q, name, nlen));
+			else
+				problem(P, "vars: member %zu is not a variable name (letters, digits, _, - and .; the name is "
+				           "not shown: it does not look like one)",
+				        member);
 			P->in.vars_bad = 1;
 			continue;
 		}
@@ -1504,8 +1655,9 @@ static int json_row(parser *P, size_t line, const char *s, size_t n)
 {
 	json_error_t je;
 	json_t *obj, *v;
-	const char *name;
+	const char *name, *words, *jhint;
 	char q[BF_QUOTE_SIZE];
+	size_t member = 0;
 	int rc;
 
 	row_begin(P, line);
@@ -1513,8 +1665,11 @@ static int json_row(parser *P, size_t line, const char *s, size_t n)
 	if (!obj) {
 		if (json_error_code(&je) == json_error_out_of_memory)
 			return oom(P);
-		clean_text(je.text);
-		problem(P, "not valid JSON: %s (column %d)", je.text, je.column);
+		words = json_error_words(json_error_code(&je), &jhint);
+		if (je.column > 0)
+			problem(P, "not valid JSON: %s at column %d%s", words ? words : "an error", je.column, jhint);
+		else
+			problem(P, "not valid JSON%s%s%s", words ? ": " : "", words ? words : "", jhint);
 		return refuse(P);
 	}
 	if (!json_is_object(obj)) {
@@ -1525,6 +1680,7 @@ static int json_row(parser *P, size_t line, const char *s, size_t n)
 	json_object_foreach(obj, name, v) {
 		size_t nlen = strlen(name), k;
 		int kind = -1;
+		member++;
 		for (k = 0; k < K_COUNT; k++)
 			if (strcmp(name, kind_names[k]) == 0)
 				kind = (int)k;
@@ -1540,7 +1696,11 @@ static int json_row(parser *P, size_t line, const char *s, size_t n)
 			for (k = 0; k < sizeof(known_columns) / sizeof(known_columns[0]); k++)
 				if (word_eq(name, nlen, known_columns[k].name))
 					hint = kind_names[known_columns[k].kind];
-			if (hint)
+			if (!name_like(name, nlen))
+				problem(P, "unknown member %zu (its name is not shown: it does not look like a name; the members "
+				           "are conversation, response, library, text, key and vars)",
+				        member);
+			else if (hint)
 				problem(P, "unknown member %s (did you mean \"%s\"?)", quote(q, name, nlen), hint);
 			else
 				problem(P, "unknown member %s (the members are conversation, response, library, text, key "

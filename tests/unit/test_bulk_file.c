@@ -492,7 +492,8 @@ static void csv_fatal_errors(void **state)
 	}
 	expect_fatal("\n\ntext\n", "b.csv:3: no conversation column (the columns are \"text\")");
 	/* before any other complaint about the header */
-	expect_fatal("Name,first name,,x\"y\n", "b.csv:1: no conversation column (the columns are \"Name\", \"first name\", \"\", \"x\\\"y\")");
+	expect_fatal("Name,first name,,x\"y\n", "b.csv:1: no conversation column (the columns are \"Name\", \"first name\", "
+	                                    "\"\"; column 4 is not a column name: is the header line missing?)");
 	expect_fatal("conversation,conversation_id\n", "b.csv:1: column 2 (conversation_id) repeats column 1 (conversation)");
 	expect_fatal("conversation,text,TEXT\n", "b.csv:1: column 3 (TEXT) repeats column 2 (text)");
 	expect_fatal("conversation,Key,idempotency_key\n", "column 3 (idempotency_key) repeats column 2 (Key)");
@@ -707,7 +708,7 @@ static void jsonl_errors(void **state)
 	(void)state;
 #define J1 "{\"conversation\": \"" C1 "\", \"text\": \"ok\"}\n"
 	expect_row_error(J1 "{\"conversation\": \"" C2 "\", \"text\": \"x\"\n", 2, "not valid JSON: ");
-	expect_row_error(J1 "{\"conversation\": \"" C2 "\", \"text\": \"x\"\n", 2, "(column ");
+	expect_row_error(J1 "{\"conversation\": \"" C2 "\", \"text\": \"x\"\n", 2, " at column ");
 	expect_row_error(J1 "[1, 2]\n", 2, "not a JSON object (an array)");
 	expect_row_error(J1 "\"text\"\n", 2, "not valid JSON");
 	expect_row_error(J1 "{\"conversation\": \"" C2 "\", \"text\": \"x\"} {}\n", 2, "not valid JSON");
@@ -853,6 +854,153 @@ static void accessors_and_arguments(void **state)
 	gcmsg_bulk_file_free(f);
 }
 
+/* ---- message text is PII: it never appears in an error ---- */
+
+#define SECRET "078-05-1120"
+#define J1 "{\"conversation\": \"" C1 "\", \"text\": \"ok\"}\n"
+
+static void assert_secret_free(const char *what, const char *msg)
+{
+	if (msg && (strstr(msg, SECRET) || strstr(msg, "SSN") || strstr(msg, "Dear Ann")))
+		fail_msg("%s shows the text: '%s'", what, msg);
+}
+
+/* parse; no message of the result (row errors, the last error and its fix) holds the secret */
+static void expect_secret_free(const char *text, size_t len)
+{
+	gcmsg_bulk_file *f = NULL;
+	const gcmsg_error *e;
+	size_t i;
+
+	(void)gcmsg_bulk_file_parse(&f, text, len, "b.csv", NULL);
+	assert_non_null(f);
+	e = gcmsg_bulk_file_last_error(f);
+	assert_secret_free("the error", e->explanation);
+	assert_secret_free("the fix", e->fix);
+	for (i = 0; i < gcmsg_bulk_file_errors_kept(f); i++)
+		assert_secret_free("a row error", gcmsg_bulk_file_error(f, i)->message);
+	assert_true(e->explanation || gcmsg_bulk_file_error_count(f) > 0);
+	gcmsg_bulk_file_free(f);
+}
+
+static void row_error_secret_free(const char *text, size_t len, const char *want)
+{
+	expect_secret_free(text, len);
+	expect_row_error(text, 2, want);
+}
+
+static void fatal_secret_free(const char *text, const char *want)
+{
+	expect_secret_free(text, strlen(text));
+	expect_fatal(text, want);
+}
+
+static void no_message_text_in_errors(void **state)
+{
+	static const char nul_row[] = J1 "{\"conversation\": \"" C2 "\", \"text\": \"SSN " SECRET "\\u0000\"}\n";
+	static const char raw_nul[] = J1 "{\"conversation\": \"" C2 "\", \"text\": \"SSN " SECRET "\0\"}\n";
+	static const char *const bad_json[] = {
+		/* an invalid escape: jansson says near '"SSN 078-05-1120\q' */
+		J1 "{\"conversation\": \"" C2 "\", \"text\": \"SSN " SECRET "\\q\"}\n",
+		J1 "{\"conversation\": \"" C2 "\", \"text\": \"SSN " SECRET "\\u12\"}\n",
+		J1 "{\"conversation\": \"" C2 "\", \"text\": \"SSN " SECRET "\\ud800\"}\n",
+		J1 "{\"conversation\": \"" C2 "\", \"text\": \"SSN " SECRET "\tx\"}\n",
+		J1 "{\"conversation\": \"" C2 "\", \"text\": \"SSN " SECRET "\xFF\"}\n",
+		J1 "{\"conversation\": \"" C2 "\", \"text\": \"SSN " SECRET "\n",
+		J1 "{\"conversation\": \"" C2 "\", \"text\": \"SSN " SECRET "\"\n",
+		J1 "{\"conversation\": \"" C2 "\", \"text\": \"x\"} SSN " SECRET "\n",
+		J1 "{\"conversation\": \"" C2 "\", \"text\": \"x\"} \"SSN " SECRET "\"\n",
+		J1 "{\"conversation\": \"" C2 "\", \"text\": SSN " SECRET "}\n",
+		J1 "{\"conversation\": \"" C2 "\", \"text\" \"SSN " SECRET "\"}\n",
+		J1 "{\"conversation\": \"" C2 "\" \"text\": \"SSN " SECRET "\"}\n",
+		J1 "{\"conversation\": \"" C2 "\", \"SSN " SECRET "\"}\n",
+		J1 "{\"conversation\": \"" C2 "\", \"text\": [\"SSN " SECRET "\"}\n",
+		J1 "{\"conversation\": \"" C2 "\", \"text\": \"x\", \"vars\": {\"n\": 99999999999999999999999}}\n",
+		J1 "{\"conversation\": \"" C2 "\", \"text\": \"SSN " SECRET "\", \"text\": \"SSN " SECRET "\"}\n",
+		J1 "SSN " SECRET "\n",
+		J1 "\"SSN " SECRET "\"\n",
+	};
+	size_t i;
+
+	(void)state;
+	/* JSON Lines: a row jansson refuses is described in our words, with the column */
+	row_error_secret_free(bad_json[0], strlen(bad_json[0]), "not valid JSON: a syntax error at column 83 (a missing");
+	for (i = 0; i < sizeof(bad_json) / sizeof(bad_json[0]); i++)
+		row_error_secret_free(bad_json[i], strlen(bad_json[i]), "not valid JSON");
+	expect_row_error(bad_json[4], 2, "not valid JSON: not valid UTF-8");
+	expect_row_error(bad_json[5], 2, "not valid JSON: the line ends before the object does");
+	expect_row_error(bad_json[7], 2, "not valid JSON: more after the object at column 73 (one object per line)");
+	expect_row_error(bad_json[14], 2, "not valid JSON: a number too large");
+	expect_row_error(bad_json[15], 2, "not valid JSON: a duplicate member");
+	row_error_secret_free(nul_row, strlen(nul_row), "not valid JSON: a string holds \\u0000");
+	row_error_secret_free(raw_nul, sizeof(raw_nul) - 1, "not valid JSON");
+	{
+		static const char nul_key[] = J1 "{\"conversation\": \"" C2 "\", \"text\": \"x\", \"SSN\\u0000\": 1}\n";
+		row_error_secret_free(nul_key, strlen(nul_key), "not valid JSON: a member name holds \\u0000");
+	}
+	/* a text in the conversation member or column: not shown */
+	{
+		static const char *const rows[] = {
+			J1 "{\"conversation\": \"SSN " SECRET "\", \"text\": \"x\"}\n",
+			J1 "{\"conversation\": \"Dear Ann,\", \"text\": \"x\"}\n",
+			"conversation,text\n\"SSN " SECRET "\"," C1 "\n",
+			"conversation,text\nDear Ann," C1 "\n",
+		};
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+			row_error_secret_free(rows[i], strlen(rows[i]),
+			                      "conversation: not a UUID (8-4-4-4-12 hex digits); the value (");
+		expect_row_error(rows[0], 2, "the value (15 bytes) is not shown: it does not look like an id");
+	}
+	/* an id that is not a UUID is shown, 40 bytes at most */
+	expect_row_error("conversation,text\n{" C1 "},x\n", 2,
+	                 "conversation: not a UUID (8-4-4-4-12 hex digits): \"{" C1 "}\"");
+	expect_row_error("conversation,text\nurn:uuid:" C1 ",x\n", 2,
+	                 "conversation: not a UUID (8-4-4-4-12 hex digits); the value (45 bytes) is not shown");
+	/* keys: 40 bytes at most */
+	expect_row_error("conversation,text,key\n" C1 ",a,k0123456789012345678901234567890123456789XYZ\n" C2
+	                 ",b,k0123456789012345678901234567890123456789XYZ\n",
+	                 3, "key: \"k012345678901234567890123456789012345678\"... is already the key of line 2");
+	/* member names that are no names: not shown */
+	{
+		static const char a[] = J1 "{\"conversation\": \"" C2 "\", \"text\": \"x\", \"Dear Ann, SSN " SECRET "\": 1}\n";
+		static const char b[] = J1 "{\"conversation\": \"" C2 "\", \"text\": \"x\", \"SSN " SECRET "\": 1}\n";
+		static const char c[] = J1 "{\"conversation\": \"" C2 "\", \"text\": \"x\", \"vars\": {\"a\": \"1\", "
+		                           "\"Dear Ann, SSN " SECRET "\": \"2\"}}\n";
+		row_error_secret_free(a, strlen(a), "unknown member 3 (its name is not shown: it does not look like a name; "
+		                                    "the members are conversation, response, library, text, key and vars)");
+		row_error_secret_free(b, strlen(b), "unknown member 3 (its name is not shown");
+		row_error_secret_free(c, strlen(c), "vars: member 2 is not a variable name (letters, digits, _, - and .; "
+		                                    "the name is not shown: it does not look like one)");
+	}
+	/* CSV without a header line: the first row is read as the header, and not shown */
+	fatal_secret_free(C1 ",SSN " SECRET "\n" C2 ",hello\n",
+	                  "b.csv:1: no conversation column (column 1 holds a UUID: is the header line missing?)");
+	fatal_secret_free("x," C1 ",\"Dear Ann, your code is 4411\"\n",
+	                  "b.csv:1: no conversation column (column 2 holds a UUID: is the header line missing?)");
+	fatal_secret_free("not-an-id,SSN " SECRET "\n",
+	                  "b.csv:1: no conversation column (the columns are \"not-an-id\"; column 2 is not a column name: "
+	                  "is the header line missing?)");
+	fatal_secret_free("12,\"Dear Ann, see you\",SSN " SECRET "\n",
+	                  "b.csv:1: no conversation column (the columns are \"12\"; columns 2 and 3 are not column names: "
+	                  "is the header line missing?)");
+	fatal_secret_free("\"Dear Ann, see you\"\n", "b.csv:1: no conversation column (column 1 is not a column name: "
+	                                             "is the header line missing?)");
+	{
+		gcmsg_bulk_file *f = NULL;
+		const char *t = C1 ",SSN " SECRET "\n";
+		assert_int_equal(gcmsg_bulk_file_parse(&f, t, strlen(t), "b.csv", NULL), GCMSG_EUSAGE);
+		assert_non_null(gcmsg_bulk_file_last_error(f)->fix);
+		assert_non_null(strstr(gcmsg_bulk_file_last_error(f)->fix, "header line"));
+		gcmsg_bulk_file_free(f);
+	}
+	/* a header with a conversation column and a name that is no name */
+	fatal_secret_free("conversation,\"Dear Ann, SSN " SECRET "\"\n",
+	                  "b.csv:1: column 2: not a known column (conversation, response, library, text, key) and not "
+	                  "a variable name (letters, digits, _, - and .); the name is not shown");
+	fatal_secret_free("conversation,\"var.Dear Ann, SSN " SECRET "\"\n", "b.csv:1: column 2: not a known column");
+}
+#undef J1
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -869,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(valid_and_invalid_rows),
 		cmocka_unit_test(jsonl_basics),
 		cmocka_unit_test(jsonl_errors),
+		cmocka_unit_test(no_message_text_in_errors),
 		cmocka_unit_test(many_rows),
 		cmocka_unit_test(accessors_and_arguments),
 	};
