@@ -445,10 +445,10 @@ static json_t *error_json(const gcmsg_error *e)
 {
 	if (!e)
 		return json_null();
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:I, s:o}", "code", gcmsg_strerror(e->code), "genesys_code",
-	                 cli_jstr(e->genesys_code), "message", cli_jstr(e->message), "explanation",
-	                 cli_jstr(e->explanation), "fix", cli_jstr(e->fix), "http_status", (json_int_t)e->http_status,
-	                 "correlation_id", cli_jstr(e->correlation_id));
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "code", gcmsg_strerror(e->code), "rule",
+	                 cli_jstr(e->rule), "genesys_code", cli_jstr(e->genesys_code), "message", cli_jstr(e->message),
+	                 "explanation", cli_jstr(e->explanation), "fix", cli_jstr(e->fix), "http_status",
+	                 (json_int_t)e->http_status, "correlation_id", cli_jstr(e->correlation_id));
 }
 
 static const char *status_of(const gcmsg_bulk_item_result *r)

@@ -112,6 +112,15 @@ static void test_refuses_bad_runs(void **state)
 	it.response = NULL;
 	it.conversation_id = "";
 	assert_int_equal(gcmsg_bulk_send(c, &it, 1, &o, NULL), GCMSG_EUSAGE);
+	it.conversation_id = CONV;
+	/* two items under one key would be one message */
+	{
+		gcmsg_bulk_item two[2] = { { CONV, "hi", NULL, NULL, 0, "same" },
+			                   { "11111111-0000-4000-8000-000000000002", "ho", NULL, NULL, 0, "same" } };
+		assert_int_equal(gcmsg_bulk_send(c, two, 2, &o, NULL), GCMSG_EUSAGE);
+		assert_non_null(strstr(gcmsg_client_last_error(c)->explanation, "same idempotency key"));
+	}
+	it.conversation_id = CONV;
 	/* nothing to do is done at once, without a request */
 	assert_int_equal(gcmsg_bulk_send(c, NULL, 0, &o, &sum), GCMSG_OK);
 	assert_int_equal(sum.items, 0);
