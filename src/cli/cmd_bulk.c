@@ -516,8 +516,11 @@ static void print_summary(bulk_plan *p, const gcmsg_bulk_summary *s, size_t rows
 		return;
 	printf("bulk: %zu rows: %zu sent, %zu sent before (not sent again), %zu failed, %zu invalid, %zu not started\n",
 	       rows, s->sent, s->duplicates, s->failed, p->invalid, s->not_started);
-	printf("bulk: %zu API requests, %zu answered 429; %.1f s, %.*f messages/s\n", s->requests, s->throttled, secs,
-	       rate < 10 ? 1 : 0, rate);
+	if (s->elapsed_ms < 1000) /* a rate over a few milliseconds says nothing */
+		printf("bulk: %zu API requests, %zu answered 429; %lld ms\n", s->requests, s->throttled, s->elapsed_ms);
+	else
+		printf("bulk: %zu API requests, %zu answered 429; %.1f s, %.*f messages/s\n", s->requests, s->throttled,
+		       secs, rate < 10 ? 1 : 0, rate);
 	if (s->not_started || p->retryable)
 		printf("bulk: run the same command again to finish: rows already sent are not sent again\n");
 }
