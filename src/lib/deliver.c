@@ -1436,18 +1436,24 @@ out:
 	return rc;
 }
 
+static void run_init(run *u, gcmsg_client *c, gcmsg_store *s, const char *key, const gcmsg__deliver_opts *o,
+                     gcmsg__delivery_result *res)
+{
+	memset(u, 0, sizeof(*u));
+	u->c = c;
+	u->s = s;
+	u->key = key;
+	u->o = o;
+	u->res = res;
+}
+
 int gcmsg__deliver_run(gcmsg_client *c, gcmsg_store *s, const char *key, const gcmsg__deliver_opts *o,
                        gcmsg__delivery_result *res)
 {
 	run u;
 	int rc;
 
-	memset(&u, 0, sizeof(u));
-	u.c = c;
-	u.s = s;
-	u.key = key;
-	u.o = o;
-	u.res = res;
+	run_init(&u, c, s, key, o, res);
 	gcmsg__retry_init(&u.retry, &c->retry);
 	u.horizon_ms = gcmsg__retry_horizon_ms(&c->retry, c->timeout_ms);
 	for (;;) {
@@ -1524,12 +1530,7 @@ int gcmsg__deliver_if_sent(gcmsg_client *c, gcmsg_store *s, const char *key, con
 	run u;
 	int rc;
 
-	memset(&u, 0, sizeof(u));
-	u.c = c;
-	u.s = s;
-	u.key = key;
-	u.o = o;
-	u.res = res;
+	run_init(&u, c, s, key, o, res);
 	gcmsg__outbox_row_init(&row);
 	rc = s->ops->outbox_get(s->backend, key, &row, &s->err);
 	if (rc == GCMSG_ENOTFOUND)
@@ -1571,12 +1572,7 @@ int gcmsg__deliver_prepare(gcmsg_client *c, gcmsg_store *s, const gcmsg__deliver
 	int rc;
 
 	*go = 0;
-	memset(&u, 0, sizeof(u));
-	u.c = c;
-	u.s = s;
-	u.key = d->key;
-	u.o = &o;
-	u.res = res;
+	run_init(&u, c, s, d->key, &o, res);
 	gcmsg__sha256_hex(d->body, strlen(d->body), body_sha);
 	if (d->match_text)
 		gcmsg__sha256_hex(d->match_text, strlen(d->match_text), text_sha);

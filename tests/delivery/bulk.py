@@ -13,14 +13,13 @@
 * The audit log holds one "sent" outcome per message sent, with source "bulk".
 
 Usage: bulk.py --gcsim PATH --gcmsg PATH [--log-dir DIR]"""
-import argparse
 import json
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (MESSAGE_POST, CaseFailure, Run, conv_id, count_copies, outbound_texts, scenario,  # noqa: E402
+from harness import (test_main, MESSAGE_POST, CaseFailure, conv_id, count_copies, outbound_texts, scenario,  # noqa: E402
                      web_conversation)
 
 N = 1000
@@ -76,12 +75,7 @@ def json_lines(out):
     return rows, summary
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gcsim", required=True)
-    ap.add_argument("--gcmsg", required=True)
-    ap.add_argument("--log-dir")
-    args = ap.parse_args()
+def with_responses(args):
     ended = web_conversation(ENDED)
     ended["state"] = "disconnected"
     ended["endTime"] = "2026-11-21T09:30:00Z"
@@ -91,15 +85,11 @@ def main():
     doc["conversations"].append(ended)
     doc["users"][0]["permissions"] = doc["users"][0]["permissions"] + ["responses:response:view",
                                                                        "responses:library:view"]
-    run = Run(args.gcsim, args.gcmsg, "bulk", doc, args.log_dir)
-    try:
-        return bulk(run)
-    except CaseFailure as e:
-        print(f"FAIL bulk: {e}")
-        print("gcsim stderr (tail):\n" + run.sim.stderr_text())
-        return 1
-    finally:
-        run.close()
+    return doc
+
+
+def main():
+    return test_main("bulk", with_responses, lambda run, args: bulk(run))
 
 
 def bulk(run):

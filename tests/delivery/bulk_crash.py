@@ -9,7 +9,6 @@ a third of the POSTs (polled, never slept on), then the same command is run agai
 until it exits 0 (at most three times). Every conversation must hold its message exactly once.
 
 Usage: bulk_crash.py --gcsim PATH --gcmsg PATH [--log-dir DIR]"""
-import argparse
 import json
 import os
 import signal
@@ -18,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import MESSAGE_POST, CaseFailure, Run, conv_id, count_copies, scenario  # noqa: E402
+from harness import test_main, MESSAGE_POST, CaseFailure, conv_id, count_copies, scenario  # noqa: E402
 
 N = 1200
 KILL_AT = N // 3
@@ -40,20 +39,7 @@ def fired(run, fault_id):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gcsim", required=True)
-    ap.add_argument("--gcmsg", required=True)
-    ap.add_argument("--log-dir")
-    args = ap.parse_args()
-    run = Run(args.gcsim, args.gcmsg, "bulk_crash", scenario(0, N), args.log_dir)
-    try:
-        return crash(run)
-    except CaseFailure as e:
-        print(f"FAIL bulk_crash: {e}")
-        print("gcsim stderr (tail):\n" + run.sim.stderr_text())
-        return 1
-    finally:
-        run.close()
+    return test_main("bulk_crash", lambda args: scenario(0, N), lambda run, args: crash(run))
 
 
 def summary_of(out):

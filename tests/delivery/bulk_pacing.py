@@ -9,35 +9,25 @@ headers). The achieved rate against the limit is printed; how close it comes is 
 business (bench/), not a test's.
 
 Usage: bulk_pacing.py --gcsim PATH --gcmsg PATH [--log-dir DIR]"""
-import argparse
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import CaseFailure, Run, conv_id, count_copies, scenario  # noqa: E402
+from harness import test_main, CaseFailure, conv_id, count_copies, scenario  # noqa: E402
 
 N = 150
 LIMIT, WINDOW = 40, 2
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gcsim", required=True)
-    ap.add_argument("--gcmsg", required=True)
-    ap.add_argument("--log-dir")
-    args = ap.parse_args()
+def limited(args):
     doc = scenario(0, N, rate=LIMIT)
     doc["limits"]["rateLimitWindowSeconds"] = WINDOW
-    run = Run(args.gcsim, args.gcmsg, "bulk_pacing", doc, args.log_dir)
-    try:
-        return pacing(run)
-    except CaseFailure as e:
-        print(f"FAIL bulk_pacing: {e}")
-        print("gcsim stderr (tail):\n" + run.sim.stderr_text())
-        return 1
-    finally:
-        run.close()
+    return doc
+
+
+def main():
+    return test_main("bulk_pacing", limited, lambda run, args: pacing(run))
 
 
 def pacing(run):

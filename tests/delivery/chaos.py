@@ -6,7 +6,6 @@ requests (reads and sends alike). Afterwards every transcript must hold exactly 
 message (0 lost, 0 duplicated), and the audit log must account for every send request gcsim saw.
 
 Usage: chaos.py --gcsim PATH --gcmsg PATH [--log-dir DIR] [--sends N] [--workers W] [--seed S]"""
-import argparse
 import collections
 import concurrent.futures
 import fnmatch
@@ -16,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (AGENTLESS_POST, MESSAGE_POST, CaseFailure, Run, conv_id, count_copies,  # noqa: E402
+from harness import (test_main, AGENTLESS_POST, MESSAGE_POST, CaseFailure, conv_id, count_copies,  # noqa: E402
                      scenario)
 
 SEND_PATHS = (MESSAGE_POST, AGENTLESS_POST)
@@ -72,24 +71,15 @@ def conversation_of(entry):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gcsim", required=True)
-    ap.add_argument("--gcmsg", required=True)
-    ap.add_argument("--log-dir")
-    ap.add_argument("--sends", type=int, default=1000)
-    ap.add_argument("--workers", type=int, default=8)
-    args = ap.parse_args()
-    n_sms = args.sends // 2
-    n_web = args.sends - n_sms
-    run = Run(args.gcsim, args.gcmsg, "chaos", scenario(n_sms, n_web, faults=faults()), args.log_dir)
-    try:
-        return chaos(run, n_sms, n_web, args.workers)
-    except CaseFailure as e:
-        print(f"FAIL chaos: {e}")
-        print("gcsim stderr (tail):\n" + run.sim.stderr_text())
-        return 1
-    finally:
-        run.close()
+    def more(ap):
+        ap.add_argument("--sends", type=int, default=1000)
+        ap.add_argument("--workers", type=int, default=8)
+
+    def doc(args):
+        return scenario(args.sends // 2, args.sends - args.sends // 2, faults=faults())
+
+    return test_main("chaos", doc, lambda run, args: chaos(run, args.sends // 2, args.sends - args.sends // 2,
+                                                           args.workers), more)
 
 
 def chaos(run, n_sms, n_web, workers):

@@ -14,7 +14,6 @@ gcsim's fault counters (no sleeping):
 plus a committed reset (no answer at all) that the same run reads back.
 
 Usage: crash.py --gcsim PATH --gcmsg PATH [--log-dir DIR]"""
-import argparse
 import json
 import os
 import signal
@@ -22,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import CaseFailure, Run, conv_id, count_copies, scenario  # noqa: E402
+from harness import test_main, CaseFailure, conv_id, count_copies, scenario  # noqa: E402
 
 FAST_RETRY = {"GCMSG_RETRY_BACKOFF_BASE_MS": "20", "GCMSG_READBACK_SETTLE_MS": "20",
               "GCMSG_READBACK_HORIZON_MS": "5000"}
@@ -82,20 +81,7 @@ def outbox_states(run):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gcsim", required=True)
-    ap.add_argument("--gcmsg", required=True)
-    ap.add_argument("--log-dir")
-    args = ap.parse_args()
-    run = Run(args.gcsim, args.gcmsg, "crash", scenario(0, N), args.log_dir)
-    try:
-        return crash(run)
-    except CaseFailure as e:
-        print(f"FAIL crash: {e}")
-        print("gcsim stderr (tail):\n" + run.sim.stderr_text())
-        return 1
-    finally:
-        run.close()
+    return test_main("crash", lambda args: scenario(0, N), lambda run, args: crash(run))
 
 
 def crash(run):

@@ -3,6 +3,7 @@ started from a generated scenario, the real gcmsg binary run with a private HOME
 the bookkeeping that turns transcripts and the request log into "lost" and "duplicated".
 
 Nothing here sleeps to synchronise: waits poll a real condition in a bounded loop."""
+import argparse
 import json
 import os
 import subprocess
@@ -202,3 +203,25 @@ def count_copies(run, expected):
         if len(texts) != n:
             stray.append((conv, texts))
     return lost, dup, stray
+
+
+def test_main(name, make_scenario, body, add_args=None):
+    """The main of a delivery test: --gcsim, --gcmsg, --log-dir (and add_args(parser)'s), a Run of
+    make_scenario(args), then body(run, args); a CaseFailure prints FAIL and gcsim's stderr.
+    Returns the exit code."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gcsim", required=True)
+    ap.add_argument("--gcmsg", required=True)
+    ap.add_argument("--log-dir")
+    if add_args:
+        add_args(ap)
+    args = ap.parse_args()
+    run = Run(args.gcsim, args.gcmsg, name, make_scenario(args), args.log_dir)
+    try:
+        return body(run, args)
+    except CaseFailure as e:
+        print(f"FAIL {name}: {e}")
+        print("gcsim stderr (tail):\n" + run.sim.stderr_text())
+        return 1
+    finally:
+        run.close()

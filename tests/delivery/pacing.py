@@ -7,34 +7,24 @@ needs well over one window's allowance. gcmsg reads inin-ratelimit-* from every 
 its requests: gcsim must answer no 429 during the resume, and every customer gets one copy.
 
 Usage: pacing.py --gcsim PATH --gcmsg PATH [--log-dir DIR]"""
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AGENTLESS_POST, CaseFailure, Run, conv_id, count_copies, scenario  # noqa: E402
+from harness import test_main, AGENTLESS_POST, CaseFailure, conv_id, count_copies, scenario  # noqa: E402
 
 N = 40
 LIMIT, WINDOW = 20, 3
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gcsim", required=True)
-    ap.add_argument("--gcmsg", required=True)
-    ap.add_argument("--log-dir")
-    args = ap.parse_args()
+def limited(args):
     doc = scenario(N, 0, rate=LIMIT)
     doc["limits"]["rateLimitWindowSeconds"] = WINDOW
-    run = Run(args.gcsim, args.gcmsg, "pacing", doc, args.log_dir)
-    try:
-        return pacing(run)
-    except CaseFailure as e:
-        print(f"FAIL pacing: {e}")
-        print("gcsim stderr (tail):\n" + run.sim.stderr_text())
-        return 1
-    finally:
-        run.close()
+    return doc
+
+
+def main():
+    return test_main("pacing", limited, lambda run, args: pacing(run))
 
 
 def pacing(run):

@@ -5,14 +5,13 @@ requests (a latency fault), so the next request of that send meets 401 credentia
 renews the token once and carries on. Every send exits 0 and reaches its customer exactly once.
 
 Usage: token_expiry.py --gcsim PATH --gcmsg PATH [--log-dir DIR]"""
-import argparse
 import json
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import CaseFailure, Run, conv_id, count_copies, scenario  # noqa: E402
+from harness import test_main, CaseFailure, conv_id, count_copies, scenario  # noqa: E402
 
 N = 12
 LIFETIME = 300
@@ -21,20 +20,8 @@ LIFETIME = 300
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gcsim", required=True)
-    ap.add_argument("--gcmsg", required=True)
-    ap.add_argument("--log-dir")
-    args = ap.parse_args()
-    run = Run(args.gcsim, args.gcmsg, "token_expiry", scenario(N, 0, token_lifetime=LIFETIME), args.log_dir)
-    try:
-        return expiry(run)
-    except CaseFailure as e:
-        print(f"FAIL token_expiry: {e}")
-        print("gcsim stderr (tail):\n" + run.sim.stderr_text())
-        return 1
-    finally:
-        run.close()
+    return test_main("token_expiry", lambda args: scenario(N, 0, token_lifetime=LIFETIME),
+                     lambda run, args: expiry(run))
 
 
 def expiry(run):
