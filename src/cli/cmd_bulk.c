@@ -547,7 +547,7 @@ static int run(bulk_plan *p, size_t nitems, size_t rows)
 {
 	gcmsg_bulk_options o = GCMSG_BULK_OPTIONS_INIT;
 	gcmsg_bulk_summary sum;
-	struct sigaction sa, old_int, old_term, old_pipe, ign;
+	struct sigaction sa, old_int, old_term, ign;
 	int rc;
 
 	o.concurrency = (unsigned)p->concurrency;
@@ -563,7 +563,9 @@ static int run(bulk_plan *p, size_t nitems, size_t rows)
 	 * Ctrl-C stops starting rows; the ones in flight end and are recorded. A
 	 * second Ctrl-C ends the process at once (SA_RESETHAND): whatever was in
 	 * flight is read back by the next run. A reader of stdout that goes away
-	 * (| head) stops the run like a Ctrl-C, instead of killing it mid-send.
+	 * (| head) stops the run like a Ctrl-C, instead of killing it mid-send;
+	 * SIGPIPE stays ignored to the end (the summary meets the closed pipe
+	 * too), and main reports the failed write.
 	 */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -574,13 +576,12 @@ static int run(bulk_plan *p, size_t nitems, size_t rows)
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
-	sigaction(SIGPIPE, &ign, &old_pipe);
+	sigaction(SIGPIPE, &ign, NULL);
 	cli_progress_start(&p->bar, nitems, p->progress && !p->ctx->json);
 	rc = gcmsg_bulk_send(p->client, p->items, nitems, &o, &sum);
 	cli_progress_end(&p->bar);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGPIPE, &old_pipe, NULL);
 	if (rc < 0) {
 		cli_print_error("bulk", gcmsg_client_last_error(p->client));
 		print_summary(p, &sum, rows);

@@ -11,6 +11,8 @@
 * --strict on the same file: refused as a whole, no request at all, exit 2.
 * JSON Lines on stdin with a new --run-id: those rows are sent again, once more each.
 * The audit log holds one "sent" outcome per message sent, with source "bulk".
+* A reader of --json that goes away after one line (| head -1): exit 9, not killed by SIGPIPE
+  mid-send; the rerun sends the rest, each message once.
 
 Usage: bulk.py --gcsim PATH --gcmsg PATH [--log-dir DIR]"""
 import json
@@ -174,6 +176,36 @@ def bulk(run):
     if len(sent_records) != N + 10:
         raise CaseFailure(f"{len(sent_records)} 'sent' outcomes from bulk in the audit log, expected {N + 10}")
     print(f"audit: {len(sent_records)} sent outcomes with source bulk")
+    # a reader of --json that goes away (| head -1): the run stops starting rows instead of being
+    # killed by SIGPIPE mid-send, and a rerun finishes the rest, each once
+    pipe_rows = os.path.join(run.workdir, "pipe.csv")
+    with open(pipe_rows, "w") as f:
+        f.write("conversation,text\n" + "".join(f"{conv_id(i)},Pipe notice {i}\n" for i in range(1, 301)))
+    argv = run.agent_args() + ["bulk", pipe_rows, "--json", "--concurrency", "4"]
+    # gcsim holds each POST 30 ms, so the run is still going when the reader leaves
+    status, doc = run.sim.admin("POST", "/sim/v1/faults", {"id": "slow", "method": "POST", "path": MESSAGE_POST,
+                                                          "kind": "latency", "latencyMs": 30, "probability": 1.0})
+    if status != 201:
+        raise CaseFailure(f"installing the latency fault answered {status}: {doc}")
+    proc = subprocess.Popen(run.gcmsg_argv(argv), env=run.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=300)
+    if not first or proc.returncode != 9:
+        raise CaseFailure(f"bulk with its reader gone exited {proc.returncode} (expected 9, not killed by "
+                          f"SIGPIPE): {err.decode()[-500:]}")
+    run.sim.admin("DELETE", "/sim/v1/faults")
+    code, out, err = run.run(argv, timeout=600)
+    summary = json.loads(out.splitlines()[-1])["summary"]
+    if code != 0 or summary["duplicates"] + summary["sent"] != 300:
+        raise CaseFailure(f"the rerun after the reader left: exit {code}, summary {summary}")
+    for i in range(1, 301):
+        n = outbound_texts(run.transcript(conv_id(i))).count(f"Pipe notice {i}")
+        if n != 1:
+            raise CaseFailure(f"{conv_id(i)} got 'Pipe notice {i}' {n} times")
+    print(f"reader gone after one line: exit 9, then the rerun: {summary['sent']} sent, {summary['duplicates']} "
+          f"sent before; each of the 300 once")
     print("PASS bulk: every row once, bad rows reported by line, reruns send nothing")
     return 0
 
