@@ -345,35 +345,25 @@ static int index_init(str_index *x, size_t n)
 }
 
 /*
- * Look up s (the string of item i, by get); when absent, record item i.
- * Returns the item already recorded under s, or -1.
+ * Look up the string of item i (by get): returns the item recorded under it,
+ * or -1. Item i is recorded when the string was absent, or in the found
+ * item's place when `replace`.
  */
 static long long index_put(str_index *x, const gcmsg_bulk_item *items, size_t i,
-                           const char *(*get)(const gcmsg_bulk_item *))
+                           const char *(*get)(const gcmsg_bulk_item *), int replace)
 {
 	const char *v = get(&items[i]);
 	size_t h = fnv1a(v) & (x->cap - 1);
+	long long found = -1;
 
-	while (x->slot[h]) {
-		size_t j = x->slot[h] - 1;
-		if (strcmp(get(&items[j]), v) == 0)
-			return (long long)j;
-		h = (h + 1) & (x->cap - 1);
-	}
-	x->slot[h] = i + 1;
-	return -1;
-}
-
-/* After index_put found item j: make item i the one recorded under its string. */
-static void index_replace(str_index *x, const gcmsg_bulk_item *items, size_t i,
-                          const char *(*get)(const gcmsg_bulk_item *))
-{
-	const char *v = get(&items[i]);
-	size_t h = fnv1a(v) & (x->cap - 1);
-
-	while (x->slot[h] && strcmp(get(&items[x->slot[h] - 1]), v) != 0)
-		h = (h + 1) & (x->cap - 1);
-	x->slot[h] = i + 1;
+	for (; x->slot[h]; h = (h + 1) & (x->cap - 1))
+		if (strcmp(get(&items[x->slot[h] - 1]), v) == 0) {
+			found = (long long)(x->slot[h] - 1);
+			break;
+		}
+	if (found < 0 || replace)
+		x->slot[h] = i + 1;
+	return found;
 }
 
 static const char *key_of(const gcmsg_bulk_item *it)
@@ -397,7 +387,7 @@ static int unique_keys(gcmsg_client *c, const gcmsg_bulk_item *items, size_t n)
 	if (index_init(&x, n) < 0)
 		return gcmsg__err_set(&c->err, GCMSG_ERROR, "out of memory");
 	for (i = 0; i < n; i++)
-		if ((j = index_put(&x, items, i, key_of)) >= 0) {
+		if ((j = index_put(&x, items, i, key_of, 0)) >= 0) {
 			rc = gcmsg__err_set(&c->err, GCMSG_EUSAGE, "items %lld and %zu have the same idempotency key %s", j,
 			                    i, items[i].key);
 			break;
@@ -414,11 +404,8 @@ static int chain_conversations(long long *prev, const gcmsg_bulk_item *items, si
 
 	if (index_init(&x, n) < 0)
 		return -1;
-	for (i = 0; i < n; i++) {
-		prev[i] = index_put(&x, items, i, conversation_of);
-		if (prev[i] >= 0)
-			index_replace(&x, items, i, conversation_of);
-	}
+	for (i = 0; i < n; i++)
+		prev[i] = index_put(&x, items, i, conversation_of, 1);
 	free(x.slot);
 	return 0;
 }

@@ -220,66 +220,39 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-/* keys: key -> the line that used it first */
-typedef struct key_slot {
+/*
+ * An open-addressing table of hashes to a value (0: an empty slot). Two of
+ * them: keys -> the line that used the key first (key set), and the messages
+ * of rows without keys -> row index + 1 (key NULL).
+ */
+typedef struct hslot {
 	uint64_t hash;
-	const char *key; /* NULL: empty; NUL-terminated, in the arena */
-	size_t line;
-} key_slot;
+	const char *key; /* NUL-terminated, in the arena; NULL in the message table */
+	size_t value;    /* 0: empty */
+} hslot;
 
-typedef struct key_table {
-	key_slot *slots;
+typedef struct htable {
+	hslot *slots;
 	size_t cap, count;
-} key_table;
+} htable;
 
-/* messages of rows without keys: hash -> row index + 1 */
-typedef struct msg_slot {
-	uint64_t hash;
-	size_t row; /* 0: empty */
-} msg_slot;
-
-typedef struct msg_table {
-	msg_slot *slots;
-	size_t cap, count;
-} msg_table;
-
-static int key_table_grow(key_table *t)
+/* Room for one more entry at most half full: doubled (rehashed) when needed. */
+static int htable_reserve(htable *t)
 {
 	size_t ncap = t->cap ? t->cap * 2 : 1024, i, j;
-	key_slot *ns;
+	hslot *ns;
 
-	if (ncap > SIZE_MAX / sizeof(key_slot))
+	if ((t->count + 1) * 2 <= t->cap)
+		return 0;
+	if (ncap > SIZE_MAX / sizeof(hslot))
 		return -1;
-	ns = calloc(ncap, sizeof(key_slot));
+	ns = calloc(ncap, sizeof(hslot));
 	if (!ns)
 		return -1;
 	for (i = 0; i < t->cap; i++) {
-		if (!t->slots[i].key)
+		if (!t->slots[i].value)
 			continue;
-		for (j = (size_t)t->slots[i].hash & (ncap - 1); ns[j].key; j = (j + 1) & (ncap - 1))
-			;
-		ns[j] = t->slots[i];
-	}
-	free(t->slots);
-	t->slots = ns;
-	t->cap = ncap;
-	return 0;
-}
-
-static int msg_table_grow(msg_table *t)
-{
-	size_t ncap = t->cap ? t->cap * 2 : 1024, i, j;
-	msg_slot *ns;
-
-	if (ncap > SIZE_MAX / sizeof(msg_slot))
-		return -1;
-	ns = calloc(ncap, sizeof(msg_slot));
-	if (!ns)
-		return -1;
-	for (i = 0; i < t->cap; i++) {
-		if (!t->slots[i].row)
-			continue;
-		for (j = (size_t)t->slots[i].hash & (ncap - 1); ns[j].row; j = (j + 1) & (ncap - 1))
+		for (j = (size_t)t->slots[i].hash & (ncap - 1); ns[j].value; j = (j + 1) & (ncap - 1))
 			;
 		ns[j] = t->slots[i];
 	}
@@ -395,8 +368,8 @@ typedef struct parser {
 	gcmsg_buf msg;
 	int msg_full;
 	size_t nproblems; /* of the row in progress (the message may be cut, or lost to out of memory) */
-	key_table keys;
-	msg_table msgs;
+	htable keys; /* key -> first line */
+	htable msgs; /* message of a row without key -> row index + 1 */
 } parser;
 
 /* ---- messages ---- */
@@ -894,15 +867,15 @@ static int same_message(const gcmsg_bulk_row *a, const gcmsg_bulk_row *b)
  */
 static int key_use(parser *P, const char *k, size_t n, size_t line, const char **stored, size_t *earlier)
 {
-	key_table *t = &P->keys;
+	htable *t = &P->keys;
 	uint64_t h = mix64(fnv(FNV_START, k, n));
 	size_t i;
 
-	if ((t->count + 1) * 2 > t->cap && key_table_grow(t) < 0)
+	if (htable_reserve(t) < 0)
 		return -1;
-	for (i = (size_t)h & (t->cap - 1); t->slots[i].key; i = (i + 1) & (t->cap - 1)) {
+	for (i = (size_t)h & (t->cap - 1); t->slots[i].value; i = (i + 1) & (t->cap - 1)) {
 		if (t->slots[i].hash == h && strncmp(t->slots[i].key, k, n) == 0 && t->slots[i].key[n] == '\0') {
-			*earlier = t->slots[i].line;
+			*earlier = t->slots[i].value;
 			return 1;
 		}
 	}
@@ -911,7 +884,7 @@ static int key_use(parser *P, const char *k, size_t n, size_t line, const char *
 		return -1;
 	t->slots[i].hash = h;
 	t->slots[i].key = *stored;
-	t->slots[i].line = line;
+	t->slots[i].value = line;
 	t->count++;
 	return 0;
 }
@@ -972,13 +945,13 @@ static int commit(parser *P, const char conv[37], const val *text, int text_dflt
 		r.var_values = values;
 	}
 	if (!key) {
-		msg_table *t = &P->msgs;
+		htable *t = &P->msgs;
 		uint64_t h = row_hash(&r);
 		size_t j;
-		if ((t->count + 1) * 2 > t->cap && msg_table_grow(t) < 0)
+		if (htable_reserve(t) < 0)
 			return -1;
-		for (j = (size_t)h & (t->cap - 1); t->slots[j].row; j = (j + 1) & (t->cap - 1)) {
-			const gcmsg_bulk_row *o = &f->rows[t->slots[j].row - 1];
+		for (j = (size_t)h & (t->cap - 1); t->slots[j].value; j = (j + 1) & (t->cap - 1)) {
+			const gcmsg_bulk_row *o = &f->rows[t->slots[j].value - 1];
 			if (t->slots[j].hash == h && same_message(o, &r)) {
 				*dup_line = o->line;
 				arena_rollback(&f->ar, mark);
@@ -986,7 +959,7 @@ static int commit(parser *P, const char conv[37], const val *text, int text_dflt
 			}
 		}
 		t->slots[j].hash = h;
-		t->slots[j].row = f->nrows + 1;
+		t->slots[j].value = f->nrows + 1;
 		t->count++;
 	}
 	if (f->nrows == f->rows_alloc) {
